@@ -1,0 +1,96 @@
+"""clientbridge: create clients in several back-office products through one neutral model.
+
+import clientbridge as cb
+
+with cb.connect("roostedhr", api_key="...") as conn:
+    result = conn.create(cb.Client(company_name="Acme Corp", email="ops@acme.test"))
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from clientbridge.config import Config, load_config
+from clientbridge.connection import AsyncConnection, Connection, connect, connect_async
+from clientbridge.errors import (
+    AuthenticationError,
+    ClientBridgeError,
+    ConfigurationError,
+    DuplicateClientError,
+    FieldError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProviderError,
+    ProviderUnavailableError,
+    ProviderValidationError,
+    RateLimitedError,
+    TransportError,
+    UnexpectedResponseError,
+    UnsupportedFeatureError,
+    ValidationError,
+)
+from clientbridge.model import Address, Client, ContactKind, ContactMethod
+from clientbridge.registry import providers
+from clientbridge.result import BatchResult, ClientStatus, CreateResult, Failure, InviteStatus
+from clientbridge.secrets import Secret
+from clientbridge.wire import HttpRequest, HttpResponse
+
+if TYPE_CHECKING:
+    import cattrs
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Address",
+    "AsyncConnection",
+    "AuthenticationError",
+    "BatchResult",
+    "Client",
+    "ClientBridgeError",
+    "ClientStatus",
+    "Config",
+    "ConfigurationError",
+    "Connection",
+    "ContactKind",
+    "ContactMethod",
+    "CreateResult",
+    "DuplicateClientError",
+    "Failure",
+    "FieldError",
+    "HttpRequest",
+    "HttpResponse",
+    "InviteStatus",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "ProviderError",
+    "ProviderUnavailableError",
+    "ProviderValidationError",
+    "RateLimitedError",
+    "Secret",
+    "TransportError",
+    "UnexpectedResponseError",
+    "UnsupportedFeatureError",
+    "ValidationError",
+    "connect",
+    "connect_async",
+    "converter",
+    "load_config",
+    "providers",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # cattrs and the sandbox are imported on first use to keep `import clientbridge` light.
+    if name == "converter":
+        from clientbridge.convert import converter
+
+        return converter
+    if name == "sandbox":
+        from importlib import import_module
+
+        return import_module("clientbridge.sandbox")
+    raise AttributeError(f"module 'clientbridge' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    converter: cattrs.Converter

@@ -1,0 +1,170 @@
+"""RoostedHR: flat ``client_*`` fields; a client is usually an organisation with a contact."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from clientbridge.adapters.base import (
+    Adapter,
+    Capabilities,
+    FieldRule,
+    Picked,
+    Prepared,
+    Setting,
+    address_part,
+    first_of,
+    person_name,
+    take,
+    text_or_none,
+)
+from clientbridge.adapters.checks import valid_email
+from clientbridge.model import Address, Client
+from clientbridge.result import ClientStatus, InviteStatus
+from clientbridge.secrets import Secret
+from clientbridge.wire import HttpRequest, JSONValue
+
+__all__ = ["RoostedHRAdapter"]
+
+
+def _contact_name(client: Client) -> Picked | None:
+    # The person is the contact only when the organisation took client_name.
+    if client.company_name is None:
+        return None
+    return person_name(client)
+
+
+def _street(client: Client) -> Picked | None:
+    if client.address is None or not client.address.lines:
+        return None
+    return Picked(", ".join(client.address.lines), ("address",))
+
+
+class RoostedHRAdapter(Adapter):
+    name = "roostedhr"
+    display_name = "RoostedHR"
+    settings_spec = (
+        Setting(
+            name="api_key",
+            description="API key (sent as X-API-KEY, or as a bearer token)",
+            required=True,
+            secret=True,
+            sandbox_default="sandbox-roostedhr-key",
+        ),
+        Setting(
+            name="base_url",
+            description="API root",
+            default="https://api.roostedhr.com/api/1_12",
+            url=True,
+        ),
+        Setting(
+            name="auth_scheme",
+            description='how the key is sent: "x-api-key" or "bearer"',
+            default="x-api-key",
+            choices=("x-api-key", "bearer"),
+        ),
+    )
+    fields = (
+        FieldRule(
+            wire="client_name",
+            neutral=("company_name", "name", "first_name", "last_name"),
+            pick=first_of(take("company_name"), person_name),
+            required=True,
+            max_length=255,
+            label="name",
+            note="company_name, else name, else first + last",
+        ),
+        FieldRule(
+            wire="client_contact_name",
+            neutral=("name", "first_name", "last_name"),
+            pick=_contact_name,
+            max_length=255,
+            note="the person's name when client_name holds the company",
+        ),
+        FieldRule(
+            wire="client_contact_email",
+            neutral=("email",),
+            pick=take("email"),
+            max_length=255,
+            check=valid_email,
+        ),
+        FieldRule(
+            wire="client_address",
+            neutral=("address",),
+            pick=_street,
+            max_length=65535,
+            label="address.line1",
+            note='line1, line2, line3 joined with ", "',
+        ),
+        FieldRule(
+            wire="client_city",
+            neutral=("address",),
+            pick=address_part("city"),
+            max_length=255,
+            label="address.city",
+        ),
+        FieldRule(
+            wire="client_state",
+            neutral=("address",),
+            pick=address_part("region"),
+            max_length=255,
+            label="address.region",
+        ),
+        FieldRule(
+            wire="client_postal_code",
+            neutral=("address",),
+            pick=address_part("postal_code"),
+            max_length=255,
+            label="address.postal_code",
+        ),
+    )
+    capabilities = Capabilities(invite_status=True)
+    # client_portal_connection_status: 0 = invited, 2 = connected, null = not connected.
+    invite_table = {"0": InviteStatus.INVITED, "2": InviteStatus.CONNECTED}
+
+    def auth_headers(self) -> dict[str, str | Secret]:
+        key = self.secret("api_key")
+        if self.setting("auth_scheme") == "bearer":
+            return {"Authorization": Secret(f"Bearer {key.reveal()}")}
+        return {"X-API-KEY": key}
+
+    def build_create_request(
+        self, batch: Sequence[Prepared], resolved: Mapping[str, str]
+    ) -> HttpRequest:
+        return HttpRequest(
+            method="POST",
+            url=self.url("clients"),
+            headers={**self.auth_headers(), "Content-Type": "application/json"},
+            json=batch[0].payload,
+        )
+
+    def record_status(
+        self, record: Mapping[str, JSONValue]
+    ) -> tuple[ClientStatus, InviteStatus | None, str | None]:
+        status = ClientStatus.PENDING if record.get("pending") is True else ClientStatus.ACTIVE
+        connection = record.get("client_portal_connection_status")
+        if connection is None:
+            return status, InviteStatus.NOT_INVITED, None
+        provider_status = text_or_none(connection)
+        invite = self.invite_table.get(provider_status or "", InviteStatus.UNKNOWN)
+        return status, invite, provider_status
+
+    def parse_record(self, record: Mapping[str, JSONValue]) -> Client:
+        client_name = text_or_none(record.get("client_name"))
+        contact_name = text_or_none(record.get("client_contact_name"))
+        company_name = text_or_none(record.get("company_name"))
+        if contact_name is not None:
+            company_name = company_name or client_name
+        address = Address(
+            line1=text_or_none(record.get("client_address")),
+            city=text_or_none(record.get("client_city")),
+            region=text_or_none(record.get("client_state")),
+            postal_code=text_or_none(record.get("client_postal_code")),
+        )
+        return Client(
+            name=contact_name or client_name,
+            company_name=company_name,
+            email=text_or_none(record.get("client_contact_email")),
+            phone=text_or_none(record.get("client_contact_phone")),
+            title=text_or_none(record.get("client_contact_title")),
+            address=address,
+        )

@@ -1,0 +1,296 @@
+"""Connections: an adapter, a driver and the options, behind `connect` / `connect_async`."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Sequence
+from types import TracebackType
+from typing import Any, cast
+
+import httpx
+
+from clientbridge.adapters.base import Adapter, Outcome, Prepared, UnsupportedMode
+from clientbridge.config import ConnectionOptions, resolve_settings
+from clientbridge.driver import KEEP_CLIENT_TIMEOUT, AsyncDriver, RetryPolicy, SyncDriver
+from clientbridge.errors import ClientBridgeError, ConfigurationError
+from clientbridge.model import Client
+from clientbridge.registry import adapter_class
+from clientbridge.result import BatchResult, CreateResult, Failure
+from clientbridge.wire import HttpRequest
+
+__all__ = ["AsyncConnection", "Connection", "connect", "connect_async"]
+
+logger = logging.getLogger("clientbridge")
+
+
+def _check_client(client: object, position: int | None = None) -> Client:
+    if not isinstance(client, Client):
+        where = "" if position is None else f" at position {position}"
+        raise TypeError(f"expected a clientbridge.Client{where}, got {type(client).__name__}")
+    return client
+
+
+class _ConnectionBase:
+    """What the sync and async connections share: everything but the I/O."""
+
+    def __init__(self, adapter: Adapter, options: ConnectionOptions) -> None:
+        self.adapter = adapter
+        self.options = options
+
+    @property
+    def provider(self) -> str:
+        """The adapter's registered name."""
+        return self.adapter.name
+
+    @property
+    def _mode(self) -> UnsupportedMode:
+        return cast(UnsupportedMode, self.options.on_unsupported)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} provider={self.provider!r}>"
+
+    def preview(self, client: Client) -> list[HttpRequest]:
+        """The requests a create of ``client`` would send, with secrets redacted. No I/O."""
+        prepared = self.adapter.prepare(0, _check_client(client), self._mode)
+        return [request.redacted() for request in self.adapter.preview_requests([prepared])]
+
+    def _prepare_one(self, client: Client) -> Prepared:
+        return self.adapter.prepare(0, _check_client(client), self._mode)
+
+    def _plan_batches(
+        self, clients: Sequence[Client]
+    ) -> tuple[list[list[Prepared]], dict[int, Outcome]]:
+        """Validated clients grouped into create requests, and the ones that failed."""
+        outcomes: dict[int, Outcome] = {}
+        groups: dict[Hashable, list[Prepared]] = defaultdict(list)
+        for index, client in enumerate(clients):
+            _check_client(client, index)
+            try:
+                prepared = self.adapter.prepare(index, client, self._mode)
+            except ClientBridgeError as error:
+                outcomes[index] = error
+                continue
+            groups[self.adapter.batch_key(client)].append(prepared)
+        size = max(1, self.adapter.capabilities.bulk_size)
+        batches = [
+            group[start : start + size]
+            for group in groups.values()
+            for start in range(0, len(group), size)
+        ]
+        return batches, outcomes
+
+    @staticmethod
+    def _record(
+        outcomes: dict[int, Outcome], batch: Sequence[Prepared], results: Sequence[Outcome]
+    ) -> None:
+        for prepared, outcome in zip(batch, results, strict=True):
+            outcomes[prepared.index] = outcome
+
+    @staticmethod
+    def _batch_result(clients: Sequence[Client], outcomes: dict[int, Outcome]) -> BatchResult:
+        succeeded: list[CreateResult] = []
+        indices: list[int] = []
+        failed: list[Failure] = []
+        for index in sorted(outcomes):
+            outcome = outcomes[index]
+            if isinstance(outcome, CreateResult):
+                succeeded.append(outcome)
+                indices.append(index)
+            else:
+                failed.append(Failure(index=index, client=clients[index], error=outcome))
+        return BatchResult(succeeded=succeeded, failed=failed, succeeded_indices=indices)
+
+
+def _single(outcomes: Sequence[Outcome]) -> CreateResult:
+    outcome = outcomes[0]
+    if isinstance(outcome, ClientBridgeError):
+        raise outcome
+    return outcome
+
+
+class Connection(_ConnectionBase):
+    """A sync connection to one provider. Use it as a context manager."""
+
+    def __init__(self, adapter: Adapter, options: ConnectionOptions, driver: SyncDriver) -> None:
+        super().__init__(adapter, options)
+        self.driver = driver
+
+    def create(self, client: Client) -> CreateResult:
+        """Create one client. Raises a `ClientBridgeError` subclass on failure."""
+        prepared = self._prepare_one(client)
+        return _single(self.driver.run(self.adapter.plan_create([prepared])))
+
+    def create_many(self, clients: Iterable[Client]) -> BatchResult:
+        """Create several clients (in bulk requests where the provider allows).
+
+        Never raises for a client that failed: see `BatchResult.failed`.
+        """
+        clients = list(clients)
+        batches, outcomes = self._plan_batches(clients)
+        for batch in batches:
+            try:
+                results = self.driver.run(self.adapter.plan_create(batch))
+            except ClientBridgeError as error:
+                results = [error] * len(batch)
+            self._record(outcomes, batch, results)
+        return self._batch_result(clients, outcomes)
+
+    def close(self) -> None:
+        """Close the HTTP client (unless it was passed in as ``http_client``)."""
+        self.driver.close()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncConnection(_ConnectionBase):
+    """An async connection to one provider. Use it as an async context manager."""
+
+    def __init__(self, adapter: Adapter, options: ConnectionOptions, driver: AsyncDriver) -> None:
+        super().__init__(adapter, options)
+        self.driver = driver
+
+    async def create(self, client: Client) -> CreateResult:
+        """Create one client. Raises a `ClientBridgeError` subclass on failure."""
+        prepared = self._prepare_one(client)
+        return _single(await self.driver.run(self.adapter.plan_create([prepared])))
+
+    async def create_many(self, clients: Iterable[Client]) -> BatchResult:
+        """Create several clients, at most ``max_concurrency`` requests at a time.
+
+        Never raises for a client that failed: see `BatchResult.failed`.
+        """
+        import anyio
+
+        clients = list(clients)
+        batches, outcomes = self._plan_batches(clients)
+        limit = anyio.Semaphore(self.options.max_concurrency)
+
+        async def run(batch: list[Prepared]) -> None:
+            async with limit:
+                try:
+                    results = await self.driver.run(self.adapter.plan_create(batch))
+                except ClientBridgeError as error:
+                    results = [error] * len(batch)
+            self._record(outcomes, batch, results)
+
+        # Look-ups are cached per connection: run the first batch alone so the others
+        # find the cache filled instead of each looking the same ids up.
+        if batches and self.adapter.capabilities.lookups:
+            await run(batches[0])
+            batches = batches[1:]
+        async with anyio.create_task_group() as group:
+            for batch in batches:
+                group.start_soon(run, batch)
+        return self._batch_result(clients, outcomes)
+
+    async def aclose(self) -> None:
+        """Close the HTTP client (unless it was passed in as ``http_client``)."""
+        await self.driver.aclose()
+
+    close = aclose
+
+    async def __aenter__(self) -> AsyncConnection:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+def _setup(provider: str, settings: dict[str, Any]) -> tuple[Adapter, ConnectionOptions]:
+    cls = adapter_class(provider)
+    values, options = resolve_settings(cls, settings)
+    if not options.verify_tls:
+        logger.warning(
+            "TLS certificate verification is disabled for %s (verify_tls=False); "
+            "never do this in production",
+            cls.name,
+        )
+    return cls(values), options
+
+
+def _sandbox_transport(provider: str, asynchronous: bool) -> Any:
+    try:
+        from clientbridge import sandbox
+    except ImportError as error:  # pragma: no cover - the sandbox ships with the package
+        raise ConfigurationError(f"the sandbox is not available: {error}") from None
+    return sandbox.transport(provider, asynchronous=asynchronous)
+
+
+def _driver_kwargs(adapter: Adapter, options: ConnectionOptions) -> dict[str, Any]:
+    timeout: object = options.timeout
+    if options.http_client is not None and not options.timeout_given:
+        timeout = KEEP_CLIENT_TIMEOUT
+    return {
+        "provider": adapter.name,
+        "policy": RetryPolicy(max_retries=options.max_retries),
+        "secrets": adapter.secrets(),
+        "timeout": timeout,
+    }
+
+
+def connect(provider: str, **settings: Any) -> Connection:
+    """A sync connection to ``provider`` (a name such as ``"roostedhr"`` or an alias).
+
+    ``settings`` are the adapter's own (``api_key``, ``base_url``...) plus the
+    connection options ``transport``, ``http_client``, ``timeout`` (seconds, default
+    30), ``max_retries`` (default 3), ``on_unsupported`` (``"warn"``, ``"error"`` or
+    ``"ignore"``) and ``sandbox`` (use the built-in sandbox; credentials default to
+    sandbox values). Raises `ConfigurationError` naming a missing or unknown setting;
+    nothing is sent until you create a client.
+    """
+    adapter, options = _setup(provider, settings)
+    if options.http_client is not None:
+        if not isinstance(options.http_client, httpx.Client):
+            raise ConfigurationError("http_client must be an httpx.Client for connect()")
+        client, owns = options.http_client, False
+    else:
+        transport = options.transport
+        if transport is None and options.sandbox:
+            transport = _sandbox_transport(adapter.name, asynchronous=False)
+        if transport is not None and not isinstance(transport, httpx.BaseTransport):
+            raise ConfigurationError("transport must be an httpx.BaseTransport for connect()")
+        client = httpx.Client(
+            transport=transport, follow_redirects=False, verify=options.verify_tls
+        )
+        owns = True
+    driver = SyncDriver(client, owns_client=owns, **_driver_kwargs(adapter, options))
+    return Connection(adapter, options, driver)
+
+
+def connect_async(provider: str, **settings: Any) -> AsyncConnection:
+    """An async connection to ``provider``; the same settings as `connect`, plus
+    ``max_concurrency`` (requests in flight in ``create_many``, default 8)."""
+    adapter, options = _setup(provider, settings)
+    if options.http_client is not None:
+        if not isinstance(options.http_client, httpx.AsyncClient):
+            raise ConfigurationError("http_client must be an httpx.AsyncClient for connect_async()")
+        client, owns = options.http_client, False
+    else:
+        transport = options.transport
+        if transport is None and options.sandbox:
+            transport = _sandbox_transport(adapter.name, asynchronous=True)
+        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
+            raise ConfigurationError(
+                "transport must be an httpx.AsyncBaseTransport for connect_async()"
+            )
+        client = httpx.AsyncClient(
+            transport=transport, follow_redirects=False, verify=options.verify_tls
+        )
+        owns = True
+    driver = AsyncDriver(client, owns_client=owns, **_driver_kwargs(adapter, options))
+    return AsyncConnection(adapter, options, driver)

@@ -1,0 +1,305 @@
+"""The sync and async httpx drivers: they run an adapter's plan over HTTP.
+
+Retries, timeouts, response size limits, redirects and logging live here, once, for
+every provider. The retry policy is the one a non-idempotent POST can afford:
+
+* 429 and 503 are retried, honouring ``Retry-After`` (a longer wait than
+  ``max_retry_after`` is not slept through: the error is raised with ``retry_after``);
+* connection failures that prove the request was not sent (connect errors, connect
+  and pool timeouts) are retried;
+* after a read timeout, a dropped connection, 500, 502 or 504 a POST is never resent:
+  the error carries ``maybe_sent=True`` so the caller can check first. Look-ups
+  (GET) are idempotent and are retried on those too.
+
+The loop is written out here rather than delegated to a retry library because the
+decision needs the response (status and ``Retry-After``) and the send phase of the
+failure, and because its sleep must be injectable for tests without a global switch.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+import attrs
+import httpx
+
+from clientbridge.adapters.base import Outcome, Plan
+from clientbridge.errors import TransportError, UnexpectedResponseError
+from clientbridge.secrets import Secret, redact_text
+from clientbridge.wire import HttpRequest, HttpResponse
+
+__all__ = ["AsyncDriver", "RetryPolicy", "SyncDriver"]
+
+logger = logging.getLogger("clientbridge")
+
+#: Largest response body read; a larger one is an `UnexpectedResponseError`.
+MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """When and how long to wait before sending a request again."""
+
+    max_retries: int = 3
+    initial_backoff: float = 0.5
+    max_backoff: float = 20.0
+    #: the longest ``Retry-After`` we sleep through
+    max_retry_after: float = 60.0
+
+    def status_delay(self, method: str, response: HttpResponse, retries_done: int) -> float | None:
+        """Seconds to wait before resending after ``response``, or None to stop."""
+        status = response.status_code
+        retryable = status in (429, 503) or (method in _IDEMPOTENT and status in (500, 502, 504))
+        if not retryable or retries_done >= self.max_retries:
+            return None
+        from clientbridge.adapters.base import parse_retry_after
+
+        retry_after = parse_retry_after(response.header("retry-after"))
+        if retry_after is not None:
+            return retry_after if retry_after <= self.max_retry_after else None
+        return self.backoff(retries_done)
+
+    def error_delay(self, method: str, error: Exception, retries_done: int) -> float | None:
+        if retries_done >= self.max_retries:
+            return None
+        if isinstance(error, _NOT_SENT) or method in _IDEMPOTENT:
+            return self.backoff(retries_done)
+        return None
+
+    def backoff(self, retries_done: int) -> float:
+        """Exponential backoff with full jitter, capped."""
+        ceiling = min(self.max_backoff, self.initial_backoff * (2**retries_done))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+def transport_error(error: Exception, request: HttpRequest, provider: str) -> TransportError:
+    """A `TransportError` saying whether the request may have reached the provider."""
+    maybe_sent = not isinstance(error, _NOT_SENT) and not isinstance(
+        error, httpx.UnsupportedProtocol | httpx.LocalProtocolError
+    )
+    kind = type(error).__name__
+    if maybe_sent:
+        advice = (
+            "the request may have reached the provider: check whether the client exists "
+            "before creating it again"
+        )
+    else:
+        advice = "the request was not sent; it is safe to try again"
+    return TransportError(
+        f"{request.method} to {provider} failed ({kind}: {error}); {advice}",
+        maybe_sent=maybe_sent,
+        provider=provider,
+    )
+
+
+class _DriverBase:
+    def __init__(
+        self,
+        *,
+        provider: str,
+        policy: RetryPolicy,
+        secrets: Iterable[Secret],
+        timeout: float | object | None,
+    ) -> None:
+        self.provider = provider
+        self.policy = policy
+        self.secrets = tuple(secrets)
+        self.timeout = timeout
+
+    def _build(self, client: httpx.Client | httpx.AsyncClient, request: HttpRequest) -> Any:
+        timeout: Any = (
+            httpx.USE_CLIENT_DEFAULT if self.timeout is _KEEP_CLIENT_TIMEOUT else self.timeout
+        )
+        return client.build_request(
+            request.method,
+            request.url,
+            headers=request.wire_headers(),
+            content=request.body_bytes(),
+            timeout=timeout,
+        )
+
+    def _too_large(self, request: HttpRequest, size: int) -> UnexpectedResponseError:
+        return UnexpectedResponseError(
+            f"{self.provider} sent a response larger than {MAX_RESPONSE_BYTES} bytes to "
+            f"{request.method} {self._safe_url(request)}; the client may have been created",
+            provider=self.provider,
+        )
+
+    def _safe_url(self, request: HttpRequest) -> str:
+        return redact_text(request.url, self.secrets)
+
+    def _log_response(self, request: HttpRequest, response: HttpResponse, started: float) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> HTTP %d in %.0f ms",
+                request.method,
+                self._safe_url(request),
+                response.status_code,
+                (time.perf_counter() - started) * 1000,
+            )
+
+    def _log_retry(self, request: HttpRequest, why: str, delay: float, attempt: int) -> None:
+        logger.info(
+            "%s %s: %s; retry %d of %d in %.2f s",
+            request.method,
+            self._safe_url(request),
+            why,
+            attempt,
+            self.policy.max_retries,
+            delay,
+        )
+
+
+#: Sentinel: leave the caller's ``http_client`` timeout alone.
+_KEEP_CLIENT_TIMEOUT = object()
+KEEP_CLIENT_TIMEOUT = _KEEP_CLIENT_TIMEOUT
+
+
+def _response(raw: httpx.Response, content: bytes) -> HttpResponse:
+    return HttpResponse(
+        status_code=raw.status_code,
+        headers={name.lower(): value for name, value in raw.headers.items()},
+        content=content,
+    )
+
+
+class SyncDriver(_DriverBase):
+    """Sends requests with an `httpx.Client` and runs plans to completion."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        owns_client: bool,
+        sleep: Callable[[float], None] = time.sleep,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.client = client
+        self.owns_client = owns_client
+        self.sleep = sleep
+
+    def send(self, request: HttpRequest) -> HttpResponse:
+        retries = 0
+        while True:
+            started = time.perf_counter()
+            try:
+                raw = self.client.send(self._build(self.client, request), stream=True)
+                try:
+                    content = bytearray()
+                    for chunk in raw.iter_bytes():
+                        content += chunk
+                        if len(content) > MAX_RESPONSE_BYTES:
+                            raise self._too_large(request, len(content))
+                finally:
+                    raw.close()
+            except httpx.HTTPError as error:
+                delay = self.policy.error_delay(request.method, error, retries)
+                if delay is None:
+                    raise transport_error(error, request, self.provider) from None
+                retries += 1
+                self._log_retry(request, type(error).__name__, delay, retries)
+                self.sleep(delay)
+                continue
+            response = _response(raw, bytes(content))
+            self._log_response(request, response, started)
+            delay = self.policy.status_delay(request.method, response, retries)
+            if delay is None:
+                return response
+            retries += 1
+            self._log_retry(request, f"HTTP {response.status_code}", delay, retries)
+            self.sleep(delay)
+
+    def run(self, plan: Plan) -> list[Outcome]:
+        """Drive ``plan``: send each request it yields, feed back each response."""
+        try:
+            request = next(plan)
+            while True:
+                request = plan.send(self.send(request))
+        except StopIteration as done:
+            outcomes: list[Outcome] = done.value
+            return outcomes
+        finally:
+            plan.close()
+
+    def close(self) -> None:
+        if self.owns_client:
+            self.client.close()
+
+
+class AsyncDriver(_DriverBase):
+    """Sends requests with an `httpx.AsyncClient` and runs plans to completion."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        owns_client: bool,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.client = client
+        self.owns_client = owns_client
+        self._sleep = sleep
+
+    async def sleep(self, seconds: float) -> None:
+        if self._sleep is not None:
+            await self._sleep(seconds)
+        else:
+            import anyio
+
+            await anyio.sleep(seconds)
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        retries = 0
+        while True:
+            started = time.perf_counter()
+            try:
+                raw = await self.client.send(self._build(self.client, request), stream=True)
+                try:
+                    content = bytearray()
+                    async for chunk in raw.aiter_bytes():
+                        content += chunk
+                        if len(content) > MAX_RESPONSE_BYTES:
+                            raise self._too_large(request, len(content))
+                finally:
+                    await raw.aclose()
+            except httpx.HTTPError as error:
+                delay = self.policy.error_delay(request.method, error, retries)
+                if delay is None:
+                    raise transport_error(error, request, self.provider) from None
+                retries += 1
+                self._log_retry(request, type(error).__name__, delay, retries)
+                await self.sleep(delay)
+                continue
+            response = _response(raw, bytes(content))
+            self._log_response(request, response, started)
+            delay = self.policy.status_delay(request.method, response, retries)
+            if delay is None:
+                return response
+            retries += 1
+            self._log_retry(request, f"HTTP {response.status_code}", delay, retries)
+            await self.sleep(delay)
+
+    async def run(self, plan: Plan) -> list[Outcome]:
+        """Drive ``plan``: send each request it yields, feed back each response."""
+        try:
+            request = next(plan)
+            while True:
+                request = plan.send(await self.send(request))
+        except StopIteration as done:
+            outcomes: list[Outcome] = done.value
+            return outcomes
+        finally:
+            plan.close()
+
+    async def aclose(self) -> None:
+        if self.owns_client:
+            await self.client.aclose()

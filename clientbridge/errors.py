@@ -1,0 +1,171 @@
+"""The exception tree.
+
+Every exception derives from :class:`ClientBridgeError`. Messages say what went wrong
+and what to do about it, name the provider and field where known, and never contain a
+credential: response bodies are redacted before they are stored on an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "AuthenticationError",
+    "ClientBridgeError",
+    "ConfigurationError",
+    "DuplicateClientError",
+    "FieldError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "ProviderError",
+    "ProviderUnavailableError",
+    "ProviderValidationError",
+    "RateLimitedError",
+    "TransportError",
+    "UnexpectedResponseError",
+    "UnsupportedFeatureError",
+    "ValidationError",
+]
+
+
+@attrs.frozen
+class FieldError:
+    """One problem with one field.
+
+    ``field`` is the neutral field name (``"email"``, ``"address.postal_code"``) where it
+    is known, else the provider's own field name.
+    """
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class ClientBridgeError(Exception):
+    """Base class of every error raised by clientbridge."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class ConfigurationError(ClientBridgeError):
+    """Unknown provider, missing/unknown/invalid setting, or an unsafe base URL."""
+
+
+def _format_field_errors(errors: tuple[FieldError, ...]) -> str:
+    return "; ".join(str(error) for error in errors)
+
+
+class ValidationError(ClientBridgeError):
+    """The client cannot be sent to this provider. No I/O happened."""
+
+    def __init__(
+        self, message: str, errors: tuple[FieldError, ...] = (), *, provider: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.errors = tuple(errors)
+        self.provider = provider
+
+    @classmethod
+    def from_errors(cls, provider: str, errors: tuple[FieldError, ...]) -> ValidationError:
+        summary = _format_field_errors(errors)
+        return cls(
+            f"the client cannot be sent to {provider}: {summary}. Fix these fields and retry.",
+            errors,
+            provider=provider,
+        )
+
+
+class UnsupportedFeatureError(ClientBridgeError):
+    """A field or feature this provider lacks, raised with ``on_unsupported="error"``."""
+
+    def __init__(self, message: str, *, provider: str, fields: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.fields = fields
+
+
+class TransportError(ClientBridgeError):
+    """The network failed.
+
+    ``maybe_sent`` is True when the request may have reached the provider (a read
+    timeout, a dropped connection after sending): the client may exist, so do not
+    blindly retry a create.
+    """
+
+    def __init__(self, message: str, *, maybe_sent: bool, provider: str | None = None) -> None:
+        super().__init__(message)
+        self.maybe_sent = maybe_sent
+        self.provider = provider
+
+
+class ProviderError(ClientBridgeError):
+    """The provider answered with an error status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status_code: int | None = None,
+        body: Mapping[str, Any] | list[Any] | str | None = None,
+        retryable: bool = False,
+        errors: tuple[FieldError, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.status_code = status_code
+        #: the provider's answer, redacted of credentials and personal data
+        self.body = body
+        #: True when sending the same request again may succeed and cannot duplicate
+        self.retryable = retryable
+        self.errors = tuple(errors)
+
+
+class AuthenticationError(ProviderError):
+    """401: the credential is missing, wrong or expired."""
+
+
+class PermissionDeniedError(ProviderError):
+    """403: the credential lacks a permission."""
+
+
+class NotFoundError(ProviderError):
+    """404: e.g. an unknown workspace or organisation."""
+
+
+class ProviderValidationError(ProviderError):
+    """400/422: the provider rejected the data; ``.errors`` holds what it said per field."""
+
+
+class DuplicateClientError(ProviderError):
+    """409, or the provider's "already exists" answer for this client."""
+
+
+class RateLimitedError(ProviderError):
+    """429: too many requests; ``.retry_after`` is the provider's hint in seconds."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("retryable", True)
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ProviderUnavailableError(ProviderError):
+    """5xx: the provider failed. Only a 503 is known not to have processed the request."""
+
+
+class UnexpectedResponseError(ProviderError):
+    """A success status whose body we cannot understand (not JSON, no id, wrong shape)."""

@@ -1,0 +1,115 @@
+"""Adapter look-up: the built-ins, their aliases, and installed plug-ins.
+
+A third-party package registers an adapter under the entry-point group
+``clientbridge.adapters``::
+
+    [project.entry-points."clientbridge.adapters"]
+    myprovider = "my_package.adapter:MyProviderAdapter"
+
+Adapters are imported only when they are used.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import cache, lru_cache
+from importlib import import_module
+from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING
+
+from clientbridge.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from clientbridge.adapters.base import Adapter
+
+__all__ = ["ENTRY_POINT_GROUP", "adapter_class", "canonical_name", "providers"]
+
+ENTRY_POINT_GROUP = "clientbridge.adapters"
+
+_BUILTINS: dict[str, str] = {
+    "agencyhandy": "clientbridge.adapters.agencyhandy:AgencyHandyAdapter",
+    "placio": "clientbridge.adapters.placio:PlacioAdapter",
+    "proconvey": "clientbridge.adapters.proconvey:ProConveyAdapter",
+    "roostedhr": "clientbridge.adapters.roostedhr:RoostedHRAdapter",
+}
+_BUILTIN_ALIASES: dict[str, str] = {"workspace-v1": "placio", "uk-v2": "proconvey"}
+
+
+@lru_cache(maxsize=1)
+def _plugins() -> dict[str, EntryPoint]:
+    found: dict[str, EntryPoint] = {}
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        if entry_point.name not in _BUILTINS:  # a built-in name cannot be taken over
+            found.setdefault(entry_point.name, entry_point)
+    return found
+
+
+def refresh() -> None:
+    """Forget the discovered plug-ins (after installing one at run time)."""
+    _plugins.cache_clear()
+    _load.cache_clear()
+
+
+def providers() -> list[str]:
+    """Names of every registered adapter: the built-ins and installed plug-ins."""
+    return sorted({*_BUILTINS, *_plugins()})
+
+
+def _plugin_aliases() -> dict[str, str]:
+    aliases: dict[str, str] = {}
+    for name in _plugins():
+        try:
+            cls = _load(name)
+        except ConfigurationError:
+            continue
+        for alias in cls.aliases:
+            aliases.setdefault(alias, name)
+    return aliases
+
+
+def canonical_name(provider: str) -> str:
+    """The registered name for ``provider`` or one of its aliases."""
+    if not isinstance(provider, str):
+        raise ConfigurationError(f"provider must be a name, not {type(provider).__name__}")
+    key = provider.strip().lower()
+    if key in _BUILTINS or key in _plugins():
+        return key
+    if key in _BUILTIN_ALIASES:
+        return _BUILTIN_ALIASES[key]
+    aliases = _plugin_aliases()
+    if key in aliases:
+        return aliases[key]
+    known = [*providers(), *_BUILTIN_ALIASES, *aliases]
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ConfigurationError(
+        f"unknown provider {provider!r}.{hint} Known providers: {', '.join(providers())} "
+        f"(aliases: {', '.join(sorted([*_BUILTIN_ALIASES, *aliases]))})."
+    )
+
+
+@cache
+def _load(name: str) -> type[Adapter]:
+    from clientbridge.adapters.base import Adapter
+
+    if name in _BUILTINS:
+        module_name, _, attribute = _BUILTINS[name].partition(":")
+        cls = getattr(import_module(module_name), attribute)
+    else:
+        entry_point = _plugins()[name]
+        try:
+            cls = entry_point.load()
+        except Exception as error:  # a broken plug-in must not break the others
+            raise ConfigurationError(
+                f"the adapter plug-in {name!r} ({entry_point.value}) failed to import: {error}"
+            ) from error
+    if not (isinstance(cls, type) and issubclass(cls, Adapter)):
+        raise ConfigurationError(
+            f"the adapter {name!r} is not a clientbridge.adapters.base.Adapter subclass"
+        )
+    return cls
+
+
+def adapter_class(provider: str) -> type[Adapter]:
+    """The adapter class registered for ``provider`` (a name or an alias)."""
+    return _load(canonical_name(provider))

@@ -1,0 +1,104 @@
+"""What a create gives back: `CreateResult`, `BatchResult`, `Failure` and the status enums."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+import attrs
+
+from clientbridge.errors import ClientBridgeError
+from clientbridge.model import Client, FrozenMapping
+
+__all__ = ["BatchResult", "ClientStatus", "CreateResult", "Failure", "InviteStatus"]
+
+
+class ClientStatus(str, enum.Enum):
+    """The client's lifecycle state, normalised across providers."""
+
+    NEW = "new"
+    ACTIVE = "active"
+    LEAD = "lead"
+    PENDING = "pending"
+    CLOSED = "closed"
+    UNKNOWN = "unknown"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class InviteStatus(str, enum.Enum):
+    """The state of the client's portal invitation, where the provider has one."""
+
+    NOT_INVITED = "not_invited"
+    INVITED = "invited"
+    INVITE_FAILED = "invite_failed"
+    CONNECTED = "connected"
+    UNKNOWN = "unknown"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _frozen_raw(value: Mapping[str, object]) -> Mapping[str, object]:
+    return value if isinstance(value, FrozenMapping) else FrozenMapping(value)
+
+
+@attrs.frozen(kw_only=True)
+class CreateResult:
+    """One created client, normalised. ``client`` is the record as the provider stored it."""
+
+    provider: str
+    id: str
+    status: ClientStatus
+    client: Client
+    invite: InviteStatus | None = None
+    provider_status: str | None = None
+    created_at: datetime | None = None
+    warnings: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    dropped_fields: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    raw: Mapping[str, object] = attrs.field(factory=FrozenMapping, converter=_frozen_raw)
+
+
+@attrs.frozen(kw_only=True)
+class Failure:
+    """A client of a batch that was not created. ``index`` is its position in the input."""
+
+    index: int
+    client: Client
+    error: ClientBridgeError
+
+
+def _results(value: Iterable[CreateResult]) -> tuple[CreateResult, ...]:
+    return tuple(value)
+
+
+def _failures(value: Iterable[Failure]) -> tuple[Failure, ...]:
+    return tuple(value)
+
+
+def _indices(value: Iterable[int]) -> tuple[int, ...]:
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class BatchResult:
+    """The outcome of ``create_many``: what was created and what failed, in input order."""
+
+    succeeded: tuple[CreateResult, ...] = attrs.field(default=(), converter=_results)
+    failed: tuple[Failure, ...] = attrs.field(default=(), converter=_failures)
+    #: the input position of each entry of ``succeeded``
+    succeeded_indices: tuple[int, ...] = attrs.field(default=(), converter=_indices, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when no client failed."""
+        return not self.failed
+
+    def __len__(self) -> int:
+        return len(self.succeeded) + len(self.failed)

@@ -1,0 +1,82 @@
+"""Wire value types shared by adapters and drivers: `HttpRequest` and `HttpResponse`.
+
+These are plain data. Adapters build requests and read responses; only the drivers
+turn them into real HTTP.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from clientbridge.model import FrozenMapping
+from clientbridge.secrets import REDACTED, Secret
+
+__all__ = ["HeaderValue", "HttpRequest", "HttpResponse", "JSONValue"]
+
+JSONValue = Any
+HeaderValue = str | Secret
+
+
+def _frozen_headers(value: Mapping[str, HeaderValue]) -> Mapping[str, HeaderValue]:
+    return value if isinstance(value, FrozenMapping) else FrozenMapping(value)
+
+
+@attrs.frozen(kw_only=True)
+class HttpRequest:
+    """One HTTP request an adapter wants sent.
+
+    Header values may be `Secret`: they are revealed only by the driver, on the wire.
+    ``json`` is the decoded body (``None`` for a request without one).
+    """
+
+    method: str
+    url: str
+    headers: Mapping[str, HeaderValue] = attrs.field(
+        factory=FrozenMapping, converter=_frozen_headers
+    )
+    json: JSONValue = None
+
+    def redacted(self) -> HttpRequest:
+        """A copy whose secret header values read ``***`` (for previews and logs)."""
+        headers = {
+            name: REDACTED if isinstance(value, Secret) else value
+            for name, value in self.headers.items()
+        }
+        return attrs.evolve(self, headers=headers)
+
+    def wire_headers(self) -> dict[str, str]:
+        """The headers with secrets revealed: for the driver only."""
+        return {
+            name: value.reveal() if isinstance(value, Secret) else value
+            for name, value in self.headers.items()
+        }
+
+    def body_bytes(self) -> bytes | None:
+        if self.json is None:
+            return None
+        return jsonlib.dumps(self.json, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@attrs.frozen(kw_only=True)
+class HttpResponse:
+    """An HTTP response as an adapter sees it. Header names are lower-case."""
+
+    status_code: int
+    headers: Mapping[str, str] = attrs.field(factory=FrozenMapping, converter=_frozen_headers)
+    content: bytes = b""
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    def json(self) -> JSONValue:
+        """The decoded body; raises ``ValueError`` when it is not JSON."""
+        return jsonlib.loads(self.content)
+
+    def header(self, name: str) -> str | None:
+        value = self.headers.get(name.lower())
+        return value if isinstance(value, str) else None
