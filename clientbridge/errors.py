@@ -28,6 +28,7 @@ __all__ = [
     "UnexpectedResponseError",
     "UnsupportedFeatureError",
     "ValidationError",
+    "outcome_unknown",
 ]
 
 
@@ -169,3 +170,19 @@ class ProviderUnavailableError(ProviderError):
 
 class UnexpectedResponseError(ProviderError):
     """A success status whose body we cannot understand (not JSON, no id, wrong shape)."""
+
+
+def outcome_unknown(error: BaseException) -> bool:
+    """True when the create may have happened although it raised ``error``.
+
+    That is a transport failure after the request may have been sent, a 500/502/504
+    (the provider may have stored the record before failing), or a success answer we
+    could not read. Such a create must not be retried blindly.
+    """
+    if isinstance(error, TransportError):
+        return error.maybe_sent
+    if isinstance(error, UnexpectedResponseError):
+        return True
+    if isinstance(error, ProviderUnavailableError):
+        return error.status_code != 503
+    return False
