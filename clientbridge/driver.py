@@ -177,13 +177,16 @@ class SyncDriver(_DriverBase):
         client: httpx.Client,
         *,
         owns_client: bool,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.client = client
         self.owns_client = owns_client
-        self.sleep = sleep
+        self._sleep = sleep
+
+    def sleep(self, seconds: float) -> None:
+        (self._sleep or time.sleep)(seconds)
 
     def send(self, request: HttpRequest) -> HttpResponse:
         retries = 0

@@ -648,7 +648,7 @@ class Adapter:
         if isinstance(errors, Mapping):
             for field, problem in errors.items():
                 text = problem[0] if isinstance(problem, list) and problem else problem
-                field_errors.append(FieldError(str(field), str(text)))
+                field_errors.append(FieldError(self.neutral_field(str(field)), str(text)))
         elif isinstance(errors, list):
             for item in errors:
                 if isinstance(item, Mapping):

@@ -1,0 +1,76 @@
+"""Shared fixtures: a canary credential, JSON mock providers, anyio on asyncio."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+#: A credential that must never appear in any repr, log, error, preview or file.
+CANARY = "canary-Sup3rS3cret-0042"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+class Recorder:
+    """An `httpx.MockTransport` handler that records requests and answers from a script."""
+
+    def __init__(self, answer: Callable[[httpx.Request], httpx.Response]) -> None:
+        self.answer = answer
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.answer(request)
+
+    @property
+    def bodies(self) -> list[Any]:
+        return [
+            json.loads(request.content) if request.content else None for request in self.requests
+        ]
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self)
+
+
+def respond(
+    status: int, body: Any = None, **headers: str
+) -> Callable[[httpx.Request], httpx.Response]:
+    """A handler that always answers ``status`` with a JSON ``body``."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json=body, headers=headers)
+
+    return answer
+
+
+def sequence(*responses: httpx.Response) -> Callable[[httpx.Request], httpx.Response]:
+    """A handler answering with ``responses`` in turn (the last one repeats)."""
+    queue = list(responses)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    return answer
+
+
+@pytest.fixture
+def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Make retry back-off instant; returns the delays that would have been slept."""
+    slept: list[float] = []
+
+    def sleep(self: object, seconds: float) -> None:
+        slept.append(seconds)
+
+    async def async_sleep(self: object, seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr("clientbridge.driver.SyncDriver.sleep", sleep)
+    monkeypatch.setattr("clientbridge.driver.AsyncDriver.sleep", async_sleep)
+    return slept

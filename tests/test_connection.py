@@ -1,0 +1,204 @@
+"""Connections: create, create_many, preview, on_unsupported, sync/async parity."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+import clientbridge as cb
+
+from .conftest import CANARY, Recorder, respond
+
+ROOSTED = {"api_key": CANARY}
+PLACIO = {"token": CANARY, "workspace_id": "ws1", "base_url": "https://placio.example"}
+
+
+def roosted_echo(request: httpx.Request) -> httpx.Response:
+    body = json.loads(request.content)
+    if body["client_name"] == "Broken Ltd":
+        return httpx.Response(422, json={"message": "client_name is reserved"})
+    return httpx.Response(201, json={"id": f"id-{body['client_name']}", **body, "pending": False})
+
+
+def test_preview_lists_the_request_with_secrets_redacted_and_sends_nothing() -> None:
+    recorder = Recorder(respond(201, {}))
+    with cb.connect("placio", transport=recorder.transport(), **PLACIO) as conn:
+        plan = conn.preview(cb.Client(name="Ada", email="ada@example.com"))
+    assert recorder.requests == []
+    assert len(plan) == 1
+    assert isinstance(plan[0], cb.HttpRequest)
+    assert plan[0].method == "POST"
+    assert plan[0].url == "https://placio.example/v1/workspace/ws1/clients"
+    assert plan[0].headers["Authorization"] == "***"
+    assert plan[0].json["name"] == "Ada"
+    assert CANARY not in repr(plan)
+
+
+def test_preview_validates_like_create() -> None:
+    with cb.connect("placio", **PLACIO) as conn, pytest.raises(cb.ValidationError):
+        conn.preview(cb.Client(name="Ada"))
+
+
+def test_create_many_reports_each_client_in_input_order() -> None:
+    clients = [
+        cb.Client(company_name="One"),
+        cb.Client(email="no-name@example.com"),  # invalid: no client_name
+        cb.Client(company_name="Broken Ltd"),  # rejected by the provider
+        cb.Client(company_name="Four"),
+    ]
+    transport = httpx.MockTransport(roosted_echo)
+    with cb.connect("roostedhr", transport=transport, **ROOSTED) as conn:
+        batch = conn.create_many(clients)
+    assert not batch.ok
+    assert [result.id for result in batch.succeeded] == ["id-One", "id-Four"]
+    assert batch.succeeded_indices == (0, 3)
+    assert [(failure.index, type(failure.error)) for failure in batch.failed] == [
+        (1, cb.ValidationError),
+        (2, cb.ProviderValidationError),
+    ]
+    assert batch.failed[0].client == clients[1]
+
+
+def test_create_many_of_nothing_is_ok() -> None:
+    with cb.connect("roostedhr", **ROOSTED) as conn:
+        batch = conn.create_many([])
+    assert batch.ok
+    assert len(batch) == 0
+
+
+def test_create_many_refuses_things_that_are_not_clients() -> None:
+    with cb.connect("roostedhr", **ROOSTED) as conn, pytest.raises(TypeError, match="position 1"):
+        conn.create_many([cb.Client(company_name="A"), {"company_name": "B"}])  # type: ignore[list-item]
+
+
+def test_on_unsupported_error_raises_before_any_io() -> None:
+    recorder = Recorder(roosted_echo)
+    conn = cb.connect(
+        "roostedhr", transport=recorder.transport(), on_unsupported="error", **ROOSTED
+    )
+    with conn, pytest.raises(cb.UnsupportedFeatureError, match="title") as caught:
+        conn.create(cb.Client(company_name="Acme", title="Dr"))
+    assert caught.value.fields == ("title",)
+    assert recorder.requests == []
+
+
+def test_on_unsupported_ignore_still_lists_dropped_fields_without_warning() -> None:
+    transport = httpx.MockTransport(roosted_echo)
+    with cb.connect("roostedhr", transport=transport, on_unsupported="ignore", **ROOSTED) as conn:
+        result = conn.create(cb.Client(company_name="Acme", title="Dr"))
+    assert result.dropped_fields == ("title",)
+    assert result.warnings == ()
+
+
+def test_unset_fields_are_never_warned_about() -> None:
+    transport = httpx.MockTransport(roosted_echo)
+    with cb.connect("roostedhr", transport=transport, **ROOSTED) as conn:
+        result = conn.create(cb.Client(company_name="Acme"))
+    assert result.warnings == ()
+    assert result.dropped_fields == ()
+
+
+def test_extras_for_another_provider_are_ignored_silently() -> None:
+    recorder = Recorder(roosted_echo)
+    with cb.connect("roostedhr", transport=recorder.transport(), **ROOSTED) as conn:
+        result = conn.create(cb.Client(company_name="Acme", extras={"placio": {"x": 1}}))
+    assert "x" not in recorder.bodies[0]
+    assert result.dropped_fields == ()
+
+
+@pytest.mark.anyio
+async def test_async_create_matches_sync_create() -> None:
+    client = cb.Client(company_name="Acme", title="Dr", email="ops@acme.example")
+    sync_recorder, async_recorder = Recorder(roosted_echo), Recorder(roosted_echo)
+    with cb.connect("roostedhr", transport=sync_recorder.transport(), **ROOSTED) as conn:
+        expected = conn.create(client)
+    async with cb.connect_async(
+        "roostedhr", transport=async_recorder.transport(), **ROOSTED
+    ) as aconn:
+        actual = await aconn.create(client)
+    assert actual == expected
+    assert async_recorder.bodies == sync_recorder.bodies
+
+
+@pytest.mark.anyio
+async def test_async_create_many_matches_sync_create_many() -> None:
+    clients = [cb.Client(company_name=name) for name in ("A", "Broken Ltd", "C")] + [cb.Client()]
+    with cb.connect("roostedhr", transport=httpx.MockTransport(roosted_echo), **ROOSTED) as conn:
+        expected = conn.create_many(clients)
+    async with cb.connect_async(
+        "roostedhr", transport=httpx.MockTransport(roosted_echo), **ROOSTED
+    ) as aconn:
+        actual = await aconn.create_many(clients)
+    assert actual.succeeded == expected.succeeded
+    assert actual.succeeded_indices == expected.succeeded_indices
+    assert [(f.index, type(f.error)) for f in actual.failed] == [
+        (f.index, type(f.error)) for f in expected.failed
+    ]
+
+
+@pytest.mark.anyio
+async def test_async_errors_match_sync_errors() -> None:
+    handler = respond(401, {"message": "bad token"})
+    with cb.connect("placio", transport=httpx.MockTransport(handler), **PLACIO) as conn:
+        with pytest.raises(cb.AuthenticationError) as sync_error:
+            conn.create(cb.Client(name="Ada", email="a@example.com"))
+    async with cb.connect_async("placio", transport=httpx.MockTransport(handler), **PLACIO) as a:
+        with pytest.raises(cb.AuthenticationError) as async_error:
+            await a.create(cb.Client(name="Ada", email="a@example.com"))
+    assert str(async_error.value) == str(sync_error.value)
+
+
+@pytest.mark.anyio
+async def test_async_create_many_respects_max_concurrency() -> None:
+    in_flight = 0
+    peak = 0
+    lock = threading.Lock()
+
+    class SlowTransport(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            nonlocal in_flight, peak
+            with lock:
+                in_flight += 1
+                peak = max(peak, in_flight)
+            await anyio.sleep(0.01)
+            with lock:
+                in_flight -= 1
+            body = json.loads(request.content)
+            return httpx.Response(201, json={"id": body["client_name"], **body})
+
+    clients = [cb.Client(company_name=f"C{i}") for i in range(20)]
+    async with cb.connect_async(
+        "roostedhr", transport=SlowTransport(), max_concurrency=3, **ROOSTED
+    ) as conn:
+        started = time.perf_counter()
+        batch = await conn.create_many(clients)
+    assert batch.ok
+    assert [result.id for result in batch.succeeded] == [f"C{i}" for i in range(20)]
+    assert peak == 3
+    assert time.perf_counter() - started < 5
+
+
+def test_connection_repr_names_only_the_provider() -> None:
+    with cb.connect("roostedhr", **ROOSTED) as conn:
+        assert repr(conn) == "<Connection provider='roostedhr'>"
+
+
+def test_wrong_transport_kind_is_a_configuration_error() -> None:
+    class AsyncOnly(httpx.AsyncBaseTransport):
+        pass
+
+    with pytest.raises(cb.ConfigurationError, match="BaseTransport"):
+        cb.connect("roostedhr", transport=AsyncOnly(), **ROOSTED)
+
+
+def test_settings_are_checked_before_anything_is_sent(**_: Any) -> None:
+    recorder = Recorder(roosted_echo)
+    with pytest.raises(cb.ConfigurationError):
+        cb.connect("roostedhr", transport=recorder.transport(), api_key="")
+    assert recorder.requests == []
