@@ -1,0 +1,156 @@
+"""Documentation tables generated from the adapters' declarations.
+
+The capability matrix and each provider's field-mapping table are built from
+``Adapter.fields``, ``Adapter.capabilities`` and ``Adapter.settings_spec``, so the docs
+cannot drift from the code. ``python -m clientbridge.docgen`` rewrites the generated
+blocks in ``docs/``; ``--check`` exits 1 when a committed page differs (CI runs the
+equivalent test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from clientbridge.adapters.base import NEUTRAL_FIELDS, Adapter
+from clientbridge.registry import adapter_class, providers
+
+__all__ = [
+    "capability_matrix",
+    "field_mapping",
+    "render_pages",
+    "settings_table",
+    "update_docs",
+]
+
+_BLOCK = re.compile(
+    r"(<!-- BEGIN GENERATED: (?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- END GENERATED -->)",
+    re.DOTALL,
+)
+
+
+def sent_fields(adapter: type[Adapter]) -> set[str]:
+    """The neutral fields that can reach this provider's wire."""
+    fields = {field for rule in adapter.fields for field in rule.neutral}
+    if adapter.capabilities.leads:
+        fields.add("lead")
+    return fields
+
+
+def capability_matrix(names: Sequence[str] | None = None) -> str:
+    """A Markdown table: providers by neutral fields and features."""
+    adapters = [adapter_class(name) for name in (names or providers())]
+    header = ["", *(adapter.display_name for adapter in adapters)]
+    rows = [header, ["---"] * len(header)]
+    for field in NEUTRAL_FIELDS:
+        rows.append([f"`{field}`", *("✓" if field in sent_fields(a) else "—" for a in adapters)])
+    rows.append(["leads", *("✓" if a.capabilities.leads else "—" for a in adapters)])
+    rows.append(["clients per request", *(str(a.capabilities.bulk_size) for a in adapters)])
+    rows.append(
+        [
+            "look-ups",
+            *(", ".join(f"`{k}`" for k in a.capabilities.lookups) or "—" for a in adapters),
+        ]
+    )
+    rows.append(
+        ["invite status", *("✓" if a.capabilities.invite_status else "—" for a in adapters)]
+    )
+    return _table(rows)
+
+
+def field_mapping(name: str) -> str:
+    """A Markdown table of one provider's wire fields and where they come from."""
+    adapter = adapter_class(name)
+    rows = [
+        ["wire field", "from (neutral)", "required", "max length", "notes"],
+        ["---"] * 5,
+    ]
+    for rule in adapter.fields:
+        rows.append(
+            [
+                f"`{rule.wire}`",
+                ", ".join(f"`{field}`" for field in rule.neutral),
+                "yes" if rule.required else "",
+                str(rule.max_length) if rule.max_length else "",
+                rule.note,
+            ]
+        )
+    dropped = [f"`{field}`" for field in NEUTRAL_FIELDS if field not in sent_fields(adapter)]
+    table = _table(rows)
+    if dropped:
+        table += (
+            f"\nNot sent (listed in `dropped_fields`, one warning each): {', '.join(dropped)}.\n"
+        )
+    return table
+
+
+def settings_table(name: str) -> str:
+    """A Markdown table of one provider's settings."""
+    adapter = adapter_class(name)
+    rows = [["setting", "required", "default", "description"], ["---"] * 4]
+    for setting in adapter.settings_spec:
+        default = "" if setting.default is None else f"`{setting.default}`"
+        description = setting.description + (" (secret)" if setting.secret else "")
+        rows.append([f"`{setting.name}`", "yes" if setting.required else "", default, description])
+    aliases = ", ".join(f"`{alias}`" for alias in adapter.aliases)
+    table = _table(rows)
+    if aliases:
+        table += f"\nAliases: {aliases}.\n"
+    return table
+
+
+def _table(rows: list[list[str]]) -> str:
+    return "".join(
+        "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |\n" for row in rows
+    )
+
+
+def _generated(name: str) -> str:
+    if name == "capability-matrix":
+        return capability_matrix()
+    kind, _, provider = name.partition(".")
+    if kind == "fields":
+        return field_mapping(provider)
+    if kind == "settings":
+        return settings_table(provider)
+    raise ValueError(f"unknown generated block {name!r}")
+
+
+def render_pages(text: str) -> str:
+    """``text`` with every generated block brought up to date."""
+
+    def replace(match: re.Match[str]) -> str:
+        return match.group(1) + _generated(match.group("name")) + match.group(4)
+
+    return _BLOCK.sub(replace, text)
+
+
+def update_docs(docs: Path, *, check: bool) -> list[Path]:
+    """Rewrite (or with ``check`` only list) the pages whose generated blocks are stale."""
+    stale = []
+    for page in sorted(docs.rglob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        fresh = render_pages(text)
+        if fresh != text:
+            stale.append(page)
+            if not check:
+                page.write_text(fresh, encoding="utf-8")
+    return stale
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("docs", nargs="?", default="docs", type=Path)
+    parser.add_argument("--check", action="store_true", help="only report stale pages")
+    args = parser.parse_args(argv)
+    stale = update_docs(args.docs, check=args.check)
+    for page in stale:
+        print(f"{'stale' if args.check else 'updated'}: {page}")
+    return 1 if args.check and stale else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
