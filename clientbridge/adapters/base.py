@@ -86,6 +86,9 @@ NEUTRAL_FIELDS: tuple[str, ...] = (
 #: key and ``extras`` is keyed per adapter on purpose.
 _NEVER_DROPPED = frozenset({"external_id", "extras"})
 
+#: What reading an unexpected JSON shape raises; turned into `UnexpectedResponseError`.
+_READ_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -558,7 +561,7 @@ class Adapter:
         try:
             status, invite, provider_status = self.record_status(record)
             client = self.parse_record(record)
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
+        except _READ_ERRORS as error:
             raise self.unexpected(f"the created record could not be read ({error})") from None
         return CreateResult(
             provider=self.name,
@@ -582,13 +585,22 @@ class Adapter:
                 response = yield lookup.request
                 if not response.is_success:
                     raise self.error_from_response(response)
-                value = lookup.parse(response)
+                try:
+                    value = lookup.parse(response)
+                except _READ_ERRORS as error:
+                    raise self.unexpected(
+                        f"the {lookup.key} look-up could not be read ({error})"
+                    ) from None
                 self.cache[lookup.key] = value
             resolved[lookup.key] = value
         response = yield self.build_create_request(batch, resolved)
         if not response.is_success:
             raise self.error_from_response(response)
-        return self.parse_create_response(response, batch)
+        try:
+            return self.parse_create_response(response, batch)
+        except _READ_ERRORS as error:
+            # A success we cannot read: the clients may exist, so never a plain crash.
+            raise self.unexpected(f"the response could not be read ({error})", response) from None
 
     def preview_requests(self, batch: Sequence[Prepared]) -> list[HttpRequest]:
         """Every request a create of ``batch`` would send, placeholders for look-ups."""

@@ -1,0 +1,151 @@
+"""Hostile input: whatever the caller or the provider sends, only ClientBridgeError escapes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import clientbridge as cb
+
+SETTINGS: dict[str, dict[str, Any]] = {
+    "agencyhandy": {"api_key": "k", "company_id": "6525994184e9ddd79853450e"},
+    "placio": {"token": "t", "workspace_id": "ws1", "base_url": "https://placio.example"},
+    "proconvey": {"api_key": "k", "base_url": "https://acme.proconvey.example"},
+    "roostedhr": {"api_key": "k"},
+}
+PROVIDERS = sorted(SETTINGS)
+
+texts = st.one_of(
+    st.none(),
+    st.text(max_size=40),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=300),
+    st.sampled_from(["x" * 70_000, "+44 7911 123456", "ada@example.com", "https://e.com/a.png"]),
+)
+addresses = st.one_of(
+    st.none(),
+    st.builds(
+        cb.Address,
+        line1=texts,
+        line2=texts,
+        line3=texts,
+        city=texts,
+        region=texts,
+        postal_code=texts,
+        country=texts,
+        uprn=texts,
+    ),
+)
+contact_methods = st.lists(
+    st.builds(
+        cb.ContactMethod,
+        kind=st.sampled_from(list(cb.ContactKind)),
+        value=st.text(max_size=30),
+        preferred=st.booleans(),
+    ),
+    max_size=4,
+).map(tuple)
+clients = st.builds(
+    cb.Client,
+    first_name=texts,
+    last_name=texts,
+    name=texts,
+    email=texts,
+    phone=texts,
+    company_name=texts,
+    title=texts,
+    address=addresses,
+    contact_methods=contact_methods,
+    avatar_url=texts,
+    source=texts,
+    lead=st.booleans(),
+    external_id=texts,
+    custom_fields=st.dictionaries(st.text(max_size=10), st.text(max_size=10), max_size=3),
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "id",
+                    "_id",
+                    "client",
+                    "name",
+                    "status",
+                    "createdMembers",
+                    "data",
+                    "addedClients",
+                    "notAddedClients",
+                    "email",
+                    "message",
+                    "errors",
+                    "fieldName",
+                    "companies",
+                    "roles",
+                    "role",
+                    "pending",
+                    "contactMethods",
+                    "address",
+                    "client_portal_connection_status",
+                ]
+            )
+            | st.text(max_size=8),
+            children,
+            max_size=6,
+        )
+    ),
+    max_leaves=20,
+)
+bodies = st.one_of(
+    json_values.map(lambda value: json.dumps(value).encode()),
+    st.binary(max_size=200),
+)
+RELAXED = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@RELAXED
+@given(client=clients)
+def test_any_client_either_previews_or_raises_a_clientbridge_error(
+    provider: str, client: cb.Client
+) -> None:
+    with cb.connect(provider, **SETTINGS[provider]) as conn:
+        try:
+            plan = conn.preview(client)
+        except cb.ClientBridgeError:
+            return
+    assert plan
+    for request in plan:
+        json.dumps(request.json)  # every payload is JSON-serialisable
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@RELAXED
+@given(status=st.integers(200, 599), body=bodies, ok_body=json_values)
+def test_any_provider_answer_gives_a_result_or_a_clientbridge_error(
+    provider: str, status: int, body: bytes, ok_body: Any
+) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, content=body)
+
+    client = cb.Client(
+        first_name="Ada", last_name="Lovelace", email="ada@example.com", company_name="Acme"
+    )
+    conn = cb.connect(
+        provider, transport=httpx.MockTransport(answer), max_retries=0, **SETTINGS[provider]
+    )
+    with conn:
+        try:
+            result = conn.create(client)
+        except cb.ClientBridgeError:
+            pass
+        else:
+            assert result.id
+        batch = conn.create_many([client, client])
+    assert len(batch) == 2
