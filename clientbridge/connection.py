@@ -60,8 +60,9 @@ class _ConnectionBase:
 
     def _plan_batches(
         self, clients: Sequence[Client]
-    ) -> tuple[list[list[Prepared]], dict[int, Outcome]]:
-        """Validated clients grouped into create requests, and the ones that failed."""
+    ) -> tuple[list[list[list[Prepared]]], dict[int, Outcome]]:
+        """Validated clients as create requests (chunks of ``bulk_size``) per batch key
+        (e.g. AgencyHandy's leads and clients), and the clients that failed validation."""
         outcomes: dict[int, Outcome] = {}
         groups: dict[Hashable, list[Prepared]] = defaultdict(list)
         for index, client in enumerate(clients):
@@ -73,12 +74,11 @@ class _ConnectionBase:
                 continue
             groups[self.adapter.batch_key(client)].append(prepared)
         size = max(1, self.adapter.capabilities.bulk_size)
-        batches = [
-            group[start : start + size]
+        chunked = [
+            [group[start : start + size] for start in range(0, len(group), size)]
             for group in groups.values()
-            for start in range(0, len(group), size)
         ]
-        return batches, outcomes
+        return chunked, outcomes
 
     @staticmethod
     def _record(
@@ -127,8 +127,8 @@ class Connection(_ConnectionBase):
         Never raises for a client that failed: see `BatchResult.failed`.
         """
         clients = list(clients)
-        batches, outcomes = self._plan_batches(clients)
-        for batch in batches:
+        groups, outcomes = self._plan_batches(clients)
+        for batch in (batch for group in groups for batch in group):
             try:
                 results = self.driver.run(self.adapter.plan_create(batch))
             except ClientBridgeError as error:
@@ -172,7 +172,7 @@ class AsyncConnection(_ConnectionBase):
         import anyio
 
         clients = list(clients)
-        batches, outcomes = self._plan_batches(clients)
+        groups, outcomes = self._plan_batches(clients)
         limit = anyio.Semaphore(self.options.max_concurrency)
 
         async def run(batch: list[Prepared]) -> None:
@@ -183,14 +183,14 @@ class AsyncConnection(_ConnectionBase):
                     results = [error] * len(batch)
             self._record(outcomes, batch, results)
 
-        # Look-ups are cached per connection: run the first batch alone so the others
-        # find the cache filled instead of each looking the same ids up.
-        if batches and self.adapter.capabilities.lookups:
-            await run(batches[0])
-            batches = batches[1:]
-        async with anyio.create_task_group() as group:
-            for batch in batches:
-                group.start_soon(run, batch)
+        # Look-ups are cached per connection: run the first request of each group alone
+        # so the others find the cache filled instead of each looking the same ids up.
+        if self.adapter.capabilities.lookups:
+            for group in groups:
+                await run(group.pop(0))
+        async with anyio.create_task_group() as tasks:
+            for batch in (batch for group in groups for batch in group):
+                tasks.start_soon(run, batch)
         return self._batch_result(clients, outcomes)
 
     async def aclose(self) -> None:

@@ -169,7 +169,15 @@ class ProviderUnavailableError(ProviderError):
 
 
 class UnexpectedResponseError(ProviderError):
-    """A success status whose body we cannot understand (not JSON, no id, wrong shape)."""
+    """A success status whose body we cannot understand (not JSON, no id, wrong shape).
+
+    ``maybe_created`` is True when it answered a create (the client may exist), False
+    when it answered a look-up (nothing was created).
+    """
+
+    def __init__(self, message: str, *, maybe_created: bool = True, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.maybe_created = maybe_created
 
 
 def outcome_unknown(error: BaseException) -> bool:
@@ -182,7 +190,7 @@ def outcome_unknown(error: BaseException) -> bool:
     if isinstance(error, TransportError):
         return error.maybe_sent
     if isinstance(error, UnexpectedResponseError):
-        return True
+        return error.maybe_created
     if isinstance(error, ProviderUnavailableError):
         return error.status_code != 503
     return False

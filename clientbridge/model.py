@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -117,7 +117,7 @@ class ContactMethod:
 
 
 def _contact_methods(value: object) -> tuple[ContactMethod, ...]:
-    if value is None:
+    if value is None or value == ():
         return ()
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
         raise TypeError("contact_methods must be a sequence of ContactMethod")
@@ -128,9 +128,13 @@ def _contact_methods(value: object) -> tuple[ContactMethod, ...]:
     return methods
 
 
+#: The shared empty mapping (immutable, so one instance serves every client).
+_EMPTY: FrozenMapping[Any] = FrozenMapping()
+
+
 def _text_mapping(value: object) -> FrozenMapping[str]:
-    if value is None:
-        return FrozenMapping()
+    if value is None or value is _EMPTY:
+        return _EMPTY
     if not isinstance(value, Mapping):
         raise TypeError("custom_fields must be a mapping of str to str")
     for key, item in value.items():
@@ -140,8 +144,8 @@ def _text_mapping(value: object) -> FrozenMapping[str]:
 
 
 def _extras(value: object) -> FrozenMapping[Mapping[str, object]]:
-    if value is None:
-        return FrozenMapping()
+    if value is None or value is _EMPTY:
+        return _EMPTY
     if not isinstance(value, Mapping):
         raise TypeError("extras must be a mapping of adapter name to a mapping of fields")
     frozen: dict[str, Mapping[str, object]] = {}
@@ -172,7 +176,16 @@ class Address:
         return tuple(line for line in (self.line1, self.line2, self.line3) if line)
 
     def is_empty(self) -> bool:
-        return not any(attrs.astuple(self))
+        return not (
+            self.line1
+            or self.line2
+            or self.line3
+            or self.city
+            or self.region
+            or self.postal_code
+            or self.country
+            or self.uprn
+        )
 
 
 def _optional_address(value: object) -> Address | None:
@@ -204,10 +217,8 @@ class Client:
     source: str | None = attrs.field(default=None, converter=_optional_text)
     lead: bool = attrs.field(default=False, converter=_to_bool)
     external_id: str | None = attrs.field(default=None, converter=_optional_text)
-    custom_fields: Mapping[str, str] = attrs.field(factory=FrozenMapping, converter=_text_mapping)
-    extras: Mapping[str, Mapping[str, object]] = attrs.field(
-        factory=FrozenMapping, converter=_extras
-    )
+    custom_fields: Mapping[str, str] = attrs.field(default=_EMPTY, converter=_text_mapping)
+    extras: Mapping[str, Mapping[str, object]] = attrs.field(default=_EMPTY, converter=_extras)
 
     def __attrs_post_init__(self) -> None:
         if self.name is None and self.full_name is not None:
@@ -221,15 +232,10 @@ class Client:
 
     def given_fields(self) -> tuple[str, ...]:
         """Names of the fields that hold a value (``name`` when it is not merely derived)."""
-        given = []
-        for field in attrs.fields(Client):
-            value = getattr(self, field.name)
-            if field.name == "name":
-                if value is not None and value != self.full_name:
-                    given.append("name")
-            elif field.name == "lead":
-                if value:
-                    given.append("lead")
-            elif value:
-                given.append(field.name)
+        given = [name for name in _FIELD_NAMES if getattr(self, name)]
+        if "name" in given and self.name == self.full_name:
+            given.remove("name")
         return tuple(given)
+
+
+_FIELD_NAMES = tuple(field.name for field in attrs.fields(Client))

@@ -587,9 +587,14 @@ class Adapter:
                     raise self.error_from_response(response)
                 try:
                     value = lookup.parse(response)
+                except UnexpectedResponseError as error:
+                    error.maybe_created = False  # a look-up creates nothing
+                    raise
                 except _READ_ERRORS as error:
                     raise self.unexpected(
-                        f"the {lookup.key} look-up could not be read ({error})"
+                        f"the {lookup.key} look-up could not be read ({error})",
+                        response,
+                        maybe_created=False,
                     ) from None
                 self.cache[lookup.key] = value
             resolved[lookup.key] = value
@@ -626,13 +631,18 @@ class Adapter:
             ) from None
 
     def unexpected(
-        self, what: str, response: HttpResponse | None = None
+        self, what: str, response: HttpResponse | None = None, *, maybe_created: bool = True
     ) -> UnexpectedResponseError:
+        advice = (
+            _ERROR_ADVICE[UnexpectedResponseError]
+            if maybe_created
+            else "Nothing was created; check the settings and try again"
+        )
         return UnexpectedResponseError(
-            f"{self.display_name} answered in a way clientbridge cannot read: {what}. "
-            f"{_ERROR_ADVICE[UnexpectedResponseError]}.",
+            f"{self.display_name} answered in a way clientbridge cannot read: {what}. {advice}.",
             provider=self.name,
             status_code=response.status_code if response is not None else None,
+            maybe_created=maybe_created,
         )
 
     def redact(self, value: JSONValue) -> JSONValue:
@@ -712,6 +722,9 @@ class Adapter:
 
 
 def _set_path(payload: dict[str, JSONValue], path: str, value: JSONValue) -> None:
+    if "." not in path:
+        payload[path] = value
+        return
     *parents, leaf = path.split(".")
     target = payload
     for parent in parents:
