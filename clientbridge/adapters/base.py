@@ -413,6 +413,11 @@ class Adapter:
 
     # ----------------------------------------------------------------- validation hooks
 
+    def field_rules(self) -> tuple[FieldRule, ...]:
+        """The rules this instance applies: ``fields`` unless a setting changes a rule
+        (override; e.g. a phone rule reading national numbers in a configured region)."""
+        return self.fields
+
     def validate_client(self, client: Client) -> list[FieldError]:
         """Rules that span several fields (override; the field rules run first)."""
         return []
@@ -429,7 +434,7 @@ class Adapter:
         errors: list[FieldError] = []
         sent: set[str] = set()
         warnings: list[str] = []
-        for rule in self.fields:
+        for rule in self.field_rules():
             try:
                 picked = rule.pick(client)
             except FieldProblem as problem:
@@ -620,6 +625,11 @@ class Adapter:
         requests.append(self.build_create_request(batch, resolved))
         return requests
 
+    def credential_check(self) -> HttpRequest | None:
+        """A harmless read-only request that proves the credential works, or None when the
+        provider documents none (``clientbridge check`` then says it cannot check)."""
+        return None
+
     # ----------------------------------------------------------------- responses
 
     def json_body(self, response: HttpResponse) -> JSONValue:
@@ -684,7 +694,7 @@ class Adapter:
 
     def neutral_field(self, wire_field: str) -> str:
         """The neutral name of a wire field, or the wire name when there is none."""
-        for rule in self.fields:
+        for rule in self.field_rules():
             if rule.wire == wire_field:
                 return rule.error_label
         return wire_field

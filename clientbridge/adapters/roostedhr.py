@@ -127,6 +127,14 @@ class RoostedHRAdapter(Adapter):
             return {"Authorization": Secret(f"Bearer {key.reveal()}")}
         return {"X-API-KEY": key}
 
+    def credential_check(self) -> HttpRequest:
+        # The client listing is the only documented read; one item keeps it cheap.
+        return HttpRequest(
+            method="GET",
+            url=self.url("clients") + "?items_per_page=1&page=1",
+            headers=self.auth_headers(),
+        )
+
     def build_create_request(
         self, batch: Sequence[Prepared], resolved: Mapping[str, str]
     ) -> HttpRequest:

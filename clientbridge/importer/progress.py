@@ -1,0 +1,178 @@
+"""Progress display: a `rich` bar on a terminal, plain periodic lines otherwise.
+
+Progress is measured in bytes of the input file (known for free, so the ETA is honest
+without counting rows first); rows per second and the outcome counts are shown beside it.
+Output goes to stderr, so stdout stays clean for what a command prints.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from clientbridge.importer.report import CREATED, FAILED, SKIPPED, UNKNOWN, VALID
+
+__all__ = ["ProgressMode", "make_progress"]
+
+ProgressMode = Literal["auto", "bar", "plain", "none"]
+
+
+_IMPORT_COUNTS = (
+    (CREATED, "created"),
+    (FAILED, "failed"),
+    (UNKNOWN, "unknown"),
+    (SKIPPED, "skipped"),
+)
+_DRY_RUN_COUNTS = ((VALID, "valid"), (FAILED, "invalid"))
+
+
+def _counts_text(
+    counts: Mapping[str, int], shown: Sequence[tuple[str, str]], *, compact: bool = False
+) -> str:
+    """``"12 created, 1 failed, 0 unknown, 3 skipped"``; ``compact`` leaves out the counts
+    after the first two while they are zero (a terminal line is short)."""
+    return ", ".join(
+        f"{counts.get(key, 0):,} {label}"
+        for position, (key, label) in enumerate(shown)
+        if not compact or position < 2 or counts.get(key)
+    )
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+class Progress:
+    """Silent progress; the base of the visible ones."""
+
+    def __init__(self, description: str, total_bytes: int, *, dry_run: bool = False) -> None:
+        self.description = description
+        self.total_bytes = total_bytes
+        self.shown = _DRY_RUN_COUNTS if dry_run else _IMPORT_COUNTS
+        self.started = time.monotonic()
+
+    def rate(self, rows: int) -> float:
+        elapsed = time.monotonic() - self.started
+        return rows / elapsed if elapsed > 0 else 0.0
+
+    def remaining(self, bytes_read: int) -> float | None:
+        """Seconds left, estimated from the share of the file read so far."""
+        if not self.total_bytes or bytes_read <= 0:
+            return None
+        elapsed = time.monotonic() - self.started
+        fraction = min(1.0, bytes_read / self.total_bytes)
+        return elapsed * (1 - fraction) / fraction
+
+    def update(self, counts: Mapping[str, int], rows: int, bytes_read: int) -> None:
+        """Called after every row; implementations throttle their own output."""
+
+    def message(self, text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    def close(self, counts: Mapping[str, int], rows: int, bytes_read: int) -> None:
+        """The last update."""
+
+
+class PlainProgress(Progress):
+    """One line every ``interval`` seconds, for logs and pipes."""
+
+    def __init__(
+        self, description: str, total_bytes: int, *, interval: float = 5.0, dry_run: bool = False
+    ) -> None:
+        super().__init__(description, total_bytes, dry_run=dry_run)
+        self.interval = interval
+        self._next = self.started + interval
+
+    def _line(self, counts: Mapping[str, int], rows: int, bytes_read: int) -> str:
+        share = f" ({bytes_read * 100 // self.total_bytes}%)" if self.total_bytes else ""
+        left = self.remaining(bytes_read)
+        eta = f", about {_duration(left)} left" if left is not None and left >= 1 else ""
+        return (
+            f"{self.description}: {rows:,} rows{share}: {_counts_text(counts, self.shown)}; "
+            f"{self.rate(rows):,.0f} rows/s{eta}"
+        )
+
+    def update(self, counts: Mapping[str, int], rows: int, bytes_read: int) -> None:
+        now = time.monotonic()
+        if now >= self._next:
+            self._next = now + self.interval
+            self.message(self._line(counts, rows, bytes_read))
+
+
+class RichProgress(Progress):
+    """A live bar with rows/s, ETA and the outcome counts."""
+
+    def __init__(self, description: str, total_bytes: int, *, dry_run: bool = False) -> None:
+        super().__init__(description, total_bytes, dry_run=dry_run)
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as Bar
+
+        self._bar = Bar(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(bar_width=20),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rows]} rows {task.fields[rate]}/s"),
+            TimeRemainingColumn(compact=True),
+            TextColumn("{task.fields[counts]}"),
+            console=Console(stderr=True),
+        )
+        short = description if len(description) <= 24 else description[:23] + "…"
+        self._task = self._bar.add_task(
+            short, total=total_bytes or None, rows="0", rate="0", counts=""
+        )
+        self._next = 0.0
+        self._bar.start()
+
+    def _show(self, counts: Mapping[str, int], rows: int, bytes_read: int) -> None:
+        fields: dict[str, Any] = {
+            "rows": f"{rows:,}",
+            "rate": f"{self.rate(rows):,.0f}",
+            "counts": _counts_text(counts, self.shown, compact=True),
+        }
+        self._bar.update(self._task, completed=bytes_read, **fields)
+
+    def update(self, counts: Mapping[str, int], rows: int, bytes_read: int) -> None:
+        now = time.monotonic()
+        if now >= self._next:  # rich redraws on its own clock; feed it ten times a second
+            self._next = now + 0.1
+            self._show(counts, rows, bytes_read)
+
+    def message(self, text: str) -> None:
+        self._bar.console.print(text, markup=False, highlight=False)
+
+    def close(self, counts: Mapping[str, int], rows: int, bytes_read: int) -> None:
+        self._show(counts, rows, bytes_read)
+        self._bar.stop()
+
+
+def make_progress(
+    mode: ProgressMode,
+    description: str,
+    total_bytes: int,
+    *,
+    interval: float = 5.0,
+    dry_run: bool = False,
+) -> Progress:
+    """The display for ``mode``; ``"auto"`` is a bar when stderr is a terminal."""
+    if mode == "auto":
+        mode = "bar" if sys.stderr.isatty() else "plain"
+    if mode == "bar":
+        return RichProgress(description, total_bytes, dry_run=dry_run)
+    if mode == "plain":
+        return PlainProgress(description, total_bytes, interval=interval, dry_run=dry_run)
+    return Progress(description, total_bytes, dry_run=dry_run)

@@ -1,0 +1,80 @@
+"""Row outcomes and the CSV report: one line per input row, written as rows finish."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from types import TracebackType
+
+import attrs
+
+from clientbridge.importer.columns import ImportSetupError
+
+__all__ = ["CREATED", "FAILED", "REPORT_FIELDS", "SKIPPED", "UNKNOWN", "VALID", "ReportWriter"]
+
+CREATED = "created"
+FAILED = "failed"
+#: the request may have reached the provider; the row is not sent again on its own
+UNKNOWN = "unknown"
+#: created by an earlier run (the journal says so); not sent again
+SKIPPED = "skipped"
+#: ``--dry-run`` only: the row would be sent
+VALID = "valid"
+
+OUTCOMES = (CREATED, FAILED, UNKNOWN, SKIPPED, VALID)
+REPORT_FIELDS = ("row", "outcome", "id", "error", "warnings")
+
+
+@attrs.frozen
+class RowOutcome:
+    """What happened to one input row."""
+
+    line: int
+    outcome: str
+    client_id: str | None = None
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join(text.split()) if text else ""
+
+
+class ReportWriter:
+    """Writes the report CSV incrementally (``row,outcome,id,error,warnings``)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self._file = self.path.open("w", encoding="utf-8", newline="")
+        except OSError as error:
+            raise ImportSetupError(
+                f"cannot write the report {self.path}: {error.strerror or error}"
+            ) from None
+        self._writer = csv.writer(self._file)
+        self._writer.writerow(REPORT_FIELDS)
+
+    def write(self, outcome: RowOutcome) -> None:
+        self._writer.writerow(
+            (
+                outcome.line,
+                outcome.outcome,
+                outcome.client_id or "",
+                _one_line(outcome.error),
+                " | ".join(_one_line(warning) for warning in outcome.warnings),
+            )
+        )
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> ReportWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

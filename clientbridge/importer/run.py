@@ -1,0 +1,556 @@
+"""The import itself: read rows, decide with the journal, send in bounded parallel chunks.
+
+One task reads the file and decides each row (send it, skip it, report it); a fixed number
+of worker tasks send chunks of up to the provider's bulk size with ``create_many``, so at
+most ``concurrency`` requests are in flight. Before a chunk is sent its rows are journaled
+``sending`` and committed; their outcomes are journaled as they come back and committed
+with the next chunk (or every second). The report is written in input order as rows finish.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
+
+from clientbridge.errors import (
+    AuthenticationError,
+    ClientBridgeError,
+    ConfigurationError,
+    DuplicateClientError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProviderError,
+    TransportError,
+    UnsupportedFeatureError,
+    ValidationError,
+    outcome_unknown,
+)
+from clientbridge.importer import journal as states
+from clientbridge.importer.journal import Journal
+from clientbridge.importer.progress import Progress, ProgressMode, make_progress
+from clientbridge.importer.report import (
+    CREATED,
+    FAILED,
+    SKIPPED,
+    UNKNOWN,
+    VALID,
+    ReportWriter,
+    RowOutcome,
+)
+from clientbridge.importer.source import Source, SourceRow
+from clientbridge.importer.summary import ImportSummary
+from clientbridge.model import Client
+from clientbridge.result import CreateResult
+
+if TYPE_CHECKING:
+    from anyio.abc import ObjectReceiveStream, ObjectSendStream
+
+    from clientbridge.connection import AsyncConnection, Connection
+    from clientbridge.wire import HttpRequest
+
+__all__ = ["ImportOptions", "ImportSummary", "Target", "run_dry", "run_import"]
+
+#: Finished rows held back to keep the report in input order before reading pauses.
+MAX_REORDER = 10_000
+#: Rows read between two yields to the event loop (signals, progress, workers).
+YIELD_EVERY = 256
+
+#: The provider refused the target as a whole: every row would fail the same way.
+_TARGET_ERRORS = (AuthenticationError, PermissionDeniedError, NotFoundError, ConfigurationError)
+
+
+def _refuses_target(error: ClientBridgeError) -> bool:
+    """A bad credential or URL, or a provider that cannot be reached even after the
+    driver's retries: nothing was created, and the next rows would fare no better."""
+    if isinstance(error, TransportError):
+        return not error.maybe_sent
+    return isinstance(error, _TARGET_ERRORS)
+
+
+@attrs.frozen(kw_only=True)
+class Target:
+    """Where an import goes: how to connect, and how to name it to people and journals."""
+
+    provider: str
+    #: for people: ``"placio (sandbox)"``, ``"connection 'uk' (proconvey)"``
+    label: str
+    #: for the journal: provider, connection and base URL (a changed target is noticed)
+    fingerprint: str
+    connect: Callable[..., Connection]
+    connect_async: Callable[..., AsyncConnection]
+    #: what is created does not outlive the command (the in-process sandbox): no resume
+    ephemeral: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class ImportOptions:
+    """How to run an import (the CLI's flags)."""
+
+    concurrency: int = 8
+    retry_failed: bool = False
+    retry_unknown: bool = False
+    progress: ProgressMode = "auto"
+    #: seconds between two plain progress lines
+    progress_interval: float = 5.0
+    #: ``--dry-run``: called with each valid row and the requests it would send
+    on_preview: Callable[[SourceRow, list[HttpRequest]], None] | None = None
+
+
+def _is_retryable(error: BaseException) -> bool:
+    if isinstance(error, ProviderError):
+        return error.retryable
+    return isinstance(error, TransportError) and not error.maybe_sent
+
+
+@attrs.frozen
+class _Pending:
+    seq: int
+    row: SourceRow
+    client: Client
+    #: sent again by --retry-unknown: an "already exists" answer means it was created
+    retry_unknown: bool = False
+
+
+class _Outcomes:
+    """Counts, the summary's problems, progress and the report (kept in input order)."""
+
+    def __init__(
+        self,
+        summary: ImportSummary,
+        report: ReportWriter | None,
+        progress: Progress,
+        source: Source,
+    ) -> None:
+        self.summary = summary
+        self.report = report
+        self.progress = progress
+        self.source = source
+        self._held: dict[int, RowOutcome] = {}
+        self._skipped: set[int] = set()
+        self._next = 0
+
+    def add(self, seq: int, outcome: RowOutcome) -> None:
+        summary = self.summary
+        summary.counts[outcome.outcome] += 1
+        if outcome.outcome in (FAILED, UNKNOWN):
+            summary.add_problem(outcome)
+        if self.report is not None:
+            self._held[seq] = outcome
+            self._flush()
+        self.progress.update(summary.counts, summary.rows, self.source.bytes_read())
+
+    def skip(self, seq: int) -> None:
+        """``seq`` was read but will never finish (not sent because of a stop)."""
+        if self.report is not None:
+            self._skipped.add(seq)
+            self._flush()
+
+    def _flush(self) -> None:
+        assert self.report is not None
+        while True:
+            if self._next in self._held:
+                self.report.write(self._held.pop(self._next))
+            elif self._next in self._skipped:
+                self._skipped.discard(self._next)
+            else:
+                return
+            self._next += 1
+
+    @property
+    def held(self) -> int:
+        """Finished rows waiting for an earlier row before they go into the report."""
+        return len(self._held)
+
+    def close(self) -> None:
+        if self.report is not None:
+            for seq in sorted(self._held):
+                self.report.write(self._held.pop(seq))
+        self.progress.close(self.summary.counts, self.summary.rows, self.source.bytes_read())
+
+
+class _ImportRun:
+    def __init__(
+        self,
+        source: Source,
+        target: Target,
+        options: ImportOptions,
+        journal: Journal | None,
+        outcomes: _Outcomes,
+    ) -> None:
+        import anyio
+
+        self.source = source
+        self.target = target
+        self.options = options
+        self.journal = journal
+        self.outcomes = outcomes
+        self.summary = outcomes.summary
+        self.stop = anyio.Event()
+        self.warm = anyio.Event()
+        self._warming = False
+        self._drained = anyio.Event()
+        self._in_flight: dict[int, list[_Pending]] = {}
+        self._abandon = anyio.CancelScope()
+        self.conn: AsyncConnection | None = None
+
+    # ------------------------------------------------------------------ outcomes
+
+    def _settle(
+        self,
+        seq: int,
+        row: SourceRow,
+        outcome: str,
+        *,
+        client_id: str | None = None,
+        error: str | None = None,
+        warnings: tuple[str, ...] = (),
+        journal: bool = True,
+    ) -> None:
+        """Count and report a finished row, and journal its outcome (committed later)."""
+        if journal and self.journal is not None:
+            self.journal.record(row.line, row.digest, outcome, client_id=client_id, error=error)
+        self.outcomes.add(seq, RowOutcome(row.line, outcome, client_id, error, warnings))
+        if self.outcomes.held < MAX_REORDER // 2:
+            self._drained.set()
+
+    def _resolve(self, pending: _Pending, result: CreateResult | BaseException) -> None:
+        seq, row = pending.seq, pending.row
+        if isinstance(result, CreateResult):
+            self._settle(seq, row, CREATED, client_id=result.id, warnings=result.warnings)
+        elif pending.retry_unknown and isinstance(result, DuplicateClientError):
+            note = (
+                "the provider answers that this client already exists: the earlier attempt "
+                "created it (its id was not returned)"
+            )
+            if self.journal is not None:  # the note is shown again when the row is skipped
+                self.journal.record(row.line, row.digest, states.CREATED, error=note)
+            self._settle(seq, row, CREATED, warnings=(note,), journal=False)
+        elif not isinstance(result, ClientBridgeError):  # a bug below us, after sending
+            message = f"unexpected {type(result).__name__}: {result}; "
+            self._settle(seq, row, UNKNOWN, error=message + self._unknown_advice)
+        elif _refuses_target(result):
+            if self.summary.stopped_by is None:
+                self.summary.stopped_by = result
+                self._stop()
+            if pending.retry_unknown:  # this attempt created nothing; an earlier one may have
+                message = f"{result} (an earlier attempt may have created it: {self._check_advice})"
+                self._settle(seq, row, UNKNOWN, error=message)
+                return
+            # Refused as a whole, so not created: forgotten, and sent as new next time.
+            if self.journal is not None:
+                self.journal.forget([row.line])
+            self._settle(seq, row, FAILED, error=str(result), journal=False)
+        elif outcome_unknown(result):
+            self._settle(seq, row, UNKNOWN, error=f"{result} ({self._unknown_advice})")
+        else:
+            if _is_retryable(result):
+                self.summary.retryable_failed += 1
+            self._settle(seq, row, FAILED, error=str(result))
+
+    @property
+    def _check_advice(self) -> str:
+        return (
+            f"check in {self.target.provider}; running again never sends it on its own, "
+            "--retry-unknown sends it again"
+        )
+
+    @property
+    def _unknown_advice(self) -> str:
+        return f"it may have been created: {self._check_advice}"
+
+    # ------------------------------------------------------------------ deciding
+
+    def _decide(self, seq: int, row: SourceRow) -> _Pending | None:
+        """The row to send, or None when it was settled without sending."""
+        previous = self.journal.previous(row.line) if self.journal else None
+        retry_unknown = False
+        if previous is not None and previous.digest == row.digest:
+            if previous.state == states.CREATED:
+                note = () if previous.client_id or not previous.error else (previous.error,)
+                self._settle(
+                    seq, row, SKIPPED, client_id=previous.client_id, warnings=note, journal=False
+                )
+                return None
+            if previous.state == states.FAILED and not self.options.retry_failed:
+                message = (
+                    f"{previous.error} (failed in an earlier run; --retry-failed sends it again)"
+                )
+                self._settle(seq, row, FAILED, error=message, journal=False)
+                return None
+            if previous.state in (states.SENDING, states.UNKNOWN):
+                if not self.options.retry_unknown:
+                    self._settle_unknown(seq, row, previous.state, previous.error)
+                    return None
+                retry_unknown = True
+        elif previous is not None and previous.state != states.FAILED:
+            self.summary.changed_rows += 1
+            what = (
+                f"created it as {previous.client_id}"
+                if previous.state == states.CREATED
+                else "may have created it"
+            )
+            message = (
+                f"the row changed since an earlier run {what}, so it was not sent again. If it "
+                "is another client, add it as a new row at the end of the file"
+            )
+            self._settle(seq, row, FAILED, error=message, journal=False)
+            return None
+        if row.client is None:
+            self._settle(seq, row, FAILED, error=row.error)
+            return None
+        return _Pending(seq, row, row.client, retry_unknown)
+
+    def _settle_unknown(self, seq: int, row: SourceRow, state: str, error: str | None) -> None:
+        if state == states.UNKNOWN:
+            self._settle(seq, row, UNKNOWN, error=error or self._unknown_advice, journal=False)
+            return
+        # Left "sending" by a run that stopped. A row the adapter refuses cannot have been
+        # sent (validation happens before any I/O): it failed, it is not unknown.
+        problem = self._invalid(row)
+        if problem is not None:
+            self._settle(seq, row, FAILED, error=problem)
+        else:
+            message = "the import stopped while this row was being sent; " + self._unknown_advice
+            self._settle(seq, row, UNKNOWN, error=message)
+
+    def _invalid(self, row: SourceRow) -> str | None:
+        if row.client is None:
+            return row.error
+        assert self.conn is not None
+        try:
+            self.conn.preview(row.client)
+        except (ValidationError, UnsupportedFeatureError) as error:
+            return str(error)
+        return None
+
+    def _stop(self) -> None:
+        """Send nothing new: the reader stops, workers let their requests finish."""
+        self.stop.set()
+        self._drained.set()  # the reader may be waiting for the report to catch up
+
+    # ------------------------------------------------------------------ tasks
+
+    async def _feed(self, send: ObjectSendStream[list[_Pending]], bulk_size: int) -> None:
+        import anyio
+
+        async with send:
+            chunk: list[_Pending] = []
+            for seq, row in enumerate(self.source.rows()):
+                if self.stop.is_set():
+                    self.outcomes.skip(seq)
+                    break
+                pending = self._decide(seq, row)
+                if pending is not None:
+                    chunk.append(pending)
+                    if len(chunk) >= bulk_size:
+                        await send.send(chunk)
+                        chunk = []
+                if seq % YIELD_EVERY == 0:
+                    if self.journal:
+                        self.journal.maybe_commit()
+                    await anyio.lowlevel.checkpoint()
+                if self.outcomes.held >= MAX_REORDER:
+                    # The report waits for an earlier row: it may be in this very chunk.
+                    if chunk:
+                        await send.send(chunk)
+                        chunk = []
+                    while self.outcomes.held >= MAX_REORDER and not self.stop.is_set():
+                        self._drained = anyio.Event()
+                        await self._drained.wait()
+            if chunk and not self.stop.is_set():
+                await send.send(chunk)
+            elif chunk:
+                for pending in chunk:
+                    self.outcomes.skip(pending.seq)
+
+    async def _work(self, receive: ObjectReceiveStream[list[_Pending]]) -> None:
+        async with receive:
+            async for chunk in receive:
+                if not self.warm.is_set():
+                    # The first chunk fills the connection's look-up cache; the others wait
+                    # for it instead of each looking the same ids up.
+                    if self._warming:
+                        await self.warm.wait()
+                    self._warming = True
+                if self.stop.is_set():  # stopping: send nothing new
+                    for pending in chunk:
+                        self.outcomes.skip(pending.seq)
+                    continue
+                await self._send(chunk)
+                self.warm.set()
+
+    async def _send(self, chunk: list[_Pending]) -> None:
+        assert self.conn is not None
+        key = id(chunk)
+        self._in_flight[key] = chunk
+        if self.journal:
+            self.journal.mark_sending((pending.row.line, pending.row.digest) for pending in chunk)
+            self.journal.commit()  # always before the request leaves
+        clients = [pending.client for pending in chunk]
+        results: dict[int, CreateResult | BaseException]
+        try:
+            batch = await self.conn.create_many(clients)
+        except Exception as error:  # create_many reports per-client failures; this is a bug
+            results = dict.fromkeys(range(len(chunk)), error)
+        else:
+            results = dict(zip(batch.succeeded_indices, batch.succeeded, strict=True))
+            results.update((failure.index, failure.error) for failure in batch.failed)
+        del self._in_flight[key]
+        for index, pending in enumerate(chunk):
+            self._resolve(pending, results[index])
+
+    async def _watch_signals(self, progress: Progress) -> None:
+        import anyio
+
+        try:
+            receiver = anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM)
+            with receiver as signals:
+                async for _ in signals:
+                    if not self.stop.is_set():
+                        self.summary.interrupted = True
+                        self._stop()
+                        progress.message(
+                            f"Stopping: waiting for {len(self._in_flight)} request(s) in flight "
+                            "to finish (press Ctrl-C again to abandon them)..."
+                        )
+                    else:
+                        self.summary.interrupted = True
+                        progress.message("Abandoning the requests in flight.")
+                        self._abandon.cancel()
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, Windows
+            await anyio.sleep_forever()
+
+    async def run(self, progress: Progress) -> None:
+        import anyio
+
+        async with self.target.connect_async(max_concurrency=1) as conn:
+            # max_concurrency=1: a chunk's requests go one after another, so there are
+            # never more than `concurrency` requests in flight in all.
+            self.conn = conn
+            if not conn.adapter.capabilities.lookups:
+                self.warm.set()
+            bulk_size = max(1, conn.adapter.capabilities.bulk_size)
+            async with anyio.create_task_group() as outer:
+                outer.start_soon(self._watch_signals, progress)
+                with self._abandon:
+                    send, receive = anyio.create_memory_object_stream[list[_Pending]](0)
+                    async with anyio.create_task_group() as group, receive:
+                        group.start_soon(self._feed, send, bulk_size)
+                        for _ in range(self.options.concurrency):
+                            group.start_soon(self._work, receive.clone())
+                outer.cancel_scope.cancel()
+            for chunk in list(self._in_flight.values()):  # abandoned by a second Ctrl-C
+                for pending in chunk:
+                    message = "the import was interrupted while the request was in flight; "
+                    self._settle(
+                        pending.seq, pending.row, UNKNOWN, error=message + self._unknown_advice
+                    )
+            self._in_flight.clear()
+
+
+async def _run_async(
+    source: Source,
+    target: Target,
+    options: ImportOptions,
+    journal: Journal | None,
+    outcomes: _Outcomes,
+) -> None:
+    # The run's events and cancel scope need the event loop: made inside it.
+    await _ImportRun(source, target, options, journal, outcomes).run(outcomes.progress)
+
+
+def run_import(
+    source: Source,
+    target: Target,
+    options: ImportOptions,
+    *,
+    journal: Path | None,
+    report: Path | None,
+) -> ImportSummary:
+    """Import every row of ``source`` into ``target``. Never raises for a row."""
+    import anyio
+
+    summary = ImportSummary(
+        source=source.path,
+        target=target.label,
+        provider=target.provider,
+        ephemeral=target.ephemeral,
+        journal=journal,
+        report=report,
+    )
+    started = time.monotonic()
+    with ExitStack() as stack:
+        opened = None
+        if journal is not None:
+            opened = Journal.open(
+                journal, target=target.fingerprint, layout=source.layout, source=str(source.path)
+            )
+            stack.callback(opened.close)
+        outcomes = _Outcomes(
+            summary, _open_report(stack, report), _progress(options, source), source
+        )
+        stack.callback(outcomes.close)
+        anyio.run(_run_async, source, target, options, opened, outcomes)
+    summary.elapsed = time.monotonic() - started
+    return summary
+
+
+def run_dry(
+    source: Source, target: Target, options: ImportOptions, *, report: Path | None
+) -> ImportSummary:
+    """Validate every row and build its requests (secrets redacted). No I/O."""
+    summary = ImportSummary(
+        source=source.path,
+        target=target.label,
+        provider=target.provider,
+        dry_run=True,
+        report=report,
+    )
+    started = time.monotonic()
+    with ExitStack() as stack:
+        conn = stack.enter_context(target.connect())
+        outcomes = _Outcomes(
+            summary, _open_report(stack, report), _progress(options, source, dry_run=True), source
+        )
+        stack.callback(outcomes.close)
+        try:
+            for seq, row in enumerate(source.rows()):
+                outcomes.add(seq, _dry_outcome(conn, row, options))
+        except KeyboardInterrupt:
+            summary.interrupted = True
+    summary.elapsed = time.monotonic() - started
+    return summary
+
+
+def _open_report(stack: ExitStack, path: Path | None) -> ReportWriter | None:
+    if path is None:
+        return None
+    return stack.enter_context(ReportWriter(path))
+
+
+def _progress(options: ImportOptions, source: Source, *, dry_run: bool = False) -> Progress:
+    return make_progress(
+        options.progress,
+        source.path.name,
+        source.size,
+        interval=options.progress_interval,
+        dry_run=dry_run,
+    )
+
+
+def _dry_outcome(conn: Connection, row: SourceRow, options: ImportOptions) -> RowOutcome:
+    if row.client is None:
+        return RowOutcome(row.line, FAILED, error=row.error)
+    try:
+        requests = conn.preview(row.client)
+    except (ValidationError, UnsupportedFeatureError) as error:
+        return RowOutcome(row.line, FAILED, error=str(error))
+    if options.on_preview is not None:
+        options.on_preview(row, requests)
+    return RowOutcome(row.line, VALID)

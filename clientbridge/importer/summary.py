@@ -1,0 +1,159 @@
+"""What an import did: counts, problems, the exit code and a readable closing summary."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import attrs
+
+from clientbridge.errors import ClientBridgeError
+from clientbridge.importer.report import (
+    CREATED,
+    FAILED,
+    OUTCOMES,
+    SKIPPED,
+    UNKNOWN,
+    VALID,
+    RowOutcome,
+)
+
+__all__ = ["MAX_PROBLEMS", "ImportSummary", "format_summary"]
+
+#: Failed and unknown rows listed in the summary (the report has them all).
+MAX_PROBLEMS = 10
+
+
+@attrs.define
+class ImportSummary:
+    """What an import did, for the closing summary and the exit code."""
+
+    source: Path
+    target: str
+    provider: str
+    dry_run: bool = False
+    #: the target forgets what was created when the command ends (the in-process sandbox)
+    ephemeral: bool = False
+    counts: dict[str, int] = attrs.field(factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    elapsed: float = 0.0
+    #: stopped by Ctrl-C (or SIGTERM) before the end of the file
+    interrupted: bool = False
+    #: stopped because the provider refused the target (bad credential, unknown workspace)
+    stopped_by: ClientBridgeError | None = None
+    #: the first failed and unknown rows
+    problems: list[RowOutcome] = attrs.field(factory=list)
+    #: rows whose content changed since an earlier run created (or may have created) them
+    changed_rows: int = 0
+    #: failed rows that may succeed if sent again (rate limits, unavailability)
+    retryable_failed: int = 0
+    journal: Path | None = None
+    report: Path | None = None
+
+    def add_problem(self, outcome: RowOutcome) -> None:
+        """Keep the failed or unknown row if it is among the first ``MAX_PROBLEMS`` by line."""
+        problems = self.problems
+        if len(problems) < MAX_PROBLEMS:
+            problems.append(outcome)
+        else:
+            last = max(range(len(problems)), key=lambda index: problems[index].line)
+            if outcome.line < problems[last].line:
+                problems[last] = outcome
+
+    @property
+    def rows(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def exit_code(self) -> int:
+        """0 all rows fine, 1 some failed or unknown, 2 target refused, 130 interrupted."""
+        if self.stopped_by is not None:
+            return 2
+        if self.interrupted:
+            return 130
+        return 1 if self.counts[FAILED] or self.counts[UNKNOWN] else 0
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row" if count == 1 else f"{count:,} rows"
+
+
+def _iter_problems(summary: ImportSummary) -> Iterator[str]:
+    for problem in sorted(summary.problems, key=lambda problem: problem.line):
+        outcome = "invalid" if summary.dry_run else problem.outcome
+        yield f"  row {problem.line:<6} {outcome:<8} {problem.error}"
+    listed = len(summary.problems)
+    total = summary.counts[FAILED] + summary.counts[UNKNOWN]
+    if total > listed:
+        where = f"in {summary.report}" if summary.report else "with --report PATH"
+        yield f"  ... and {total - listed:,} more ({where})"
+
+
+def format_summary(summary: ImportSummary) -> str:
+    """A readable closing summary with what to do next."""
+    counts = summary.counts
+    rate = summary.rows / summary.elapsed if summary.elapsed > 0 else 0.0
+    what = (
+        f"Dry run, nothing sent: checked {summary.source.name} for {summary.target}"
+        if summary.dry_run
+        else f"Imported {summary.source.name} into {summary.target}"
+    )
+    lines = [f"{what}: {_rows(summary.rows)} in {summary.elapsed:.1f} s ({rate:,.0f} rows/s)"]
+    shown = (
+        [(VALID, "valid (would be sent)"), (FAILED, "invalid")]
+        if summary.dry_run
+        else [
+            (CREATED, "created"),
+            (SKIPPED, "skipped (created by an earlier run)"),
+            (FAILED, "failed"),
+            (UNKNOWN, "unknown (may have been created)"),
+        ]
+    )
+    width = max(len(f"{counts[key]:,}") for key, _ in shown)
+    lines.extend(f"  {counts[key]:>{width},} {label}" for key, label in shown)
+    if summary.problems:
+        lines.append("Problems:")
+        lines.extend(_iter_problems(summary))
+    lines.extend(_next_steps(summary))
+    if summary.report:
+        lines.append(f"Report: {summary.report}")
+    if summary.journal:
+        lines.append(f"Journal: {summary.journal}")
+    return "\n".join(lines)
+
+
+def _next_steps(summary: ImportSummary) -> Iterator[str]:
+    counts = summary.counts
+    if summary.stopped_by is not None:
+        reason = str(summary.stopped_by).rstrip(".")
+        yield (
+            f"Stopped: {reason}. Fix the settings (or wait until the provider can be reached) "
+            "and run the same command again; the refused rows were not created and will be sent."
+        )
+    elif summary.interrupted:
+        yield "Interrupted. Run the same command again to resume where it stopped."
+    if summary.dry_run:
+        return
+    if summary.changed_rows:
+        yield (
+            f"{_rows(summary.changed_rows)} changed since an earlier run created them (or may "
+            "have) and were not sent. Rows are matched by line: was a row inserted or deleted?"
+        )
+    if counts[UNKNOWN]:
+        yield (
+            f"{_rows(counts[UNKNOWN])} may have been created although their request failed: "
+            f"check them in {summary.provider}. Running again never sends them on its own; "
+            "--retry-unknown sends them again."
+        )
+    if counts[FAILED] and summary.journal and summary.stopped_by is None:
+        retry = (
+            f" ({summary.retryable_failed:,} failed for a reason that may pass, such as a "
+            "rate limit)"
+            if summary.retryable_failed
+            else ""
+        )
+        yield (
+            "Fix the failed rows and run the same command again (a changed row is sent); "
+            f"--retry-failed also sends the unchanged ones again{retry}."
+        )
+    if summary.journal is None and counts[CREATED] and not summary.ephemeral:
+        yield "No journal was kept: running the same command again creates these clients again."

@@ -1,0 +1,140 @@
+"""A scriptable RoostedHR stand-in and helpers for the CLI and import tests (no network)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import signal
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+from click.testing import CliRunner, Result
+
+from clientbridge.cli import CliContext, cli
+
+from .conftest import CANARY
+
+#: The RoostedHR key the fake accepts (a canary: it must never be printed or stored).
+KEY = CANARY
+ROOSTED = ["--provider", "roostedhr", "--set", f"api_key={KEY}", "--progress", "none"]
+
+#: email → the status the fake answers instead of creating the client
+ANSWERS: Mapping[int, Any] = {
+    401: {"message": "invalid api key"},
+    409: {"message": "client already exists"},
+    422: {"errors": {"client_contact_email": ["is not accepted"]}},
+    500: {"message": "internal error"},
+    503: {"message": "try later"},
+}
+
+
+class FakeRoostedHR:
+    """Answers RoostedHR creates like the provider page says, keeping what it created.
+
+    ``fail`` maps an email to the HTTP status to answer for it (once, or ``times``);
+    ``latency`` (seconds) applies to async requests, which are counted in flight.
+    """
+
+    def __init__(self, *, latency: float = 0.0, key: str = KEY) -> None:
+        self.latency = latency
+        self.key = key
+        self.fail: dict[str, int] = {}
+        self.created: list[dict[str, Any]] = []
+        self.requests: list[httpx.Request] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        #: called with each request before it is answered (e.g. to interrupt the import)
+        self.on_request: Callable[[httpx.Request], None] | None = None
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.on_request is not None:
+            self.on_request(request)
+        if request.headers.get("x-api-key") != self.key:
+            return httpx.Response(401, json=ANSWERS[401])
+        if request.method == "GET":
+            return httpx.Response(200, json={"clients": [], "total_count": len(self.created)})
+        body = json.loads(request.content)
+        status = self.fail.get(body.get("client_contact_email") or "")
+        if status is not None:
+            return httpx.Response(status, json=ANSWERS[status])
+        record = {"id": f"r{len(self.created) + 1}", "pending": False, **body}
+        self.created.append(record)
+        return httpx.Response(201, json=record)
+
+    async def answer_async(self, request: httpx.Request) -> httpx.Response:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.latency:
+                await anyio.sleep(self.latency)
+            return self.answer(request)
+        finally:
+            self.in_flight -= 1
+
+    def transport(self, provider: str, asynchronous: bool) -> httpx.MockTransport:
+        return httpx.MockTransport(self.answer_async if asynchronous else self.answer)
+
+    @property
+    def creates(self) -> list[httpx.Request]:
+        return [request for request in self.requests if request.method == "POST"]
+
+    def created_emails(self) -> list[str]:
+        return [record.get("client_contact_email") for record in self.created]
+
+
+def no_requests(provider: str, asynchronous: bool) -> httpx.MockTransport:
+    """A transport that fails the test if anything is sent."""
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"nothing should be sent, but {request.method} {request.url} was")
+
+    return httpx.MockTransport(refuse)
+
+
+def invoke(
+    args: Sequence[str],
+    transport: Callable[[str, bool], httpx.MockTransport] | None = None,
+    **kwargs: Any,
+) -> Result:
+    """Run the CLI in process with ``transport`` for every connection it opens."""
+    return CliRunner().invoke(cli, list(args), obj=CliContext(transport), **kwargs)
+
+
+def write_csv(path: Path, rows: Sequence[Sequence[str]], *, delimiter: str = ",") -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, delimiter=delimiter).writerows(rows)
+    return path
+
+
+def people(count: int, *, start: int = 1) -> list[list[str]]:
+    """A header and ``count`` clients with distinct names and emails."""
+    rows = [["Company", "First Name", "Last Name", "Email Address"]]
+    for number in range(start, start + count):
+        rows.append([f"Firm {number}", "Person", f"N{number}", f"p{number}@example.com"])
+    return rows
+
+
+def read_report(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@contextmanager
+def deadline(seconds: int) -> Iterator[None]:
+    """Fail instead of hanging (a stalled import would wait forever)."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError(f"the import did not finish within {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
