@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from clientbridge.config import Config, load_config
-from clientbridge.connection import AsyncConnection, Connection, connect, connect_async
 from clientbridge.errors import (
     AuthenticationError,
     ClientBridgeError,
@@ -37,6 +36,8 @@ from clientbridge.wire import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
     import cattrs
+
+    from clientbridge.connection import AsyncConnection, Connection, connect, connect_async
 
 __version__ = "0.1.0"
 
@@ -79,8 +80,18 @@ __all__ = [
 ]
 
 
+_LAZY_CONNECTION = frozenset({"AsyncConnection", "Connection", "connect", "connect_async"})
+
+
 def __getattr__(name: str) -> Any:
-    # cattrs and the sandbox are imported on first use to keep `import clientbridge` light.
+    # httpx (which pulls in its own CLI's click and rich when they are installed), cattrs
+    # and the sandbox are imported on first use to keep `import clientbridge` light.
+    if name in _LAZY_CONNECTION:
+        from clientbridge import connection
+
+        value = getattr(connection, name)
+        globals()[name] = value
+        return value
     if name == "converter":
         from clientbridge.convert import converter
 

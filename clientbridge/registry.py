@@ -14,12 +14,13 @@ from __future__ import annotations
 import difflib
 from functools import cache, lru_cache
 from importlib import import_module
-from importlib.metadata import EntryPoint, entry_points
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from clientbridge.errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
     from clientbridge.adapters.base import Adapter
 
 __all__ = ["ENTRY_POINT_GROUP", "adapter_class", "canonical_name", "providers"]
@@ -38,10 +39,17 @@ _BUILTIN_ALIASES: dict[str, str] = {"workspace-v1": "placio", "uk-v2": "proconve
 @lru_cache(maxsize=1)
 def _plugins() -> dict[str, EntryPoint]:
     found: dict[str, EntryPoint] = {}
+    entry_points = _entry_points()
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
         if entry_point.name not in _BUILTINS:  # a built-in name cannot be taken over
             found.setdefault(entry_point.name, entry_point)
     return found
+
+
+def _entry_points() -> Any:
+    from importlib.metadata import entry_points  # costs ~40 ms: only when asked
+
+    return entry_points
 
 
 def refresh() -> None:

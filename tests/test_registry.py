@@ -44,7 +44,7 @@ def echo_plugin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     def fake_entry_points(*, group: str) -> list[EntryPoint]:
         return [entry_point] if group == registry.ENTRY_POINT_GROUP else []
 
-    monkeypatch.setattr(registry, "entry_points", fake_entry_points)
+    monkeypatch.setattr(registry, "_entry_points", lambda: fake_entry_points)
     registry.refresh()
     yield
     monkeypatch.undo()
@@ -78,7 +78,7 @@ def test_broken_plugin_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch)
     entry_point = EntryPoint(
         name="broken", value="no_such_module:X", group=registry.ENTRY_POINT_GROUP
     )
-    monkeypatch.setattr(registry, "entry_points", lambda *, group: [entry_point])
+    monkeypatch.setattr(registry, "_entry_points", lambda: lambda *, group: [entry_point])
     registry.refresh()
     try:
         with pytest.raises(cb.ConfigurationError, match="failed to import"):
