@@ -1,0 +1,99 @@
+"""Benchmark 1: per-create overhead of clientbridge over hand-written httpx.
+
+``conn.create(client)`` against a RoostedHR sandbox server vs ``httpx.Client.post`` of
+the same JSON to the same server, interleaved in blocks so both see the same machine
+state. Sync (``httpx.Client``) and async (``httpx.AsyncClient``). Target: ratio <= 1.10.
+
+    .venv/bin/python bench/overhead.py [--requests 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+
+import httpx
+from _common import machine_note, row, sandbox_server
+
+import clientbridge as cb
+
+CLIENT = cb.Client(
+    first_name="Ada",
+    last_name="Lovelace",
+    email="ada@example.com",
+    company_name="Analytical Engines Ltd",
+    address=cb.Address(line1="1 Main St", city="London", postal_code="SW1A 1AA"),
+)
+BLOCK = 50
+
+
+def sync_run(base_url: str, key: str, requests: int) -> tuple[float, float]:
+    conn = cb.connect("roostedhr", base_url=base_url, api_key=key)
+    payload = conn.preview(CLIENT)[0].json
+    raw = httpx.Client(headers={"X-API-KEY": key})
+    url = base_url + "/clients"
+    ours: list[float] = []
+    theirs: list[float] = []
+    with conn, raw:
+        for _ in range(20):  # warm both connections up
+            conn.create(CLIENT)
+            raw.post(url, json=payload).json()
+        for _ in range(requests // BLOCK):
+            started = time.perf_counter()
+            for _ in range(BLOCK):
+                conn.create(CLIENT)
+            ours.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            for _ in range(BLOCK):
+                response = raw.post(url, json=payload)
+                response.raise_for_status()
+                response.json()
+            theirs.append(time.perf_counter() - started)
+    return statistics.median(ours) / BLOCK, statistics.median(theirs) / BLOCK
+
+
+async def async_run(base_url: str, key: str, requests: int) -> tuple[float, float]:
+    conn = cb.connect_async("roostedhr", base_url=base_url, api_key=key)
+    payload = conn.preview(CLIENT)[0].json
+    raw = httpx.AsyncClient(headers={"X-API-KEY": key})
+    url = base_url + "/clients"
+    ours: list[float] = []
+    theirs: list[float] = []
+    async with conn, raw:
+        for _ in range(20):
+            await conn.create(CLIENT)
+            (await raw.post(url, json=payload)).json()
+        for _ in range(requests // BLOCK):
+            started = time.perf_counter()
+            for _ in range(BLOCK):
+                await conn.create(CLIENT)
+            ours.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            for _ in range(BLOCK):
+                response = await raw.post(url, json=payload)
+                response.raise_for_status()
+                response.json()
+            theirs.append(time.perf_counter() - started)
+    return statistics.median(ours) / BLOCK, statistics.median(theirs) / BLOCK
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=2000)
+    args = parser.parse_args()
+    with sandbox_server("roostedhr", "--seed", "1") as server:
+        sync_ours, sync_raw = sync_run(server.base_url, server.credential, args.requests)
+        async_ours, async_raw = asyncio.run(
+            async_run(server.base_url, server.credential, args.requests)
+        )
+    print(f"per-create overhead, {args.requests} requests each, {machine_note()}")
+    print(row("driver", "clientbridge (µs)", "raw httpx (µs)", "ratio", "target"))
+    print(row("---", "---", "---", "---", "---"))
+    for name, ours, raw in (("sync", sync_ours, sync_raw), ("async", async_ours, async_raw)):
+        print(row(name, f"{ours * 1e6:.0f}", f"{raw * 1e6:.0f}", f"{ours / raw:.3f}", "<= 1.10"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""Benchmark 2: translation cost per adapter (validate + build + parse), no I/O.
+
+For one client per adapter: ``prepare`` (validation and payload), the create request,
+its body bytes, and parsing the provider's answer into a `CreateResult`, against a
+hand-written dict translation of the same fields (json in, json out, no validation
+library). Targets: <= 3x hand-written and <= 40 µs.
+
+    .venv/bin/python bench/translation.py
+"""
+
+from __future__ import annotations
+
+import json
+import timeit
+from collections.abc import Callable
+from typing import Any
+
+from _common import machine_note, row
+
+import clientbridge as cb
+from clientbridge.wire import HttpResponse
+
+CLIENT = cb.Client(
+    first_name="Ada",
+    last_name="Lovelace",
+    email="ada@example.com",
+    phone="+44 7911 123456",
+    company_name="Analytical Engines Ltd",
+    address=cb.Address(line1="1 Main St", city="London", postal_code="SW1A 1AA", country="GB"),
+)
+SETTINGS: dict[str, dict[str, Any]] = {
+    "agencyhandy": {"api_key": "k", "company_id": "6525994184e9ddd79853450e"},
+    "placio": {"token": "t", "workspace_id": "ws1", "base_url": "https://placio.example"},
+    "proconvey": {"api_key": "k", "base_url": "https://acme.proconvey.example"},
+    "roostedhr": {"api_key": "k"},
+}
+ANSWERS: dict[str, Any] = {
+    "agencyhandy": {
+        "message": "Client created successfully",
+        "createdMembers": [
+            {
+                "_id": "6525994184e9ddd798534999",
+                "name": "Ada Lovelace",
+                "status": "New",
+                "role": "client",
+            }
+        ],
+    },
+    "placio": {
+        "client": {
+            "id": "507f1f77bcf86cd799439011",
+            "name": "Ada Lovelace",
+            "contactMethods": [
+                {"type": "email", "value": "ada@example.com", "isPreferred": True},
+                {"type": "phone", "value": "+447911123456", "isPreferred": False},
+            ],
+            "customFields": [],
+            "createdAt": "2024-01-15T10:00:00Z",
+        }
+    },
+    "proconvey": {
+        "id": "3c90c3cc-0d44-4b50-8888-8dd25736052a",
+        "firstName": "Ada",
+        "lastName": "Lovelace",
+        "emailAddress": "ada@example.com",
+        "status": "NotInvited",
+        "title": None,
+        "companyName": "Analytical Engines Ltd",
+        "telephoneNumber": "+447911123456",
+        "address": {"line_1": "1 Main St", "post_town": "London", "postcode": "SW1A 1AA"},
+    },
+    "roostedhr": {
+        "id": "uLu8K",
+        "client_name": "Analytical Engines Ltd",
+        "client_contact_name": "Ada Lovelace",
+        "client_contact_email": "ada@example.com",
+        "client_address": "1 Main St",
+        "client_city": "London",
+        "client_postal_code": "SW1A 1AA",
+        "client_portal_connection_status": None,
+        "pending": False,
+    },
+}
+
+
+def hand_written(provider: str) -> Callable[[], object]:
+    """What a user would write by hand for one provider: a dict, json both ways."""
+    body = json.dumps(ANSWERS[provider]).encode()
+    client = CLIENT
+    address = client.address
+    assert address is not None
+
+    def translate() -> object:
+        payload = {
+            "first": client.first_name,
+            "last": client.last_name,
+            "email": client.email,
+            "phone": client.phone,
+            "company": client.company_name,
+            "address": {
+                "line_1": address.line1,
+                "town": address.city,
+                "postcode": address.postal_code,
+            },
+        }
+        json.dumps(payload).encode()
+        answer = json.loads(body)
+        return {"id": answer.get("id"), "status": answer.get("status"), "raw": answer}
+
+    return translate
+
+
+def clientbridge_translation(provider: str) -> Callable[[], object]:
+    adapter = cb.connect(provider, **SETTINGS[provider]).adapter
+    response = HttpResponse(status_code=201, content=json.dumps(ANSWERS[provider]).encode())
+
+    def translate() -> object:
+        prepared = adapter.prepare(0, CLIENT, "warn")
+        request = adapter.build_create_request([prepared], {})
+        request.body_bytes()
+        request.wire_headers()
+        return adapter.parse_create_response(response, [prepared])
+
+    return translate
+
+
+def per_call(function: Callable[[], object], number: int = 20_000) -> float:
+    function()
+    return min(timeit.repeat(function, number=number, repeat=5)) / number
+
+
+def main() -> None:
+    print(f"translation cost per client, {machine_note()}")
+    print(row("adapter", "clientbridge (µs)", "hand-written (µs)", "ratio", "target"))
+    print(row("---", "---", "---", "---", "---"))
+    for provider in sorted(SETTINGS):
+        ours = per_call(clientbridge_translation(provider))
+        theirs = per_call(hand_written(provider))
+        print(
+            row(
+                provider,
+                f"{ours * 1e6:.1f}",
+                f"{theirs * 1e6:.1f}",
+                f"{ours / theirs:.2f}",
+                "<= 3x, <= 40 µs",
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
