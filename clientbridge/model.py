@@ -119,7 +119,9 @@ class ContactMethod:
 def _contact_methods(value: object) -> tuple[ContactMethod, ...]:
     if value is None or value == ():
         return ()
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+    if type(value) is not tuple and (
+        isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable)
+    ):
         raise TypeError("contact_methods must be a sequence of ContactMethod")
     methods = tuple(value)
     for method in methods:

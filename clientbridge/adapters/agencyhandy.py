@@ -290,8 +290,8 @@ class AgencyHandyAdapter(Adapter):
 
     def parse_company_id(self, response: HttpResponse) -> str:
         body = self.json_body(response)
-        companies = body.get("companies") if isinstance(body, Mapping) else None
-        if not isinstance(companies, list) or not all(isinstance(c, Mapping) for c in companies):
+        companies = body.get("companies") if isinstance(body, dict) else None
+        if not isinstance(companies, list) or not all(isinstance(c, dict) for c in companies):
             raise self.lookup_error('GET /accounts/companies has no "companies" list', response)
         if not companies:
             raise ConfigurationError(
@@ -311,10 +311,10 @@ class AgencyHandyAdapter(Adapter):
 
     def parse_role_id(self, response: HttpResponse) -> str:
         body = self.json_body(response)
-        roles = body.get("roles") if isinstance(body, Mapping) else None
+        roles = body.get("roles") if isinstance(body, dict) else None
         for entry in roles if isinstance(roles, list) else ():
-            role = entry.get("role") if isinstance(entry, Mapping) else None
-            if isinstance(role, Mapping) and role.get("name") == "client":
+            role = entry.get("role") if isinstance(entry, dict) else None
+            if isinstance(role, dict) and role.get("name") == "client":
                 # The outer _id is the company's client role; role._id is the template the docs
                 # warn against copying.
                 role_id = text_or_none(entry.get("_id"))
@@ -332,14 +332,14 @@ class AgencyHandyAdapter(Adapter):
         self, response: HttpResponse, batch: Sequence[Prepared]
     ) -> list[Outcome]:
         body = self.json_body(response)
-        data = body.get("data") if isinstance(body, Mapping) else None
-        if isinstance(data, Mapping):  # the 2026 shape
+        data = body.get("data") if isinstance(body, dict) else None
+        if isinstance(data, dict):  # the 2026 shape
             created, skipped = data.get("addedClients") or [], data.get("notAddedClients") or []
-        elif isinstance(body, Mapping) and "createdMembers" in body:  # the seed shape
+        elif isinstance(body, dict) and "createdMembers" in body:  # the seed shape
             created, skipped = body["createdMembers"], []
         else:
             raise self.unexpected('the answer has neither "createdMembers" nor "data"', response)
-        if not isinstance(created, list) or not all(isinstance(r, Mapping) for r in created):
+        if not isinstance(created, list) or not all(isinstance(r, dict) for r in created):
             raise self.unexpected("the created members are not a list of objects", response)
         members = [self.member(prepared) for prepared in batch]
         matched: dict[int, int] = {}  # input position -> created record position
@@ -351,7 +351,7 @@ class AgencyHandyAdapter(Adapter):
         reasons = {
             _email_key(entry): text_or_none(entry.get("reason") or entry.get("message"))
             for entry in skipped
-            if isinstance(entry, Mapping) and _email_key(entry)
+            if isinstance(entry, dict) and _email_key(entry)
         }
         refused = {
             i: reasons[email]

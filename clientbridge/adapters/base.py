@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Generator, Hashable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, NamedTuple
 from urllib.parse import quote, urlsplit
 
 import attrs
@@ -185,8 +185,7 @@ class FieldProblem(Exception):
     """Raised by a `FieldRule` picker when the value cannot be sent (e.g. a bad phone)."""
 
 
-@attrs.frozen
-class Picked:
+class Picked(NamedTuple):
     """A value for the wire and the neutral fields it came from."""
 
     value: JSONValue
@@ -392,6 +391,7 @@ class Adapter:
         self.settings = dict(settings)
         #: look-up results, kept for the connection's lifetime
         self.cache: dict[str, str] = {}
+        self._urls: dict[tuple[str, ...], str] = {}
 
     # ----------------------------------------------------------------- settings
 
@@ -408,8 +408,12 @@ class Adapter:
 
     def url(self, *segments: str) -> str:
         """``base_url`` joined with path segments; a segment is percent-encoded."""
-        base = str(self.settings["base_url"])
-        return base + "".join("/" + quote(segment, safe="{}") for segment in segments)
+        url = self._urls.get(segments)
+        if url is None:
+            base = str(self.settings["base_url"])
+            url = base + "".join("/" + quote(segment, safe="{}") for segment in segments)
+            self._urls[segments] = url
+        return url
 
     # ----------------------------------------------------------------- validation hooks
 
@@ -538,7 +542,7 @@ class Adapter:
 
     def created_record(self, body: JSONValue) -> Mapping[str, JSONValue]:
         """The created record inside a success body (override when it is wrapped)."""
-        if not isinstance(body, Mapping):
+        if not isinstance(body, dict):  # decoded JSON: a dict, not any Mapping
             raise self.unexpected("the response is not a JSON object")
         return body
 
@@ -672,18 +676,18 @@ class Adapter:
         """The provider's message and field errors from an error body (override)."""
         if isinstance(body, str):
             return body[:300] or None, ()
-        if not isinstance(body, Mapping):
+        if not isinstance(body, dict):
             return None, ()
         message = next((body[key] for key in _MESSAGE_KEYS if isinstance(body.get(key), str)), None)
         field_errors: list[FieldError] = []
         errors = body.get("errors")
-        if isinstance(errors, Mapping):
+        if isinstance(errors, dict):
             for field, problem in errors.items():
                 text = problem[0] if isinstance(problem, list) and problem else problem
                 field_errors.append(FieldError(self.neutral_field(str(field)), str(text)))
         elif isinstance(errors, list):
             for item in errors:
-                if isinstance(item, Mapping):
+                if isinstance(item, dict):
                     field = item.get("field") or item.get("fieldName") or item.get("path")
                     text = item.get("message") or item.get("msg") or ""
                     field_errors.append(FieldError(self.neutral_field(str(field)), str(text)))

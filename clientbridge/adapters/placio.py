@@ -175,8 +175,8 @@ class PlacioAdapter(Adapter):
         )
 
     def created_record(self, body: JSONValue) -> Mapping[str, JSONValue]:
-        record = body.get("client") if isinstance(body, Mapping) else None
-        if not isinstance(record, Mapping):
+        record = body.get("client") if isinstance(body, dict) else None
+        if not isinstance(record, dict):
             raise self.unexpected('the response has no "client" object')
         return record
 
@@ -189,7 +189,7 @@ class PlacioAdapter(Adapter):
     def parse_record(self, record: Mapping[str, JSONValue]) -> Client:
         methods = []
         for item in record.get("contactMethods") or ():
-            if not isinstance(item, Mapping):
+            if not isinstance(item, dict):
                 continue
             kind, value = text_or_none(item.get("type")), text_or_none(item.get("value"))
             if not value:
@@ -205,7 +205,7 @@ class PlacioAdapter(Adapter):
             )
         custom = {}
         for item in record.get("customFields") or ():
-            if isinstance(item, Mapping):
+            if isinstance(item, dict):
                 key, value = text_or_none(item.get("fieldKey")), text_or_none(item.get("value"))
                 if key and value is not None:
                     custom[key] = value
