@@ -1,0 +1,104 @@
+"""Contract-faithful emulators of the four providers, for trying and testing without accounts.
+
+Each emulator follows its provider page: paths, credential check, validation rules with
+their status codes and bodies, response shapes, duplicate rejection, look-ups and id
+formats, with created records kept in memory. Use them
+
+* in process, as an httpx transport: ``cb.connect("placio", sandbox=True)`` or
+  ``transport=clientbridge.sandbox.transport("placio")`` (a fresh `Sandbox` each time;
+  make a `Sandbox` yourself to read its records or inject faults);
+* as a real loopback server: ``python -m clientbridge.sandbox serve --provider placio``
+  or `clientbridge.sandbox.server.running_server` in tests.
+
+Faults (429, 5xx, latency, dropped connections, a 500 after the record was created,
+malformed JSON) are injected on demand with `Sandbox.inject` or by rate with a seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from clientbridge.sandbox._sandbox import RECORDS_PATH, Sandbox
+from clientbridge.sandbox.emulators.agencyhandy import API_KEY as AGENCYHANDY_API_KEY
+from clientbridge.sandbox.emulators.agencyhandy import BASE_URL as AGENCYHANDY_BASE_URL
+from clientbridge.sandbox.emulators.agencyhandy import CLIENT_ROLE_ID as AGENCYHANDY_CLIENT_ROLE_ID
+from clientbridge.sandbox.emulators.agencyhandy import COMPANY_ID as AGENCYHANDY_COMPANY_ID
+from clientbridge.sandbox.emulators.agencyhandy import (
+    INNER_CLIENT_ROLE_ID as AGENCYHANDY_INNER_CLIENT_ROLE_ID,
+)
+from clientbridge.sandbox.emulators.placio import BASE_URL as PLACIO_BASE_URL
+from clientbridge.sandbox.emulators.placio import TOKEN as PLACIO_TOKEN
+from clientbridge.sandbox.emulators.placio import WORKSPACE_ID as PLACIO_WORKSPACE_ID
+from clientbridge.sandbox.emulators.proconvey import API_KEY as PROCONVEY_API_KEY
+from clientbridge.sandbox.emulators.proconvey import BASE_URL as PROCONVEY_BASE_URL
+from clientbridge.sandbox.emulators.roostedhr import API_KEY as ROOSTEDHR_API_KEY
+from clientbridge.sandbox.faults import FAULT_KINDS, RATE_FAULT_KINDS, FaultKind
+
+if TYPE_CHECKING:
+    import httpx
+
+    from clientbridge.sandbox.server import SandboxServer, running_server, serve
+
+__all__ = [
+    "AGENCYHANDY_API_KEY",
+    "AGENCYHANDY_BASE_URL",
+    "AGENCYHANDY_CLIENT_ROLE_ID",
+    "AGENCYHANDY_COMPANY_ID",
+    "AGENCYHANDY_INNER_CLIENT_ROLE_ID",
+    "DEFAULT_CREDENTIALS",
+    "FAULT_KINDS",
+    "PLACIO_BASE_URL",
+    "PLACIO_TOKEN",
+    "PLACIO_WORKSPACE_ID",
+    "PROCONVEY_API_KEY",
+    "PROCONVEY_BASE_URL",
+    "RATE_FAULT_KINDS",
+    "RECORDS_PATH",
+    "ROOSTEDHR_API_KEY",
+    "SANDBOX_SETTINGS",
+    "FaultKind",
+    "Sandbox",
+    "SandboxServer",
+    "running_server",
+    "serve",
+    "transport",
+]
+
+#: The credential each emulator accepts unless told otherwise.
+DEFAULT_CREDENTIALS: Mapping[str, str] = {
+    "agencyhandy": AGENCYHANDY_API_KEY,
+    "placio": PLACIO_TOKEN,
+    "proconvey": PROCONVEY_API_KEY,
+    "roostedhr": ROOSTEDHR_API_KEY,
+}
+#: The adapter settings ``sandbox=True`` fills in (the adapters' own defaults do the rest:
+#: RoostedHR's and AgencyHandy's public base URLs, AgencyHandy's company look-up).
+SANDBOX_SETTINGS: Mapping[str, Mapping[str, str]] = {
+    "agencyhandy": {"api_key": AGENCYHANDY_API_KEY},
+    "placio": {
+        "token": PLACIO_TOKEN,
+        "workspace_id": PLACIO_WORKSPACE_ID,
+        "base_url": PLACIO_BASE_URL,
+    },
+    "proconvey": {"api_key": PROCONVEY_API_KEY, "base_url": PROCONVEY_BASE_URL},
+    "roostedhr": {"api_key": ROOSTEDHR_API_KEY},
+}
+
+
+def transport(provider: str, *, asynchronous: bool = False, **options: Any) -> httpx.MockTransport:
+    """An httpx transport answering as ``provider`` from a fresh `Sandbox`.
+
+    ``options`` are `Sandbox`'s (``seed``, ``fail_rate``, ``latency_ms``...). Use
+    ``asynchronous=True`` for an `httpx.AsyncClient`.
+    """
+    return Sandbox(**options).transport(provider, asynchronous=asynchronous)
+
+
+def __getattr__(name: str) -> Any:
+    # The server (http.server, socketserver) is imported only when it is asked for.
+    if name in ("SandboxServer", "running_server", "serve"):
+        from clientbridge.sandbox import server
+
+        return getattr(server, name)
+    raise AttributeError(f"module 'clientbridge.sandbox' has no attribute {name!r}")

@@ -1,0 +1,231 @@
+"""`Sandbox`: the emulators' shared state (records, credentials, faults) and the dispatch.
+
+The dispatch is sans-I/O: a `SandboxRequest` in, a `Reply` out, with the delay to wait
+and whether to drop the connection written on the reply for the I/O layer (the httpx
+transport or the loopback server) to carry out.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from clientbridge.errors import ConfigurationError
+from clientbridge.sandbox.emulators import EMULATORS, AgencyHandyEmulator, Emulator
+from clientbridge.sandbox.emulators.agencyhandy import AgencyHandyResponse
+from clientbridge.sandbox.emulators.base import Ids, Reply, SandboxRequest
+from clientbridge.sandbox.faults import BEFORE_PROCESSING, Fault, FaultInjector
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["RECORDS_PATH", "Sandbox"]
+
+#: ``GET`` it for the JSON list of the records an emulator holds (no credential needed).
+RECORDS_PATH = "/_sandbox/records"
+_BAD_GATEWAY_PAGE = (
+    b"<html><head><title>502 Bad Gateway</title></head>"
+    b"<body><center><h1>502 Bad Gateway</h1></center></body></html>"
+)
+
+
+class Sandbox:
+    """Emulators of the four providers, their records, and the faults to inject.
+
+    Every provider's emulator is created on first use and keeps its records in memory
+    (``retain_records=False`` keeps only a count, for memory benchmarks; duplicate
+    checks then see nothing). Faults hit create calls only unless
+    ``faults_on_lookups``; ``fail_rate`` draws them with ``random.Random(seed)``. A seed
+    also fixes the ids' random parts (RoostedHR and ProConvey ids repeat exactly;
+    ObjectIds start with the current time, as real ones do). ``latency_ms`` delays
+    every answer.
+
+    Share one with a connection to inspect it::
+
+        sandbox = Sandbox()
+        conn = cb.connect("placio", sandbox=True, transport=sandbox.transport("placio"))
+        sandbox.inject("rate_limited")   # the next create answers 429 with Retry-After
+        conn.create(client)              # retried by the driver, then created
+        sandbox.records("placio")        # what the emulator holds
+        sandbox.injected                 # Counter({"rate_limited": 1})
+    """
+
+    def __init__(
+        self,
+        *,
+        credentials: Mapping[str, str] | None = None,
+        retain_records: bool = True,
+        seed: int | str | None = None,
+        fail_rate: float = 0.0,
+        fault_kinds: Sequence[str] | None = None,
+        faults_on_lookups: bool = False,
+        latency_ms: float = 0.0,
+        retry_after: float = 1.0,
+        agencyhandy_response: AgencyHandyResponse = "created_members",
+        agencyhandy_companies: int = 1,
+    ) -> None:
+        if latency_ms < 0:
+            raise ValueError(f"latency_ms must not be negative, not {latency_ms!r}")
+        AgencyHandyEmulator.check_options(agencyhandy_response, agencyhandy_companies)
+        self.credentials = {
+            _emulated(provider): credential for provider, credential in (credentials or {}).items()
+        }
+        self.retain_records = retain_records
+        self.latency_ms = latency_ms
+        self.faults = FaultInjector(
+            fail_rate=fail_rate,
+            kinds=fault_kinds,
+            seed=seed,
+            include_lookups=faults_on_lookups,
+            retry_after=retry_after,
+        )
+        self._agencyhandy = {"response": agencyhandy_response, "companies": agencyhandy_companies}
+        # A string seed keeps ids independent of the fault draws.
+        self._ids = random.Random(None if seed is None else f"ids:{seed}")
+        self._emulators: dict[str, Emulator] = {}  # by name and by alias
+
+    # ----------------------------------------------------------------- state
+
+    def emulator(self, provider: str) -> Emulator:
+        """The emulator for ``provider`` (a name or alias), created on first use."""
+        emulator = self._emulators.get(provider)
+        if emulator is None:
+            name = _emulated(provider)
+            emulator = self._emulators.get(name)
+            if emulator is None:
+                emulator = self._new_emulator(name)
+                self._emulators[name] = emulator
+            self._emulators[provider] = emulator
+        return emulator
+
+    def _new_emulator(self, name: str) -> Emulator:
+        options: dict[str, Any] = {
+            "credential": self.credentials.get(name),
+            "ids": Ids(random.Random(self._ids.getrandbits(64))),
+            "retain_records": self.retain_records,
+        }
+        if name == AgencyHandyEmulator.provider:
+            options.update(self._agencyhandy)
+        return EMULATORS[name](**options)
+
+    def credential(self, provider: str) -> str:
+        """The credential the emulator of ``provider`` accepts."""
+        return self.emulator(provider).credential
+
+    def records(self, provider: str) -> list[dict[str, Any]]:
+        """A copy of the records created in ``provider``'s emulator, oldest first."""
+        emulator = self.emulator(provider)
+        with emulator.lock:
+            return copy.deepcopy(emulator.records)
+
+    def created(self, provider: str) -> int:
+        """How many records ``provider``'s emulator created (retained or not)."""
+        return self.emulator(provider).created
+
+    # ----------------------------------------------------------------- faults
+
+    def inject(
+        self,
+        kind: str,
+        count: int = 1,
+        *,
+        provider: str | None = None,
+        retry_after: float | None = None,
+        latency_ms: float | None = None,
+        include_lookups: bool | None = None,
+    ) -> None:
+        """Apply fault ``kind`` to the next ``count`` create calls (see `faults`)."""
+        self.faults.inject(
+            kind,
+            count,
+            provider=None if provider is None else _emulated(provider),
+            retry_after=retry_after,
+            latency_ms=latency_ms,
+            include_lookups=include_lookups,
+        )
+
+    @property
+    def injected(self) -> Counter[str]:
+        """Faults applied so far, by kind."""
+        return self.faults.injected
+
+    # ----------------------------------------------------------------- dispatch
+
+    def handle(self, provider: str, request: SandboxRequest) -> Reply:
+        """Answer one request to ``provider``'s emulator, faults included."""
+        emulator = self.emulator(provider)
+        if request.method == "GET" and request.path.endswith(RECORDS_PATH):
+            return Reply.json(200, self.records(provider))
+        matched = emulator.match(request.method, request.path)
+        if isinstance(matched, Reply):
+            return matched
+        route, params = matched
+        delay = self.latency_ms / 1000
+        fault = self.faults.draw(emulator.provider, creates=route.creates)
+        if fault is not None and fault.kind in BEFORE_PROCESSING:
+            reply = _fault_answer(emulator, fault)
+        else:
+            reply = emulator.call(route, params, request)
+            if fault is None:
+                pass
+            elif fault.kind == "latency":
+                delay += fault.latency_ms / 1000
+            elif fault.kind == "error_after_create":
+                reply = _fault_answer(emulator, fault)
+            else:  # malformed_json: the status stays, the body is cut in half
+                reply.body = reply.body[: len(reply.body) // 2] or b"{"
+        reply.delay = delay
+        return reply
+
+    def transport(self, provider: str, *, asynchronous: bool = False) -> httpx.MockTransport:
+        """An httpx transport answering as ``provider`` from this sandbox, in process.
+
+        ``asynchronous=True`` gives one for `httpx.AsyncClient` (latency is awaited, not
+        slept). A dropped connection raises `httpx.ConnectError`: provably not sent.
+        """
+        from clientbridge.sandbox._transport import mock_transport
+
+        return mock_transport(self, self.emulator(provider).provider, asynchronous=asynchronous)
+
+    def __repr__(self) -> str:
+        used = sorted({emulator.provider for emulator in self._emulators.values()})
+        return f"<Sandbox emulators in use: {', '.join(used) or 'none'}>"
+
+
+def _emulated(provider: str) -> str:
+    """The canonical name of an emulated provider; `ConfigurationError` otherwise."""
+    if provider in EMULATORS:
+        return provider
+    from clientbridge.registry import canonical_name
+
+    name = canonical_name(provider)
+    if name not in EMULATORS:
+        raise ConfigurationError(
+            f"the sandbox has no emulator for {provider!r}; it emulates {', '.join(EMULATORS)}"
+        )
+    return name
+
+
+#: The answer of each fault that answers with an error: status, message, Retry-After sent.
+_FAULT_ANSWERS: Mapping[str, tuple[int, str, bool]] = {
+    "rate_limited": (429, "Too many requests; slow down (sandbox fault).", True),
+    "server_error": (500, "Internal server error (sandbox fault).", False),
+    "unavailable": (503, "Service temporarily unavailable (sandbox fault).", True),
+    "error_after_create": (500, "Internal server error (sandbox fault).", False),
+}
+
+
+def _fault_answer(emulator: Emulator, fault: Fault) -> Reply:
+    """What a fault answers instead of the emulator (in the provider's error shape)."""
+    if fault.kind == "disconnect":
+        return Reply(0, disconnect=True)
+    if fault.kind == "bad_gateway":  # a proxy's page, not the provider's JSON
+        return Reply(502, _BAD_GATEWAY_PAGE, (("Content-Type", "text/html"),))
+    status, message, announces_retry = _FAULT_ANSWERS[fault.kind]
+    reply = emulator.error(status, message)
+    if announces_retry:
+        reply.headers += (("Retry-After", f"{fault.retry_after:g}"),)
+    return reply
