@@ -9,6 +9,7 @@ import attrs
 
 from clientbridge.adapters.base import (
     Adapter,
+    Capabilities,
     FieldProblem,
     FieldRule,
     Picked,
@@ -128,6 +129,7 @@ class ProConveyAdapter(Adapter):
         _address_rule("postcode", "postal_code", _required_with_address(_postcode)),
         _address_rule("uprn", "uprn"),
     )
+    capabilities = Capabilities(invite_status=True)
     status_table = {
         "Active": ClientStatus.ACTIVE,
         "Invited": ClientStatus.ACTIVE,
