@@ -161,11 +161,23 @@ _KEEP_CLIENT_TIMEOUT = object()
 KEEP_CLIENT_TIMEOUT = _KEEP_CLIENT_TIMEOUT
 
 
-def _response(raw: httpx.Response, content: bytes) -> HttpResponse:
+def _declared_size(raw: httpx.Response) -> int:
+    """The body size the server declared, read cheaply in one go when it is small and
+    not compressed; anything else (chunked, gzip, no length) is read chunk by chunk so
+    the size cap holds for what is decoded."""
+    if "content-encoding" in raw.headers:
+        return MAX_RESPONSE_BYTES + 1
+    try:
+        return int(raw.headers.get("content-length", ""))
+    except ValueError:
+        return MAX_RESPONSE_BYTES + 1
+
+
+def _response(raw: httpx.Response, content: bytes | bytearray) -> HttpResponse:
     return HttpResponse(
         status_code=raw.status_code,
-        headers={name.lower(): value for name, value in raw.headers.items()},
-        content=content,
+        headers=dict(raw.headers.items()),  # httpx gives the names lower-cased
+        content=bytes(content),
     )
 
 
@@ -195,11 +207,15 @@ class SyncDriver(_DriverBase):
             try:
                 raw = self.client.send(self._build(self.client, request), stream=True)
                 try:
-                    content = bytearray()
-                    for chunk in raw.iter_bytes():
-                        content += chunk
-                        if len(content) > MAX_RESPONSE_BYTES:
-                            raise self._too_large(request, len(content))
+                    content: bytes | bytearray
+                    if _declared_size(raw) <= MAX_RESPONSE_BYTES:
+                        content = raw.read()
+                    else:
+                        content = bytearray()
+                        for chunk in raw.iter_bytes():
+                            content += chunk
+                            if len(content) > MAX_RESPONSE_BYTES:
+                                raise self._too_large(request, len(content))
                 finally:
                     raw.close()
             except httpx.HTTPError as error:
@@ -210,7 +226,7 @@ class SyncDriver(_DriverBase):
                 self._log_retry(request, type(error).__name__, delay, retries)
                 self.sleep(delay)
                 continue
-            response = _response(raw, bytes(content))
+            response = _response(raw, content)
             self._log_response(request, response, started)
             delay = self.policy.status_delay(request.method, response, retries)
             if delay is None:
@@ -267,11 +283,15 @@ class AsyncDriver(_DriverBase):
             try:
                 raw = await self.client.send(self._build(self.client, request), stream=True)
                 try:
-                    content = bytearray()
-                    async for chunk in raw.aiter_bytes():
-                        content += chunk
-                        if len(content) > MAX_RESPONSE_BYTES:
-                            raise self._too_large(request, len(content))
+                    content: bytes | bytearray
+                    if _declared_size(raw) <= MAX_RESPONSE_BYTES:
+                        content = await raw.aread()
+                    else:
+                        content = bytearray()
+                        async for chunk in raw.aiter_bytes():
+                            content += chunk
+                            if len(content) > MAX_RESPONSE_BYTES:
+                                raise self._too_large(request, len(content))
                 finally:
                     await raw.aclose()
             except httpx.HTTPError as error:
@@ -282,7 +302,7 @@ class AsyncDriver(_DriverBase):
                 self._log_retry(request, type(error).__name__, delay, retries)
                 await self.sleep(delay)
                 continue
-            response = _response(raw, bytes(content))
+            response = _response(raw, content)
             self._log_response(request, response, started)
             delay = self.policy.status_delay(request.method, response, retries)
             if delay is None:
