@@ -84,28 +84,44 @@ ANSWERS: dict[str, Any] = {
 
 
 def hand_written(provider: str) -> Callable[[], object]:
-    """What a user would write by hand for one provider: a dict, json both ways."""
+    """What a careful user writes by hand for one provider: the payload dict, JSON both
+    ways, and the answer read back into a dict of neutral fields with a status lookup.
+    No validation library, no dropped-field accounting."""
     body = json.dumps(ANSWERS[provider]).encode()
     client = CLIENT
     address = client.address
     assert address is not None
+    statuses = {"New": "new", "Active": "active", "NotInvited": "active"}
 
     def translate() -> object:
         payload = {
-            "first": client.first_name,
-            "last": client.last_name,
+            "firstName": client.first_name,
+            "lastName": client.last_name,
             "email": client.email,
-            "phone": client.phone,
-            "company": client.company_name,
+            "telephoneNumber": client.phone,
+            "companyName": client.company_name,
             "address": {
                 "line_1": address.line1,
-                "town": address.city,
+                "post_town": address.city,
                 "postcode": address.postal_code,
             },
         }
-        json.dumps(payload).encode()
+        json.dumps({key: value for key, value in payload.items() if value is not None}).encode()
         answer = json.loads(body)
-        return {"id": answer.get("id"), "status": answer.get("status"), "raw": answer}
+        record = answer.get("client") or (answer.get("createdMembers") or [answer])[0]
+        return {
+            "id": record.get("id") or record.get("_id"),
+            "status": statuses.get(record.get("status"), "unknown"),
+            "client": {
+                "first_name": record.get("firstName"),
+                "last_name": record.get("lastName"),
+                "name": record.get("name") or record.get("client_name"),
+                "email": record.get("emailAddress") or record.get("client_contact_email"),
+                "phone": record.get("telephoneNumber"),
+                "company_name": record.get("companyName"),
+            },
+            "raw": record,
+        }
 
     return translate
 

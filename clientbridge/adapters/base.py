@@ -444,7 +444,7 @@ class Adapter:
             except FieldProblem as problem:
                 errors.append(FieldError(rule.error_label, str(problem)))
                 continue
-            if picked is None or picked.value in (None, "", [], ()):
+            if picked is None or _is_empty(picked.value):
                 if rule.required:
                     message = rule.required_message or f"is required by {self.display_name}"
                     errors.append(FieldError(rule.error_label, message))
@@ -733,6 +733,10 @@ class Adapter:
                 message, retry_after=parse_retry_after(response.header("retry-after")), **kwargs
             )
         return cls(message, **kwargs)
+
+
+def _is_empty(value: JSONValue) -> bool:
+    return value is None or (isinstance(value, str | list | tuple) and not value)
 
 
 def _set_path(payload: dict[str, JSONValue], path: str, value: JSONValue) -> None:
