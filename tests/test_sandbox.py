@@ -179,8 +179,7 @@ def test_bad_options_fail_when_the_sandbox_is_made() -> None:
         Sandbox(credentials={"nosuch": "x"})
 
 
-# proconvey joins this list (and gets an end-to-end test) when its adapter lands.
-@pytest.mark.parametrize("provider", ["agencyhandy", "placio", "roostedhr"])
+@pytest.mark.parametrize("provider", sorted(SANDBOX_SETTINGS))
 def test_the_adapters_sandbox_defaults_are_the_sandboxs_constants(provider: str) -> None:
     defaults = {
         setting.name: setting.sandbox_default
@@ -257,6 +256,26 @@ async def test_async_placio_sandbox_connection_creates_many() -> None:
         batch = await conn.create_many(clients)
     assert batch.ok
     assert len({result.id for result in batch.succeeded}) == 5
+
+
+def test_proconvey_sandbox_connection_creates_a_client_and_refuses_a_duplicate() -> None:
+    client = cb.Client(
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ada@example.com",
+        phone="07911 123456",
+        address=cb.Address(line1="1 Main St", city="London", postal_code="sw1a1aa", country="GB"),
+    )
+    with cb.connect("proconvey", sandbox=True) as conn:
+        result = conn.create(client)
+        with pytest.raises(cb.DuplicateClientError):
+            conn.create(client)
+    assert uuid.UUID(result.id).version == 4
+    assert result.status is cb.ClientStatus.ACTIVE
+    assert result.invite is cb.InviteStatus.NOT_INVITED
+    assert result.client.phone == "+447911123456"
+    assert result.client.address is not None
+    assert result.client.address.postal_code == "SW1A 1AA"
 
 
 def test_agencyhandy_sandbox_connection_looks_up_and_creates() -> None:
