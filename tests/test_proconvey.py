@@ -474,6 +474,12 @@ def test_the_status_table_normalises_every_documented_status(
     )
 
 
+def test_proconvey_declares_an_invite_status() -> None:
+    from clientbridge.registry import adapter_class
+
+    assert adapter_class("proconvey").capabilities.invite_status is True
+
+
 def test_a_missing_status_is_unknown() -> None:
     with connect(echo(status=None)) as conn:
         result = conn.create(ADA)
