@@ -111,14 +111,21 @@ class _DriverBase:
         self.policy = policy
         self.secrets = tuple(secrets)
         self.timeout = timeout
+        self._urls: dict[str, httpx.URL] = {}
 
     def _build(self, client: httpx.Client | httpx.AsyncClient, request: HttpRequest) -> Any:
         timeout: Any = (
             httpx.USE_CLIENT_DEFAULT if self.timeout is _KEEP_CLIENT_TIMEOUT else self.timeout
         )
+        url = self._urls.get(request.url)
+        if url is None:
+            # A connection sends to a handful of URLs: parse each once, not per request.
+            url = self._urls[request.url] = httpx.URL(request.url)
+            if len(self._urls) > 64:
+                self._urls.clear()
         return client.build_request(
             request.method,
-            request.url,
+            url,
             headers=request.wire_headers(),
             content=request.body_bytes(),
             timeout=timeout,
