@@ -21,13 +21,12 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Generator, Iterable
+from typing import Any, TypeVar
 
 import attrs
 import httpx
 
-from clientbridge.adapters.base import Outcome, Plan
 from clientbridge.errors import TransportError, UnexpectedResponseError
 from clientbridge.secrets import Secret, redact_text
 from clientbridge.wire import HttpRequest, HttpResponse
@@ -40,6 +39,9 @@ logger = logging.getLogger("clientbridge")
 MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+#: What a plan returns: a create plan its outcomes, a find plan the records it found.
+PlanResult = TypeVar("PlanResult")
 
 
 @attrs.frozen(kw_only=True)
@@ -212,7 +214,11 @@ class SyncDriver(_DriverBase):
         while True:
             started = time.perf_counter()
             try:
-                raw = self.client.send(self._build(self.client, request), stream=True)
+                # Never follow a redirect, even with a caller's http_client that would: a
+                # POST must not be re-sent elsewhere, nor an X-API-KEY header go with it.
+                raw = self.client.send(
+                    self._build(self.client, request), stream=True, follow_redirects=False
+                )
                 try:
                     content: bytes | bytearray
                     if _declared_size(raw) <= MAX_RESPONSE_BYTES:
@@ -242,15 +248,15 @@ class SyncDriver(_DriverBase):
             self._log_retry(request, f"HTTP {response.status_code}", delay, retries)
             self.sleep(delay)
 
-    def run(self, plan: Plan) -> list[Outcome]:
+    def run(self, plan: Generator[HttpRequest, HttpResponse, PlanResult]) -> PlanResult:
         """Drive ``plan``: send each request it yields, feed back each response."""
         try:
             request = next(plan)
             while True:
                 request = plan.send(self.send(request))
         except StopIteration as done:
-            outcomes: list[Outcome] = done.value
-            return outcomes
+            result: PlanResult = done.value
+            return result
         finally:
             plan.close()
 
@@ -288,7 +294,9 @@ class AsyncDriver(_DriverBase):
         while True:
             started = time.perf_counter()
             try:
-                raw = await self.client.send(self._build(self.client, request), stream=True)
+                raw = await self.client.send(
+                    self._build(self.client, request), stream=True, follow_redirects=False
+                )
                 try:
                     content: bytes | bytearray
                     if _declared_size(raw) <= MAX_RESPONSE_BYTES:
@@ -318,15 +326,15 @@ class AsyncDriver(_DriverBase):
             self._log_retry(request, f"HTTP {response.status_code}", delay, retries)
             await self.sleep(delay)
 
-    async def run(self, plan: Plan) -> list[Outcome]:
+    async def run(self, plan: Generator[HttpRequest, HttpResponse, PlanResult]) -> PlanResult:
         """Drive ``plan``: send each request it yields, feed back each response."""
         try:
             request = next(plan)
             while True:
                 request = plan.send(await self.send(request))
         except StopIteration as done:
-            outcomes: list[Outcome] = done.value
-            return outcomes
+            result: PlanResult = done.value
+            return result
         finally:
             plan.close()
 

@@ -142,6 +142,7 @@ class AgencyHandyAdapter(Adapter):
             name="company_id",
             description="the company that receives the clients (looked up when absent)",
             path_segment=True,
+            header=True,
         ),
         Setting(
             name="base_url", description="API root", default="https://api.agencyhandy.com", url=True

@@ -18,6 +18,7 @@ requests, receives responses and returns one outcome per client.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Generator, Hashable, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -53,6 +54,7 @@ __all__ = [
     "Capabilities",
     "FieldProblem",
     "FieldRule",
+    "FindPlan",
     "Lookup",
     "Outcome",
     "Picked",
@@ -64,6 +66,8 @@ __all__ = [
 
 Outcome = CreateResult | ClientBridgeError
 Plan = Generator[HttpRequest, HttpResponse, list[Outcome]]
+#: A read-only plan that returns, per client, the provider's records matching it.
+FindPlan = Generator[HttpRequest, HttpResponse, list[list[CreateResult]]]
 UnsupportedMode = Literal["warn", "error", "ignore"]
 
 #: The neutral fields an adapter may send or drop, in documentation order.
@@ -90,6 +94,8 @@ _NEVER_DROPPED = frozenset({"external_id", "extras"})
 _READ_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+#: What a value sent in an HTTP header may hold: visible ASCII and spaces (RFC 9110).
+_HEADER_SAFE = re.compile(r"[\x20-\x7e]*")
 
 
 # --------------------------------------------------------------------------- settings
@@ -112,6 +118,8 @@ class Setting:
     path_segment: bool = False
     #: the value is a base URL: absolute http(s), ``http`` only for loopback hosts
     url: bool = False
+    #: the value is sent in an HTTP header (credentials always are): ASCII only
+    header: bool = False
 
     def convert(self, value: object, where: str) -> object:
         """Check and convert a raw value; ``where`` names its origin for errors."""
@@ -128,6 +136,11 @@ class Setting:
         if _CONTROL_CHARACTERS.search(text):
             raise ConfigurationError(
                 f"{where} contains a control character (CR, LF, NUL...); remove it"
+            )
+        if (self.header or self.secret) and not _HEADER_SAFE.fullmatch(text):
+            raise ConfigurationError(
+                f"{where} contains a character that cannot be sent in an HTTP header (only "
+                "ASCII letters, digits and punctuation can); check that it was copied whole"
             )
         if self.choices and text not in self.choices:
             raise ConfigurationError(f"{where} must be one of {', '.join(self.choices)}")
@@ -156,21 +169,32 @@ def _to_int_setting(value: object, where: str) -> int:
     raise ConfigurationError(f"{where} must be a whole number, not {value!r}")
 
 
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+def _is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1); not a name like 127.example."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def check_base_url(url: str, where: str) -> str:
     """An absolute http(s) URL without a trailing slash; plain http only to loopback."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname, _ = parts.hostname, parts.port  # both raise on a malformed host or port
+    except ValueError:
+        raise ConfigurationError(
+            f"{where} must be an absolute http(s) URL with a valid host and port, not {url!r}"
+        ) from None
+    if parts.scheme not in {"http", "https"} or not hostname:
         raise ConfigurationError(f"{where} must be an absolute http(s) URL, not {url!r}")
     if parts.username or parts.password:
         raise ConfigurationError(f"{where} must not carry credentials in the URL")
-    if parts.scheme == "http" and not (
-        parts.hostname in _LOOPBACK_HOSTS or parts.hostname.startswith("127.")
-    ):
+    if parts.scheme == "http" and not _is_loopback(hostname):
         raise ConfigurationError(
-            f"{where} uses plain http to {parts.hostname}; use https (plain http is "
+            f"{where} uses plain http to {hostname}; use https (plain http is "
             "allowed only for localhost/127.0.0.1, e.g. the sandbox server)"
         )
     if parts.query or parts.fragment:
@@ -274,6 +298,8 @@ class Capabilities:
     #: ids looked up before a create (e.g. ``("company_id", "client_role_id")``)
     lookups: tuple[str, ...] = ()
     invite_status: bool = False
+    #: the provider can be asked whether a client exists (`Adapter.find_existing`)
+    find_existing: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -605,6 +631,7 @@ class Adapter:
                         response,
                         maybe_created=False,
                     ) from None
+                self._check_looked_up(lookup.key, value, response)
                 self.cache[lookup.key] = value
             resolved[lookup.key] = value
         response = yield self.build_create_request(batch, resolved)
@@ -615,6 +642,27 @@ class Adapter:
         except _READ_ERRORS as error:
             # A success we cannot read: the clients may exist, so never a plain crash.
             raise self.unexpected(f"the response could not be read ({error})", response) from None
+
+    def _check_looked_up(self, key: str, value: str, response: HttpResponse) -> None:
+        """A looked-up id goes into headers and URL paths: refuse what could break out of
+        them (CR/LF, non-ASCII, ``/``, ``.``, ``..``) before anything is created."""
+        if value in {".", ".."} or "/" in value or not _HEADER_SAFE.fullmatch(value):
+            shown = value if len(value) <= 40 else value[:40] + "..."
+            raise self.unexpected(
+                f"the {key} look-up answered {shown!r}, which cannot be used in a request",
+                response,
+                maybe_created=False,
+            )
+
+    def find_existing(self, batch: Sequence[Prepared]) -> FindPlan:
+        """A read-only plan returning, for each client of ``batch``, the provider's records
+        that match what a create of it sends (override when ``capabilities.find_existing``).
+
+        The importer runs it for rows whose create may have happened (an earlier run was
+        killed, or got a 500): a single match not claimed by another row means the client
+        was created. Raise `ClientBridgeError` subclasses only, like a create plan.
+        """
+        raise NotImplementedError(f"{self.display_name} cannot be asked whether a client exists")
 
     def preview_requests(self, batch: Sequence[Prepared]) -> list[HttpRequest]:
         """Every request a create of ``batch`` would send, placeholders for look-ups."""
@@ -718,6 +766,12 @@ class Adapter:
             (text for kind, text in _ERROR_ADVICE.items() if issubclass(cls, kind)),
             "see the provider's answer in .body",
         )
+        if 300 <= status < 400:
+            advice = (
+                f"It redirects to {response.header('location') or 'another address'}, and "
+                "clientbridge follows no redirect (a create must not be sent elsewhere): "
+                "check base_url"
+            )
         message = redact_text(
             f"{self.display_name} answered HTTP {status}{said}. {advice}.", self.secrets()
         )

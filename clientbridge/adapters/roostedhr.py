@@ -8,6 +8,7 @@ from clientbridge.adapters.base import (
     Adapter,
     Capabilities,
     FieldRule,
+    FindPlan,
     Picked,
     Prepared,
     Setting,
@@ -18,12 +19,20 @@ from clientbridge.adapters.base import (
     text_or_none,
 )
 from clientbridge.adapters.checks import valid_email
+from clientbridge.errors import UnexpectedResponseError
 from clientbridge.model import Address, Client
-from clientbridge.result import ClientStatus, InviteStatus
+from clientbridge.result import ClientStatus, CreateResult, InviteStatus
 from clientbridge.secrets import Secret
-from clientbridge.wire import HttpRequest, JSONValue
+from clientbridge.wire import HttpRequest, HttpResponse, JSONValue
 
 __all__ = ["RoostedHRAdapter"]
+
+#: Clients per page when walking the client list (it has no search by email).
+LIST_PAGE_SIZE = 100
+#: A list that has not ended after this many pages is not walked further.
+MAX_LIST_PAGES = 2000
+#: The fields that identify a client in the list: what a create sent, as stored.
+_IDENTITY_FIELDS = ("client_name", "client_contact_name", "client_contact_email")
 
 
 def _contact_name(client: Client) -> Picked | None:
@@ -31,6 +40,12 @@ def _contact_name(client: Client) -> Picked | None:
     if client.company_name is None:
         return None
     return person_name(client)
+
+
+def _identity(record: Mapping[str, JSONValue]) -> tuple[str | None, ...]:
+    """Name, contact and email, compared without regard to case and spacing."""
+    values = (text_or_none(record.get(field)) for field in _IDENTITY_FIELDS)
+    return tuple(" ".join(value.split()).casefold() if value else None for value in values)
 
 
 def _street(client: Client) -> Picked | None:
@@ -117,7 +132,7 @@ class RoostedHRAdapter(Adapter):
             label="address.postal_code",
         ),
     )
-    capabilities = Capabilities(invite_status=True)
+    capabilities = Capabilities(invite_status=True, find_existing=True)
     # client_portal_connection_status: 0 = invited, 2 = connected, null = not connected.
     invite_table = {"0": InviteStatus.INVITED, "2": InviteStatus.CONNECTED}
 
@@ -127,13 +142,54 @@ class RoostedHRAdapter(Adapter):
             return {"Authorization": Secret(f"Bearer {key.reveal()}")}
         return {"X-API-KEY": key}
 
-    def credential_check(self) -> HttpRequest:
-        # The client listing is the only documented read; one item keeps it cheap.
+    def client_list_request(self, page: int, size: int) -> HttpRequest:
         return HttpRequest(
             method="GET",
-            url=self.url("clients") + "?items_per_page=1&page=1",
+            url=self.url("clients") + f"?items_per_page={size}&page={page}",
             headers=self.auth_headers(),
         )
+
+    def credential_check(self) -> HttpRequest:
+        # The client listing is the only documented read; one item keeps it cheap.
+        return self.client_list_request(1, 1)
+
+    def find_existing(self, batch: Sequence[Prepared]) -> FindPlan:
+        """Walk the whole client list once for records whose name, contact and email are
+        what a create of each client sends (every match: the caller judges several)."""
+        wanted: dict[tuple[str | None, ...], list[int]] = {}
+        for position, prepared in enumerate(batch):
+            wanted.setdefault(_identity(prepared.payload), []).append(position)
+        found: list[list[CreateResult]] = [[] for _ in batch]
+        seen = 0
+        for page in range(1, MAX_LIST_PAGES + 1):
+            response = yield self.client_list_request(page, LIST_PAGE_SIZE)
+            if not response.is_success:
+                raise self.error_from_response(response)
+            records, total = self._client_list_page(response)
+            for record in records:
+                for position in wanted.get(_identity(record), ()):
+                    try:
+                        found[position].append(self.result_from_record(record, batch[position]))
+                    except UnexpectedResponseError:
+                        continue  # a listed record without an id cannot be matched to a row
+            seen += len(records)
+            if not records or seen >= total:
+                return found
+        raise self.unexpected(
+            f"the client list did not end after {MAX_LIST_PAGES} pages", maybe_created=False
+        )
+
+    def _client_list_page(self, response: HttpResponse) -> tuple[list[dict[str, JSONValue]], int]:
+        body = self.json_body(response)
+        records = body.get("clients") if isinstance(body, dict) else None
+        total = body.get("total_count") if isinstance(body, dict) else None
+        if not isinstance(records, list) or isinstance(total, bool) or not isinstance(total, int):
+            raise self.unexpected(
+                'the client list has no "clients" list and "total_count"',
+                response,
+                maybe_created=False,
+            )
+        return [record for record in records if isinstance(record, dict)], total
 
     def build_create_request(
         self, batch: Sequence[Prepared], resolved: Mapping[str, str]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from types import TracebackType
 
@@ -150,6 +150,26 @@ class Journal:
         if found is None:
             return None
         return JournalEntry(line, *found)
+
+    def unresolved(self) -> dict[int, str]:
+        """The rows an earlier run left ``sending`` or ``unknown``: line → digest."""
+        if self.empty:
+            return {}
+        found = self._db.execute(
+            "SELECT row, digest FROM rows WHERE state IN ('sending', 'unknown') ORDER BY row"
+        ).fetchall()
+        return dict(found)
+
+    def claimed_client_ids(self, client_ids: Collection[str]) -> set[str]:
+        """Which of ``client_ids`` the journal records as some row's client."""
+        ids = list(client_ids)
+        claimed: set[str] = set()
+        for start in range(0, len(ids), 500):  # SQLite caps the parameters of one query
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            query = f"SELECT client_id FROM rows WHERE client_id IN ({marks})"
+            claimed.update(found for (found,) in self._db.execute(query, chunk))
+        return claimed
 
     # ------------------------------------------------------------------ writing
 

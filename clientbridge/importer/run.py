@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import signal
 import time
+from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import attrs
 
@@ -51,6 +52,7 @@ from clientbridge.result import CreateResult
 if TYPE_CHECKING:
     from anyio.abc import ObjectReceiveStream, ObjectSendStream
 
+    from clientbridge.adapters.base import Prepared, UnsupportedMode
     from clientbridge.connection import AsyncConnection, Connection
     from clientbridge.wire import HttpRequest
 
@@ -198,6 +200,8 @@ class _ImportRun:
         self._in_flight: dict[int, list[_Pending]] = {}
         self._abandon = anyio.CancelScope()
         self.conn: AsyncConnection | None = None
+        #: what looking up an earlier run's unknown rows said about each (by line)
+        self._looked_up: dict[int, str] = {}
 
     # ------------------------------------------------------------------ outcomes
 
@@ -272,7 +276,8 @@ class _ImportRun:
         retry_unknown = False
         if previous is not None and previous.digest == row.digest:
             if previous.state == states.CREATED:
-                note = () if previous.client_id or not previous.error else (previous.error,)
+                # A note on a created row says how it was found (a look-up, a duplicate).
+                note = (previous.error,) if previous.error else ()
                 self._settle(
                     seq, row, SKIPPED, client_id=previous.client_id, warnings=note, journal=False
                 )
@@ -307,14 +312,24 @@ class _ImportRun:
         return _Pending(seq, row, row.client, retry_unknown)
 
     def _settle_unknown(self, seq: int, row: SourceRow, state: str, error: str | None) -> None:
+        looked_up = self._looked_up.get(row.line)
         if state == states.UNKNOWN:
-            self._settle(seq, row, UNKNOWN, error=error or self._unknown_advice, journal=False)
+            message = error or self._unknown_advice
+            if looked_up:
+                message = f"{message}; since then, {looked_up}"
+            self._settle(seq, row, UNKNOWN, error=message, journal=False)
             return
         # Left "sending" by a run that stopped. A row the adapter refuses cannot have been
         # sent (validation happens before any I/O): it failed, it is not unknown.
         problem = self._invalid(row)
         if problem is not None:
             self._settle(seq, row, FAILED, error=problem)
+        elif looked_up:
+            message = (
+                f"the import stopped while this row was being sent; {looked_up}. Running "
+                "again never sends it on its own; --retry-unknown sends it again"
+            )
+            self._settle(seq, row, UNKNOWN, error=message)
         else:
             message = "the import stopped while this row was being sent; " + self._unknown_advice
             self._settle(seq, row, UNKNOWN, error=message)
@@ -328,6 +343,85 @@ class _ImportRun:
         except (ValidationError, UnsupportedFeatureError) as error:
             return str(error)
         return None
+
+    # ------------------------------------------------------------------ earlier unknowns
+
+    async def _look_up_earlier_unknowns(self) -> None:
+        """Ask the provider about the rows an earlier run left ``sending`` or ``unknown``,
+        where it can be asked (RoostedHR's client list), before anything is sent.
+
+        Look-ups only read. A row whose client is found once, and claimed by no other row,
+        is journaled created with that id (so it is reported ``skipped``); the others stay
+        unknown and never sent on their own, with what the look-up said.
+        """
+        assert self.conn is not None
+        adapter = self.conn.adapter
+        if self.journal is None or not adapter.capabilities.find_existing:
+            return
+        unresolved = self.journal.unresolved()
+        if not unresolved:
+            return
+        rows, batch = self._prepare_again(unresolved)
+        if not batch:
+            return
+        provider = self.target.provider
+        self.summary.looked_up = len(rows)
+        try:
+            matches = await self.conn.driver.run(adapter.find_existing(batch))
+        except ClientBridgeError as error:
+            for row in rows:
+                self._looked_up[row.line] = f"a look-up in {provider} failed ({error})"
+            return
+        claimed = self.journal.claimed_client_ids({r.id for found in matches for r in found})
+        matches = [[r for r in found if r.id not in claimed] for found in matches]
+        rows_per_client = Counter(r.id for found in matches for r in found)
+        for row, found in zip(rows, matches, strict=True):
+            if not found:
+                self._looked_up[row.line] = (
+                    f"a look-up in {provider} found no client matching it, so it was probably "
+                    "not created"
+                )
+            elif len(found) > 1:
+                self._looked_up[row.line] = (
+                    f"a look-up in {provider} found {len(found)} clients matching it "
+                    f"({', '.join(r.id for r in found[:5])}): check which one is this row's"
+                )
+            elif rows_per_client[found[0].id] > 1:
+                self._looked_up[row.line] = (
+                    f"a look-up in {provider} found {found[0].id}, which matches other unknown "
+                    "rows too: check which row it is"
+                )
+            else:
+                note = (
+                    f"found in {provider} as {found[0].id} by a look-up: an earlier run created "
+                    "it but did not get the answer"
+                )
+                self.journal.record(
+                    row.line, row.digest, states.CREATED, client_id=found[0].id, error=note
+                )
+                self.summary.found_by_lookup += 1
+        self.journal.commit()
+
+    def _prepare_again(self, lines: dict[int, str]) -> tuple[list[SourceRow], list[Prepared]]:
+        """The rows of ``lines`` (line → digest) read again from the file, unchanged and
+        valid (an invalid row cannot have been sent), with what a create of each sends."""
+        assert self.conn is not None
+        mode = cast("UnsupportedMode", self.conn.options.on_unsupported)
+        rows: list[SourceRow] = []
+        batch: list[Prepared] = []
+        last = max(lines)
+        with self.source.reopen() as again:
+            for row in again.rows():
+                if row.line > last:
+                    break
+                if row.client is None or lines.get(row.line) != row.digest:
+                    continue
+                try:
+                    batch.append(self.conn.adapter.prepare(len(batch), row.client, mode))
+                except ClientBridgeError:
+                    continue
+                rows.append(row)
+        return rows, batch
 
     def _stop(self) -> None:
         """Send nothing new: the reader stops, workers let their requests finish."""
@@ -433,6 +527,7 @@ class _ImportRun:
             # max_concurrency=1: a chunk's requests go one after another, so there are
             # never more than `concurrency` requests in flight in all.
             self.conn = conn
+            await self._look_up_earlier_unknowns()
             if not conn.adapter.capabilities.lookups:
                 self.warm.set()
             bulk_size = max(1, conn.adapter.capabilities.bulk_size)

@@ -72,6 +72,10 @@ class Source:
     def rows(self) -> Iterator[SourceRow]:
         raise NotImplementedError
 
+    def reopen(self) -> Source:
+        """The same file opened again with the same options, to read it a second time."""
+        raise NotImplementedError
+
     def bytes_read(self) -> int:
         """How far into the file reading has got (for progress and ETA)."""
         try:
@@ -123,6 +127,8 @@ class CsvSource(Source):
         delimiter: str | None = None,
     ) -> None:
         super().__init__(path)
+        self._mapping = mapping
+        self._ignore_unknown_columns = ignore_unknown_columns
         try:
             _check_encoding(self._binary.read(2), path)
             self._binary.seek(0)
@@ -151,6 +157,14 @@ class CsvSource(Source):
             self.close()
             raise
         self.layout = _digest(json.dumps(["csv", *header]).encode("utf-8", "surrogateescape"))
+
+    def reopen(self) -> CsvSource:
+        return CsvSource(
+            self.path,
+            mapping=self._mapping,
+            ignore_unknown_columns=self._ignore_unknown_columns,
+            delimiter=self.delimiter,
+        )
 
     def rows(self) -> Iterator[SourceRow]:
         reader = self._reader
@@ -205,6 +219,9 @@ class JsonlSource(Source):
         except BaseException:
             self.close()
             raise
+
+    def reopen(self) -> JsonlSource:
+        return JsonlSource(self.path)
 
     def rows(self) -> Iterator[SourceRow]:
         for number, raw in enumerate(self._binary, start=1):

@@ -46,6 +46,10 @@ class ImportSummary:
     changed_rows: int = 0
     #: failed rows that may succeed if sent again (rate limits, unavailability)
     retryable_failed: int = 0
+    #: rows an earlier run left unknown, looked up in the provider before sending
+    looked_up: int = 0
+    #: ... of which the provider holds the client (reported skipped, with its id)
+    found_by_lookup: int = 0
     journal: Path | None = None
     report: Path | None = None
 
@@ -137,6 +141,12 @@ def _next_steps(summary: ImportSummary) -> Iterator[str]:
         yield (
             f"{_rows(summary.changed_rows)} changed since an earlier run created them (or may "
             "have) and were not sent. Rows are matched by line: was a row inserted or deleted?"
+        )
+    if summary.looked_up:
+        yield (
+            f"Looked up {_rows(summary.looked_up)} an earlier run left unknown in "
+            f"{summary.provider}: {summary.found_by_lookup:,} found (skipped, with their id), "
+            f"{summary.looked_up - summary.found_by_lookup:,} still unknown."
         )
     if counts[UNKNOWN]:
         yield (

@@ -1,0 +1,261 @@
+"""Crash and resume: `clientbridge import` killed with SIGKILL mid-flight, resumed each time.
+
+A `clientbridge sandbox serve` process on 127.0.0.1 plays the provider, with latency so
+that requests are in flight when the import dies; the kill points are drawn from a seed
+(as the number of clients the server holds before the kill, plus a little jitter). After
+every round the server holds no client twice; the rows left ``sending`` (the unknown
+window) are reported on the next run, looked up where the provider can be asked
+(RoostedHR's client list), and never sent again on their own; ``--retry-unknown`` then
+settles the rest, and the server holds every row exactly once.
+
+Every process has a timeout and is killed in a ``finally``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from .import_fakes import deadline, people, read_report, write_csv
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+
+ROWS = 2_000
+SEED = 20_260_601
+KEY = "crash-test-credential-7731"
+#: The e-mail each provider's records hold the client's address under.
+EMAIL_KEYS = {"roostedhr": "client_contact_email", "agencyhandy": "email"}
+CLI = [sys.executable, "-m", "clientbridge.cli"]
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+
+@contextmanager
+def sandbox_server(provider: str, latency_ms: int) -> Iterator[dict[str, str]]:
+    """``clientbridge sandbox serve`` in its own process; its announced lines."""
+    command = [*CLI, "sandbox", "serve", "-p", provider, "--credential", KEY]
+    command += ["--latency-ms", str(latency_ms), "--seed", "7"]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=ENV
+    )
+    try:
+        assert process.stdout is not None
+        lines: dict[str, str] = {}
+        with deadline(30):
+            while "records" not in lines:
+                line = process.stdout.readline()
+                assert line, "the sandbox server stopped before announcing itself"
+                key, _, value = line.strip().partition(": ")
+                lines[key] = value
+        assert lines["base_url"].startswith("http://127.0.0.1:")
+        yield lines
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+class Import:
+    """``clientbridge import`` of one file into the server, run as a subprocess."""
+
+    def __init__(
+        self, tmp_path: Path, provider: str, server: dict[str, str], *options: str
+    ) -> None:
+        self.provider = provider
+        self.server = server
+        self.options = options
+        self.file = write_csv(tmp_path / "clients.csv", people(ROWS))
+        self.journal = tmp_path / "clients.csv.journal.sqlite"
+        self.tmp_path = tmp_path
+        self.runs = 0
+
+    def command(self, *extra: str) -> list[str]:
+        self.runs += 1
+        target = ["-p", self.provider, "--set", f"api_key={KEY}"]
+        target += ["--set", f"base_url={self.server['base_url']}", "--set", "timeout=10"]
+        report = ["--report", str(self.report_path)]
+        return [*CLI, "import", str(self.file), *target, *self.options, *report, *extra]
+
+    @property
+    def report_path(self) -> Path:
+        return self.tmp_path / f"report-{self.runs}.csv"
+
+    def run(self, *extra: str) -> tuple[int, list[dict[str, str]]]:
+        """Run to the end; the exit code and the report."""
+        finished = subprocess.run(
+            self.command(*extra), capture_output=True, text=True, timeout=90, env=ENV, check=False
+        )
+        assert finished.returncode in (0, 1), finished.stderr + finished.stdout
+        assert KEY not in finished.stdout + finished.stderr
+        return finished.returncode, read_report(self.report_path)
+
+    def run_and_kill(self, after: int, jitter: float) -> bool:
+        """Start a run and SIGKILL it once the server holds ``after`` more clients (plus
+        ``jitter`` seconds). False when the run finished first."""
+        process = subprocess.Popen(
+            self.command(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=ENV,
+        )
+        try:
+            target = len(self.records()) + after
+            give_up = time.monotonic() + 60
+            while process.poll() is None and time.monotonic() < give_up:
+                if len(self.records()) >= target:
+                    time.sleep(jitter)
+                    break
+                time.sleep(0.01)
+            if process.poll() is not None:
+                assert process.returncode in (0, 1)
+                return False
+            process.send_signal(signal.SIGKILL)
+            assert process.wait(timeout=10) == -signal.SIGKILL
+            return True
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
+
+    def records(self) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = httpx.get(self.server["records"], timeout=10).json()
+        return records
+
+    def emails_held(self) -> Counter[str]:
+        return Counter(record[EMAIL_KEYS[self.provider]] for record in self.records())
+
+    def ids_held(self) -> dict[str, str]:
+        """email → the id the server gave its client."""
+        id_key = "_id" if self.provider == "agencyhandy" else "id"
+        return {record[EMAIL_KEYS[self.provider]]: record[id_key] for record in self.records()}
+
+    def journaled(self, state: str) -> set[int]:
+        """The lines the journal holds in ``state`` (the killed import holds no lock)."""
+        with closing(sqlite3.connect(self.journal)) as db:
+            found = db.execute("SELECT row FROM rows WHERE state = ?", (state,)).fetchall()
+        return {line for (line,) in found}
+
+
+def email_of(line: int) -> str:
+    """The e-mail of the row on ``line`` (`people` numbers its rows from 1, the header is 1)."""
+    return f"p{line - 1}@example.com"
+
+
+def assert_no_client_twice(run: Import) -> None:
+    held = run.emails_held()
+    assert held, "nothing was created"
+    assert max(held.values()) == 1, [email for email, n in held.items() if n > 1][:5]
+
+
+def test_a_killed_roostedhr_import_resumes_and_creates_every_row_exactly_once(
+    tmp_path: Path,
+) -> None:
+    random_points = random.Random(SEED)
+    with sandbox_server("roostedhr", latency_ms=10) as server:
+        run = Import(tmp_path, "roostedhr", server, "--progress", "none")
+        windows: list[set[int]] = []
+        for _ in range(4):
+            after, jitter = random_points.randint(100, 350), random_points.uniform(0, 0.03)
+            if not run.run_and_kill(after, jitter):
+                break
+            assert_no_client_twice(run)
+            windows.append(run.journaled("sending"))
+        assert len(windows) >= 3
+        in_window = set().union(*windows)
+        assert in_window, "no kill landed while requests were in flight"
+
+        code, report = run.run()  # the last resume runs to the end
+        assert code in (0, 1)
+        assert_no_client_twice(run)
+        ids = run.ids_held()
+        outcomes = {int(row["row"]): row for row in report}
+        assert sorted(outcomes) == list(range(2, ROWS + 2))  # every row is reported
+        for line in in_window:
+            row = outcomes[line]
+            # Never sent again on its own: found by the look-up (skipped, with the id the
+            # server gave it) or still unknown, and then the server does not hold it.
+            if row["outcome"] == "skipped":
+                assert row["id"] == ids[email_of(line)]
+                assert "by a look-up" in row["warnings"]
+            else:
+                assert row["outcome"] == "unknown", row
+                assert email_of(line) not in ids
+                assert "found no client matching it" in row["error"]
+        found = [line for line in in_window if outcomes[line]["outcome"] == "skipped"]
+        assert found, "the look-up resolved no row"
+        unknown = {line for line, row in outcomes.items() if row["outcome"] == "unknown"}
+        assert unknown <= in_window
+        assert {row["outcome"] for row in report} <= {"created", "skipped", "unknown"}
+
+        code, report = run.run("--retry-unknown")  # what the report advises for the rest
+        assert code == 0
+        created = {int(row["row"]) for row in report if row["outcome"] == "created"}
+        assert created == unknown
+        held = run.emails_held()
+        assert held == Counter(email_of(line) for line in range(2, ROWS + 2))  # exactly once
+        print(
+            f"\nroostedhr: {ROWS:,} rows, {len(windows)} kills, {len(in_window)} rows in the "
+            f"unknown window: {len(found)} found by the look-up, {len(unknown)} not created "
+            f"and sent by --retry-unknown; {len(held):,} clients, 0 duplicates"
+        )
+
+
+def test_a_killed_agencyhandy_import_resumes_and_retry_unknown_settles_every_row(
+    tmp_path: Path,
+) -> None:
+    random_points = random.Random(SEED + 1)
+    # Bulk requests of 200 clients, two at a time: the latency keeps whole bulks in flight.
+    with sandbox_server("agencyhandy", latency_ms=300) as server:
+        run = Import(tmp_path, "agencyhandy", server, "--progress", "none", "--concurrency", "2")
+        windows: list[set[int]] = []
+        for _ in range(3):
+            after = 200 * random_points.randint(1, 2)
+            if not run.run_and_kill(after, random_points.uniform(0, 0.1)):
+                break
+            assert_no_client_twice(run)
+            windows.append(run.journaled("sending"))
+        assert windows
+        in_window = set().union(*windows)
+        assert in_window, "no kill landed while requests were in flight"
+
+        code, report = run.run()
+        assert code == 1
+        assert_no_client_twice(run)
+        outcomes = {int(row["row"]): row for row in report}
+        assert sorted(outcomes) == list(range(2, ROWS + 2))
+        unknown = {line for line, row in outcomes.items() if row["outcome"] == "unknown"}
+        # AgencyHandy has no look-up: the whole window is reported, and none of it sent.
+        assert unknown == in_window
+        assert all("--retry-unknown" in outcomes[line]["error"] for line in unknown)
+
+        code, report = run.run("--retry-unknown")
+        assert code == 0
+        settled = {int(row["row"]): row for row in report if int(row["row"]) in unknown}
+        assert {row["outcome"] for row in settled.values()} == {"created"}
+        already = [row for row in settled.values() if "already exists" in row["warnings"]]
+        assert already, "no re-sent row was answered 'already exists'"
+        held = run.emails_held()
+        assert held == Counter(email_of(line) for line in range(2, ROWS + 2))  # exactly once
+        print(
+            f"\nagencyhandy: {ROWS:,} rows, {len(windows)} kills, {len(in_window)} rows in the "
+            f"unknown window, reported unknown and not sent; --retry-unknown: "
+            f"{len(already)} answered 'already exists' (created by the killed run), "
+            f"{len(settled) - len(already)} created; {len(held):,} clients, 0 duplicates"
+        )
