@@ -47,6 +47,9 @@ class FakeRoostedHR:
         self.requests: list[httpx.Request] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        #: whether ``GET /clients`` lists the created clients, and the status it answers
+        self.listing = False
+        self.list_status = 200
         #: called with each request before it is answered (e.g. to interrupt the import)
         self.on_request: Callable[[httpx.Request], None] | None = None
 
@@ -57,7 +60,7 @@ class FakeRoostedHR:
         if request.headers.get("x-api-key") != self.key:
             return httpx.Response(401, json=ANSWERS[401])
         if request.method == "GET":
-            return httpx.Response(200, json={"clients": [], "total_count": len(self.created)})
+            return self.client_list(request)
         body = json.loads(request.content)
         status = self.fail.get(body.get("client_contact_email") or "")
         if status is not None:
@@ -65,6 +68,18 @@ class FakeRoostedHR:
         record = {"id": f"r{len(self.created) + 1}", "pending": False, **body}
         self.created.append(record)
         return httpx.Response(201, json=record)
+
+    def client_list(self, request: httpx.Request) -> httpx.Response:
+        """``GET /clients``: one page of what was created, when ``listing`` is on (the
+        default fake lists nothing, like an account whose list the key cannot read)."""
+        if self.list_status != 200:
+            return httpx.Response(self.list_status, json=ANSWERS[self.list_status])
+        if not self.listing:
+            return httpx.Response(200, json={"clients": [], "total_count": 0})
+        size = int(request.url.params.get("items_per_page", "10"))
+        page = int(request.url.params.get("page", "1"))
+        chunk = self.created[(page - 1) * size : page * size]
+        return httpx.Response(200, json={"clients": chunk, "total_count": len(self.created)})
 
     async def answer_async(self, request: httpx.Request) -> httpx.Response:
         self.in_flight += 1

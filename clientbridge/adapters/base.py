@@ -94,6 +94,9 @@ _NEVER_DROPPED = frozenset({"external_id", "extras"})
 _READ_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+#: Control characters no client value needs (tab, CR and LF are text): NUL and the like
+#: make providers fail, sometimes after storing the record (an unknown outcome).
+_BINARY_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: What a value sent in an HTTP header may hold: visible ASCII and spaces (RFC 9110).
 _HEADER_SAFE = re.compile(r"[\x20-\x7e]*")
 
@@ -169,6 +172,18 @@ def _to_int_setting(value: object, where: str) -> int:
     raise ConfigurationError(f"{where} must be a whole number, not {value!r}")
 
 
+def _binary_character(value: object) -> str | None:
+    """The first control character (other than tab, CR, LF) in the strings of ``value``."""
+    if isinstance(value, str):
+        found = _BINARY_CHARACTERS.search(value)
+        return found.group() if found else None
+    if isinstance(value, Mapping):
+        value = value.values()
+    elif not isinstance(value, list | tuple):
+        return None
+    return next((c for c in map(_binary_character, value) if c is not None), None)
+
+
 def _is_loopback(host: str) -> bool:
     """``localhost`` or a loopback address (127.0.0.0/8, ::1); not a name like 127.example."""
     if host == "localhost":
@@ -179,6 +194,16 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _shown_url(url: str) -> str:
+    """``url`` for an error message: what comes before an ``@`` may be a password, so it
+    is masked (even in a URL too malformed to split into its parts)."""
+    if "@" not in url:
+        return url
+    scheme, separator, _ = url.partition("://")
+    prefix = scheme + separator if separator else ""
+    return f"{prefix}***@{url.rpartition('@')[2]}"
+
+
 def check_base_url(url: str, where: str) -> str:
     """An absolute http(s) URL without a trailing slash; plain http only to loopback."""
     try:
@@ -186,10 +211,13 @@ def check_base_url(url: str, where: str) -> str:
         hostname, _ = parts.hostname, parts.port  # both raise on a malformed host or port
     except ValueError:
         raise ConfigurationError(
-            f"{where} must be an absolute http(s) URL with a valid host and port, not {url!r}"
+            f"{where} must be an absolute http(s) URL with a valid host and port, "
+            f"not {_shown_url(url)!r}"
         ) from None
     if parts.scheme not in {"http", "https"} or not hostname:
-        raise ConfigurationError(f"{where} must be an absolute http(s) URL, not {url!r}")
+        raise ConfigurationError(
+            f"{where} must be an absolute http(s) URL, not {_shown_url(url)!r}"
+        )
     if parts.username or parts.password:
         raise ConfigurationError(f"{where} must not carry credentials in the URL")
     if parts.scheme == "http" and not _is_loopback(hostname):
@@ -487,6 +515,16 @@ class Adapter:
                         rule.error_label,
                         f"is {len(value)} characters; {self.display_name} accepts at most "
                         f"{rule.max_length} in {rule.wire}",
+                    )
+                )
+                continue
+            binary = _binary_character(value)
+            if binary is not None:
+                errors.append(
+                    FieldError(
+                        rule.error_label,
+                        f"contains the control character U+{ord(binary):04X}; remove it "
+                        "(was the value read from a binary or UTF-16 file?)",
                     )
                 )
                 continue

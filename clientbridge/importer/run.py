@@ -364,13 +364,14 @@ class _ImportRun:
         rows, batch = self._prepare_again(unresolved)
         if not batch:
             return
-        provider = self.target.provider
+        provider = adapter.display_name
         self.summary.looked_up = len(rows)
         try:
             matches = await self.conn.driver.run(adapter.find_existing(batch))
         except ClientBridgeError as error:
+            reason = str(error).rstrip(".")
             for row in rows:
-                self._looked_up[row.line] = f"a look-up in {provider} failed ({error})"
+                self._looked_up[row.line] = f"a look-up in {provider} failed ({reason})"
             return
         claimed = self.journal.claimed_client_ids({r.id for found in matches for r in found})
         matches = [[r for r in found if r.id not in claimed] for found in matches]
