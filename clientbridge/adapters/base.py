@@ -174,14 +174,22 @@ def _to_int_setting(value: object, where: str) -> int:
 
 def _binary_character(value: object) -> str | None:
     """The first control character (other than tab, CR, LF) in the strings of ``value``."""
+    # Concrete types, not ABCs: payload values are plain JSON, and this runs per field.
     if isinstance(value, str):
         found = _BINARY_CHARACTERS.search(value)
         return found.group() if found else None
-    if isinstance(value, Mapping):
-        value = value.values()
-    elif not isinstance(value, list | tuple):
+    items: Iterable[object]
+    if isinstance(value, dict):
+        items = value.values()
+    elif isinstance(value, list | tuple):
+        items = value
+    else:
         return None
-    return next((c for c in map(_binary_character, value) if c is not None), None)
+    for item in items:
+        character = _binary_character(item)
+        if character is not None:
+            return character
+    return None
 
 
 def _is_loopback(host: str) -> bool:
@@ -363,6 +371,8 @@ _ERROR_ADVICE: Mapping[type[ProviderError], str] = {
     "before retrying",
     UnexpectedResponseError: "the client may have been created; check before retrying",
 }
+#: The advice of an `UnexpectedResponseError` that answered a look-up, not a create.
+_NOTHING_CREATED_ADVICE = "Nothing was created; check the settings and try again"
 
 #: The HTTP meaning of each status every provider page documents the same way.
 DEFAULT_ERROR_TABLE: Mapping[int, type[ProviderError]] = {
@@ -661,8 +671,8 @@ class Adapter:
                 try:
                     value = lookup.parse(response)
                 except UnexpectedResponseError as error:
-                    error.maybe_created = False  # a look-up creates nothing
-                    raise
+                    # A look-up creates nothing, whatever the reader that raised assumed.
+                    raise _nothing_created(error) from None
                 except _READ_ERRORS as error:
                     raise self.unexpected(
                         f"the {lookup.key} look-up could not be read ({error})",
@@ -734,9 +744,7 @@ class Adapter:
         self, what: str, response: HttpResponse | None = None, *, maybe_created: bool = True
     ) -> UnexpectedResponseError:
         advice = (
-            _ERROR_ADVICE[UnexpectedResponseError]
-            if maybe_created
-            else "Nothing was created; check the settings and try again"
+            _ERROR_ADVICE[UnexpectedResponseError] if maybe_created else _NOTHING_CREATED_ADVICE
         )
         return UnexpectedResponseError(
             f"{self.display_name} answered in a way clientbridge cannot read: {what}. {advice}.",
@@ -825,6 +833,20 @@ class Adapter:
                 message, retry_after=parse_retry_after(response.header("retry-after")), **kwargs
             )
         return cls(message, **kwargs)
+
+
+def _nothing_created(error: UnexpectedResponseError) -> UnexpectedResponseError:
+    """``error``, raised reading a look-up answer, saying that nothing was created."""
+    if not error.maybe_created:
+        return error
+    message = error.message.replace(_ERROR_ADVICE[UnexpectedResponseError], _NOTHING_CREATED_ADVICE)
+    return UnexpectedResponseError(
+        message,
+        provider=error.provider,
+        status_code=error.status_code,
+        body=error.body,
+        maybe_created=False,
+    )
 
 
 def _is_empty(value: JSONValue) -> bool:
