@@ -344,6 +344,10 @@ class AgencyHandyAdapter(Adapter):
             raise self.unexpected("the created members are not a list of objects", response)
         members = [self.member(prepared) for prepared in batch]
         matched: dict[int, int] = {}  # input position -> created record position
+        if len(batch) == len(created) == 1 and not skipped:
+            # One sent, one created: whatever the keys say, position matching would pair
+            # them (the common single create, so it skips the key matching).
+            return [self.created_result(created[0], batch[0], members[0])]
         for key in (_email_key, _name_key):
             inputs = _positions(members, key, set(matched))
             for value, records in _positions(created, key, set(matched.values())).items():
@@ -384,13 +388,15 @@ class AgencyHandyAdapter(Adapter):
     ) -> Outcome:
         # The provider stored what was sent, as amended by what it answered.
         try:
-            result = self.result_from_record({**member, **record}, prepared, id_key="_id")
+            result = self.result_from_record(
+                {**member, **record}, prepared, id_key="_id", raw=record
+            )
         except ClientBridgeError as error:
             return error
         if prepared.client.lead:
             client = attrs.evolve(result.client, lead=True)
             result = attrs.evolve(result, status=ClientStatus.LEAD, client=client)
-        return attrs.evolve(result, raw=record)
+        return result
 
     def not_created(self, reason: str | None, response: HttpResponse) -> ProviderError:
         # The seed shape leaves a refused client out without a reason; the docs' only cause

@@ -635,9 +635,15 @@ class Adapter:
         return []
 
     def result_from_record(
-        self, record: Mapping[str, JSONValue], prepared: Prepared, *, id_key: str = "id"
+        self,
+        record: Mapping[str, JSONValue],
+        prepared: Prepared,
+        *,
+        id_key: str = "id",
+        raw: Mapping[str, JSONValue] | None = None,
     ) -> CreateResult:
-        """A `CreateResult` from one created record (shared by every adapter)."""
+        """A `CreateResult` from one created record (shared by every adapter); ``raw`` is
+        what the result keeps as the provider's answer when it is not ``record`` itself."""
         record_id = text_or_none(record.get(id_key))
         if not record_id:
             raise self.unexpected(f"the created record has no {id_key!r}")
@@ -656,7 +662,7 @@ class Adapter:
             created_at=parse_timestamp(record.get("createdAt") or record.get("created_at")),
             warnings=(*prepared.warnings, *self.record_warnings(record)),
             dropped_fields=prepared.dropped_fields,
-            raw=record,
+            raw=record if raw is None else raw,
         )
 
     def plan_create(self, batch: Sequence[Prepared]) -> Plan:
