@@ -21,7 +21,9 @@ HOSTILE = settings(max_examples=40, deadline=None, suppress_health_check=[Health
 
 #: Broken CSV lines, each one physical line with no newline in it.
 broken_csv_rows = st.one_of(
-    st.binary(min_size=1, max_size=40).map(lambda raw: b"Firm,\xff\xfe" + raw.replace(b"\n", b"")),
+    st.binary(min_size=1, max_size=40).map(
+        lambda raw: b"Firm,\xff\xfe" + raw.replace(b"\n", b"").replace(b"\r", b"")
+    ),
     st.just(b"Firm,Only two cells"),  # ragged: too few
     st.just(b"Firm,A,B,a@example.com,surplus,cells"),  # ragged: too many
     st.just(b"Firm,NUL\x00inside,B,nul@example.com"),
@@ -34,7 +36,9 @@ broken_csv_rows = st.one_of(
 )
 
 broken_jsonl_lines = st.one_of(
-    st.binary(min_size=1, max_size=40).map(lambda raw: b"\xff" + raw.replace(b"\n", b"")),
+    st.binary(min_size=1, max_size=40).map(
+        lambda raw: b"\xff" + raw.replace(b"\n", b"").replace(b"\r", b"")
+    ),
     st.just(b"[1, 2, 3]"),
     st.just(b'{"email": 7, "first_name": ["x"]}'),
     st.just(b'{"first_name": "A", "last_name": "B", "email": "nope"}'),

@@ -813,11 +813,14 @@ class Adapter:
         cls = self.error_class(response, body)
         provider_message, field_errors = self.error_details(body)
         status = response.status_code
-        said = f": {provider_message}" if provider_message else ""
+        # "…: Invalid API key. Check the credential setting (…)." whatever the provider's
+        # punctuation.
+        said = f": {provider_message.rstrip(' .')}" if provider_message else ""
         advice = next(
             (text for kind, text in _ERROR_ADVICE.items() if issubclass(cls, kind)),
             "see the provider's answer in .body",
         )
+        advice = advice[:1].upper() + advice[1:]
         if 300 <= status < 400:
             advice = (
                 f"It redirects to {response.header('location') or 'another address'}, and "

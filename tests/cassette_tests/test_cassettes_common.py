@@ -28,7 +28,7 @@ def test_wrong_credential_401(target: Target, provider: str) -> None:
     assert raised.value.status_code == 401
     assert raised.value.provider == provider
     assert not raised.value.retryable
-    assert "check the credential setting" in raised.value.message
+    assert "Check the credential setting" in raised.value.message
 
 
 @pytest.mark.sandbox_only

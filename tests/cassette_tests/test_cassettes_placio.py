@@ -134,4 +134,4 @@ def test_not_found_404_wrong_base_url(target: Target) -> None:
         with pytest.raises(cb.NotFoundError) as raised:
             conn.create(target.client(MINIMAL[PROVIDER]))
     assert raised.value.status_code == 404
-    assert "check the base_url" in raised.value.message
+    assert "Check the base_url" in raised.value.message
