@@ -57,7 +57,33 @@ class UsageFailure(click.ClickException):
     exit_code = EXIT_USAGE
 
 
+class _Command(click.Command):
+    """A command that does not quote stray arguments back, as click would: after
+    ``--set api_key $KEY`` (a space for the ``=``) the stray word is the credential."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        allowed, ctx.allow_extra_args = ctx.allow_extra_args, True
+        try:
+            extra = super().parse_args(ctx, args)
+        finally:
+            ctx.allow_extra_args = allowed
+        if extra and not allowed and not ctx.resilient_parsing:
+            what = (
+                "an unexpected argument"
+                if len(extra) == 1
+                else f"{len(extra)} unexpected arguments"
+            )
+            ctx.fail(
+                f"got {what} (not shown: it may be a credential); settings are given as "
+                "--set KEY=VALUE"
+            )
+        return extra
+
+
 class _Group(click.Group):
+    command_class = _Command
+    group_class = type  # `clientbridge sandbox` is a _Group too, so `serve` is a _Command
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -73,13 +99,20 @@ def _context(ctx: click.Context) -> CliContext:
 # --------------------------------------------------------------------------- targets
 
 
-def _pairs(values: Iterable[str], option: str) -> list[tuple[str, str]]:
-    """``KEY=VALUE`` option values as pairs (the value may be empty)."""
+def _pairs(
+    values: Iterable[str], option: str, *, may_hold_secrets: bool = False
+) -> list[tuple[str, str]]:
+    """``KEY=VALUE`` option values as pairs (the value may be empty).
+
+    With ``may_hold_secrets`` a malformed item is not quoted back: a mistyped
+    ``--set api_key:...`` would otherwise print the key into a terminal or CI log.
+    """
     pairs = []
     for item in values:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise UsageFailure(f"{option} {item!r}: write it as KEY=VALUE")
+            shown = "(not shown: it may hold a credential)" if may_hold_secrets else repr(item)
+            raise UsageFailure(f"{option} {shown}: write it as KEY=VALUE")
         pairs.append((key.strip(), value.strip()))
     return pairs
 
@@ -88,7 +121,7 @@ def _parse_settings(values: Iterable[str]) -> dict[str, Any]:
     """``--set key=value`` pairs; connection options (timeout...) read as numbers/booleans."""
     return {
         key: _option_value(value) if key in OPTION_NAMES else value
-        for key, value in _pairs(values, "--set")
+        for key, value in _pairs(values, "--set", may_hold_secrets=True)
     }
 
 

@@ -214,6 +214,18 @@ class AsyncConnection(_ConnectionBase):
 def _setup(provider: str, settings: dict[str, Any]) -> tuple[Adapter, ConnectionOptions]:
     cls = adapter_class(provider)
     values, options = resolve_settings(cls, settings)
+    given = next(
+        (name for name in ("http_client", "transport") if getattr(options, name) is not None),
+        None,
+    )
+    if not options.verify_tls and given is not None:
+        # TLS is then up to the caller's client or transport: the option would do nothing
+        # but log that verification is off while it is still on.
+        raise ConfigurationError(
+            f"verify_tls=False has no effect with {given}=, which does its own TLS; leave "
+            f"verify_tls out and configure {given} instead (never disable TLS "
+            "verification in production)"
+        )
     if not options.verify_tls:
         logger.warning(
             "TLS certificate verification is disabled for %s (verify_tls=False); "
@@ -249,9 +261,10 @@ def connect(provider: str, **settings: Any) -> Connection:
     ``settings`` are the adapter's own (``api_key``, ``base_url``...) plus the
     connection options ``transport``, ``http_client``, ``timeout`` (seconds, default
     30), ``max_retries`` (default 3), ``on_unsupported`` (``"warn"``, ``"error"`` or
-    ``"ignore"``) and ``sandbox`` (use the built-in sandbox; credentials default to
-    sandbox values). Raises `ConfigurationError` naming a missing or unknown setting;
-    nothing is sent until you create a client.
+    ``"ignore"``), ``sandbox`` (use the built-in sandbox; credentials default to
+    sandbox values) and ``verify_tls`` (default True; False disables certificate checks
+    of the HTTP client clientbridge makes, with a warning). Raises `ConfigurationError`
+    naming a missing or unknown setting; nothing is sent until you create a client.
     """
     adapter, options = _setup(provider, settings)
     if options.http_client is not None:

@@ -80,8 +80,14 @@ class RetryPolicy:
         return random.uniform(ceiling / 2, ceiling)
 
 
-def transport_error(error: Exception, request: HttpRequest, provider: str) -> TransportError:
-    """A `TransportError` saying whether the request may have reached the provider."""
+def transport_error(
+    error: Exception, request: HttpRequest, provider: str, secrets: Iterable[Secret] = ()
+) -> TransportError:
+    """A `TransportError` saying whether the request may have reached the provider.
+
+    The transport's own words are quoted with ``secrets`` masked: they may echo what was
+    being sent (h11 refuses a header with "Illegal header value '<the value>'").
+    """
     maybe_sent = not isinstance(error, _NOT_SENT) and not isinstance(
         error, httpx.UnsupportedProtocol | httpx.LocalProtocolError
     )
@@ -94,7 +100,8 @@ def transport_error(error: Exception, request: HttpRequest, provider: str) -> Tr
     else:
         advice = "the request was not sent; it is safe to try again"
     return TransportError(
-        f"{request.method} to {provider} failed ({kind}: {error}); {advice}",
+        f"{request.method} to {provider} failed ({kind}: {redact_text(str(error), secrets)}); "
+        f"{advice}",
         maybe_sent=maybe_sent,
         provider=provider,
     )
@@ -133,11 +140,15 @@ class _DriverBase:
             timeout=timeout,
         )
 
-    def _too_large(self, request: HttpRequest, size: int) -> UnexpectedResponseError:
+    def _too_large(self, request: HttpRequest) -> UnexpectedResponseError:
+        # A look-up (GET) creates nothing; only an answer to a create leaves it unknown.
+        maybe_created = request.method not in _IDEMPOTENT
+        outcome = "the client may have been created" if maybe_created else "nothing was created"
         return UnexpectedResponseError(
             f"{self.provider} sent a response larger than {MAX_RESPONSE_BYTES} bytes to "
-            f"{request.method} {self._safe_url(request)}; the client may have been created",
+            f"{request.method} {self._safe_url(request)}; {outcome}",
             provider=self.provider,
+            maybe_created=maybe_created,
         )
 
     def _safe_url(self, request: HttpRequest) -> str:
@@ -170,16 +181,17 @@ _KEEP_CLIENT_TIMEOUT = object()
 KEEP_CLIENT_TIMEOUT = _KEEP_CLIENT_TIMEOUT
 
 
-def _declared_size(raw: httpx.Response) -> int:
-    """The body size the server declared, read cheaply in one go when it is small and
-    not compressed; anything else (chunked, gzip, no length) is read chunk by chunk so
-    the size cap holds for what is decoded."""
+def _declared_size(raw: httpx.Response) -> int | None:
+    """The body size the server declared, or None when what is decoded may differ from
+    it (chunked, gzip, no length): such a body is read chunk by chunk so the size cap
+    holds for what is decoded. A declared body is read in one go, or refused unread when
+    the declared size is over the cap."""
     if "content-encoding" in raw.headers:
-        return MAX_RESPONSE_BYTES + 1
+        return None
     try:
         return int(raw.headers.get("content-length", ""))
     except ValueError:
-        return MAX_RESPONSE_BYTES + 1
+        return None
 
 
 def _response(raw: httpx.Response, content: bytes | bytearray) -> HttpResponse:
@@ -221,20 +233,23 @@ class SyncDriver(_DriverBase):
                 )
                 try:
                     content: bytes | bytearray
-                    if _declared_size(raw) <= MAX_RESPONSE_BYTES:
+                    declared = _declared_size(raw)
+                    if declared is not None and declared > MAX_RESPONSE_BYTES:
+                        raise self._too_large(request)
+                    if declared is not None:
                         content = raw.read()
                     else:
                         content = bytearray()
                         for chunk in raw.iter_bytes():
                             content += chunk
                             if len(content) > MAX_RESPONSE_BYTES:
-                                raise self._too_large(request, len(content))
+                                raise self._too_large(request)
                 finally:
                     raw.close()
             except httpx.HTTPError as error:
                 delay = self.policy.error_delay(request.method, error, retries)
                 if delay is None:
-                    raise transport_error(error, request, self.provider) from None
+                    raise transport_error(error, request, self.provider, self.secrets) from None
                 retries += 1
                 self._log_retry(request, type(error).__name__, delay, retries)
                 self.sleep(delay)
@@ -299,20 +314,23 @@ class AsyncDriver(_DriverBase):
                 )
                 try:
                     content: bytes | bytearray
-                    if _declared_size(raw) <= MAX_RESPONSE_BYTES:
+                    declared = _declared_size(raw)
+                    if declared is not None and declared > MAX_RESPONSE_BYTES:
+                        raise self._too_large(request)
+                    if declared is not None:
                         content = await raw.aread()
                     else:
                         content = bytearray()
                         async for chunk in raw.aiter_bytes():
                             content += chunk
                             if len(content) > MAX_RESPONSE_BYTES:
-                                raise self._too_large(request, len(content))
+                                raise self._too_large(request)
                 finally:
                     await raw.aclose()
             except httpx.HTTPError as error:
                 delay = self.policy.error_delay(request.method, error, retries)
                 if delay is None:
-                    raise transport_error(error, request, self.provider) from None
+                    raise transport_error(error, request, self.provider, self.secrets) from None
                 retries += 1
                 self._log_retry(request, type(error).__name__, delay, retries)
                 await self.sleep(delay)

@@ -74,8 +74,12 @@ class HttpResponse:
         return 200 <= self.status_code < 300
 
     def json(self) -> JSONValue:
-        """The decoded body; raises ``ValueError`` when it is not JSON."""
-        return jsonlib.loads(self.content)
+        """The decoded body; raises ``ValueError`` when it is not JSON (or is nested too
+        deeply to decode, which the json module reports as a `RecursionError`)."""
+        try:
+            return jsonlib.loads(self.content)
+        except RecursionError:
+            raise ValueError("the JSON is nested too deeply to decode") from None
 
     def header(self, name: str) -> str | None:
         value = self.headers.get(name.lower())

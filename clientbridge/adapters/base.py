@@ -690,7 +690,7 @@ class Adapter:
             resolved[lookup.key] = value
         response = yield self.build_create_request(batch, resolved)
         if not response.is_success:
-            raise self.error_from_response(response)
+            raise self.error_from_response(response, answered_create=True)
         try:
             return self.parse_create_response(response, batch)
         except _READ_ERRORS as error:
@@ -803,8 +803,14 @@ class Adapter:
                 return rule.error_label
         return wire_field
 
-    def error_from_response(self, response: HttpResponse) -> ProviderError:
-        """The pinned exception for an error response, its body redacted."""
+    def error_from_response(
+        self, response: HttpResponse, *, answered_create: bool = False
+    ) -> ProviderError:
+        """The pinned exception for an error response, its body redacted.
+
+        ``answered_create``: the response answered a create, so a ``303 See Other`` (which
+        usually points at a record just stored) leaves its outcome unknown.
+        """
         try:
             body: JSONValue = response.json()
         except ValueError:
@@ -827,6 +833,12 @@ class Adapter:
                 "clientbridge follows no redirect (a create must not be sent elsewhere): "
                 "check base_url"
             )
+            if status == 303 and answered_create:
+                cls = UnexpectedResponseError
+                advice += (
+                    "; a 303 to a create usually means the client was stored, so check "
+                    "whether it exists before retrying"
+                )
         message = redact_text(
             f"{self.display_name} answered HTTP {status}{said}. {advice}.", self.secrets()
         )
