@@ -58,7 +58,17 @@ def capability_matrix(names: Sequence[str] | None = None) -> str:
     rows.append(
         ["invite status", *("✓" if a.capabilities.invite_status else "—" for a in adapters)]
     )
+    rows.append(["unknown rows settled on resume", *(_resume_check(a) for a in adapters)])
     return _table(rows)
+
+
+def _resume_check(adapter: type[Adapter]) -> str:
+    """How `clientbridge import` settles rows an earlier run left unknown."""
+    if adapter.capabilities.find_existing:
+        return "looked up"
+    if adapter.capabilities.unique_email:
+        return "sent again (unique email)"
+    return "—"
 
 
 def field_mapping(name: str) -> str:

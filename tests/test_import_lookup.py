@@ -17,6 +17,7 @@ import pytest
 
 import clientbridge as cb
 from clientbridge.adapters.roostedhr import LIST_PAGE_SIZE
+from clientbridge.sandbox import Sandbox
 
 from .conftest import CANARY
 from .import_fakes import ROOSTED, FakeRoostedHR, invoke, people, read_report, write_csv
@@ -266,3 +267,51 @@ def test_adapters_that_cannot_be_asked_say_so() -> None:
         assert not conn.adapter.capabilities.find_existing
         with pytest.raises(NotImplementedError, match="cannot be asked"):
             conn.adapter.find_existing([])
+
+
+# --------------------------------------------------------------------------- unique email
+
+
+def agencyhandy_import(tmp_path: Path, sandbox: Sandbox) -> tuple[int, list[dict[str, str]], str]:
+    """``clientbridge import`` of five rows into ``sandbox``'s AgencyHandy (kept across runs)."""
+    clients = tmp_path / "clients.csv"
+    if not clients.exists():
+        write_csv(clients, people(5))
+    report = tmp_path / "report.csv"
+    args = ["import", str(clients), "--provider", "agencyhandy", "--sandbox"]
+    args += ["--progress", "none", "--report", str(report)]
+    args += ["--journal", str(tmp_path / "journal.sqlite")]
+    result = invoke(
+        args, lambda provider, asynchronous: sandbox.transport(provider, asynchronous=asynchronous)
+    )
+    return result.exit_code, read_report(report), result.output
+
+
+@pytest.mark.parametrize(
+    ("fault", "note"),
+    [
+        ("error_after_create", "already exists"),  # the first run did create them
+        ("bad_gateway", None),  # it did not: they are created now
+    ],
+)
+def test_agencyhandy_unknown_rows_are_settled_by_sending_them_again(
+    tmp_path: Path, fault: str, note: str | None
+) -> None:
+    # AgencyHandy refuses a second client with the same email, so sending an unknown row
+    # again is safe: it creates the client or answers that it exists.
+    sandbox = Sandbox()
+    sandbox.inject(fault, provider="agencyhandy")  # the one bulk request of the first run
+    code, rows, output = agencyhandy_import(tmp_path, sandbox)
+    assert (code, {row["outcome"] for row in rows}) == (1, {"unknown"})
+    assert "Run the same command again" in output
+    assert all("sends it again, which is safe" in row["error"] for row in rows)
+
+    code, rows, output = agencyhandy_import(tmp_path, sandbox)
+    assert (code, {row["outcome"] for row in rows}) == (0, {"created"})
+    assert all((note or "") in row["warnings"] for row in rows)
+    assert "Sent 5 rows an earlier run left unknown again" in output
+    emails = [record["email"] for record in sandbox.records("agencyhandy")]
+    assert sorted(emails) == [f"p{number}@example.com" for number in range(1, 6)]  # once each
+
+    code, rows, _ = agencyhandy_import(tmp_path, sandbox)
+    assert (code, {row["outcome"] for row in rows}) == (0, {"skipped"})

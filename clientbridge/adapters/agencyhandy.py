@@ -192,7 +192,11 @@ class AgencyHandyAdapter(Adapter):
         FieldRule(wire="source", neutral=("source",), pick=take("source")),
     )
     capabilities = Capabilities(
-        leads=True, bulk_size=200, lookups=("company_id", "client_role_id"), invite_status=False
+        leads=True,
+        bulk_size=200,
+        lookups=("company_id", "client_role_id"),
+        invite_status=False,
+        unique_email=True,  # "email: required; unique in the workspace"
     )
     status_table = {
         "New": ClientStatus.NEW,

@@ -336,6 +336,10 @@ class Capabilities:
     invite_status: bool = False
     #: the provider can be asked whether a client exists (`Adapter.find_existing`)
     find_existing: bool = False
+    #: the provider refuses a second client with the same email (a create of one that
+    #: exists raises `DuplicateClientError`), so a create whose outcome is unknown can be
+    #: sent again to find out: it creates the client or answers that it exists
+    unique_email: bool = False
 
 
 @attrs.frozen(kw_only=True)

@@ -259,6 +259,12 @@ class _ImportRun:
 
     @property
     def _check_advice(self) -> str:
+        if self.conn is not None and self.conn.adapter.capabilities.unique_email:
+            return (
+                f"running the same command again sends it again, which is safe: "
+                f"{self.conn.adapter.display_name} refuses a second client with the same "
+                "email, so it is created then or answered as existing"
+            )
         return (
             f"check in {self.target.provider}; running again never sends it on its own, "
             "--retry-unknown sends it again"
@@ -289,7 +295,7 @@ class _ImportRun:
                 self._settle(seq, row, FAILED, error=message, journal=False)
                 return None
             if previous.state in (states.SENDING, states.UNKNOWN):
-                if not self.options.retry_unknown:
+                if not (self.options.retry_unknown or self._resend_finds_out(row)):
                     self._settle_unknown(seq, row, previous.state, previous.error)
                     return None
                 retry_unknown = True
@@ -310,6 +316,18 @@ class _ImportRun:
             self._settle(seq, row, FAILED, error=row.error)
             return None
         return _Pending(seq, row, row.client, retry_unknown)
+
+    def _resend_finds_out(self, row: SourceRow) -> bool:
+        """Whether sending ``row`` again settles it safely: the provider refuses a second
+        client with its email (AgencyHandy), so the create either makes the client an
+        earlier run did not, or answers that it exists (which counts as created)."""
+        assert self.conn is not None
+        if not self.conn.adapter.capabilities.unique_email:
+            return False
+        if row.client is None or not row.client.email:
+            return False
+        self.summary.resent_unknown += 1
+        return True
 
     def _settle_unknown(self, seq: int, row: SourceRow, state: str, error: str | None) -> None:
         looked_up = self._looked_up.get(row.line)
@@ -528,6 +546,7 @@ class _ImportRun:
             # max_concurrency=1: a chunk's requests go one after another, so there are
             # never more than `concurrency` requests in flight in all.
             self.conn = conn
+            self.summary.unique_email = conn.adapter.capabilities.unique_email
             await self._look_up_earlier_unknowns()
             if not conn.adapter.capabilities.lookups:
                 self.warm.set()

@@ -50,6 +50,12 @@ class ImportSummary:
     looked_up: int = 0
     #: ... of which the provider holds the client (reported skipped, with its id)
     found_by_lookup: int = 0
+    #: rows an earlier run left unknown, sent again because the provider refuses a
+    #: second client with the same email (an "already exists" answer counts as created)
+    resent_unknown: int = 0
+    #: the provider refuses a second client with the same email (unknown rows with an
+    #: email are sent again by the next run)
+    unique_email: bool = False
     journal: Path | None = None
     report: Path | None = None
 
@@ -148,7 +154,19 @@ def _next_steps(summary: ImportSummary) -> Iterator[str]:
             f"{summary.provider}: {summary.found_by_lookup:,} found (skipped, with their id), "
             f"{summary.looked_up - summary.found_by_lookup:,} still unknown."
         )
-    if counts[UNKNOWN]:
+    if summary.resent_unknown:
+        yield (
+            f"Sent {_rows(summary.resent_unknown)} an earlier run left unknown again: "
+            f"{summary.provider} refuses a second client with the same email, so each was "
+            'created now or answered "already exists" (counted created).'
+        )
+    if counts[UNKNOWN] and summary.unique_email:
+        yield (
+            f"{_rows(counts[UNKNOWN])} may have been created although their request failed. "
+            f"Run the same command again: {summary.provider} refuses a second client with "
+            "the same email, so each is created then or answered as existing."
+        )
+    elif counts[UNKNOWN]:
         yield (
             f"{_rows(counts[UNKNOWN])} may have been created although their request failed: "
             f"check them in {summary.provider}. Running again never sends them on its own; "
