@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import json
 import signal
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +154,17 @@ def deadline(seconds: int) -> Iterator[None]:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def journal_rows(path: Path) -> dict[int, tuple[str, str | None]]:
+    """What the journal at ``path`` holds: line → (state, client id)."""
+    with closing(sqlite3.connect(path)) as db:
+        found = db.execute("SELECT row, state, client_id FROM rows").fetchall()
+    return {row: (state, client_id) for row, state, client_id in found}
+
+
+def set_state(path: Path, row: int, state: str) -> None:
+    """Put ``row`` of the journal in ``state`` (``sending``: as a killed import leaves it,
+    with no client id)."""
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("UPDATE rows SET state = ?, client_id = NULL WHERE row = ?", (state, row))

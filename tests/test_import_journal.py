@@ -14,18 +14,16 @@ import pytest
 from clientbridge.importer import ImportSetupError, Journal
 
 from .conftest import CANARY
-from .import_fakes import ROOSTED, FakeRoostedHR, invoke, people, read_report, write_csv
-
-
-def journal_rows(path: Path) -> dict[int, tuple[str, str | None]]:
-    with closing(sqlite3.connect(path)) as db:
-        found = db.execute("SELECT row, state, client_id FROM rows").fetchall()
-    return {row: (state, client_id) for row, state, client_id in found}
-
-
-def set_state(path: Path, row: int, state: str) -> None:
-    with closing(sqlite3.connect(path)) as db, db:
-        db.execute("UPDATE rows SET state = ? WHERE row = ?", (state, row))
+from .import_fakes import (
+    ROOSTED,
+    FakeRoostedHR,
+    invoke,
+    journal_rows,
+    people,
+    read_report,
+    set_state,
+    write_csv,
+)
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ to the user. Whatever the look-up says, it only reads: nothing is sent again on 
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +18,16 @@ from clientbridge.adapters.roostedhr import LIST_PAGE_SIZE
 from clientbridge.sandbox import Sandbox
 
 from .conftest import CANARY
-from .import_fakes import ROOSTED, FakeRoostedHR, invoke, people, read_report, write_csv
-
-
-def journal_states(path: Path) -> dict[int, tuple[str, str | None]]:
-    with closing(sqlite3.connect(path)) as db:
-        found = db.execute("SELECT row, state, client_id FROM rows").fetchall()
-    return {row: (state, client_id) for row, state, client_id in found}
-
-
-def set_state(path: Path, row: int, state: str) -> None:
-    with closing(sqlite3.connect(path)) as db, db:
-        db.execute("UPDATE rows SET state = ?, client_id = NULL WHERE row = ?", (state, row))
+from .import_fakes import (
+    ROOSTED,
+    FakeRoostedHR,
+    invoke,
+    journal_rows,
+    people,
+    read_report,
+    set_state,
+    write_csv,
+)
 
 
 def run(clients: Path, fake: FakeRoostedHR, *extra: str) -> tuple[int, list[dict[str, str]], str]:
@@ -75,7 +71,7 @@ def test_a_row_found_by_the_look_up_is_settled_created_with_its_id(
     assert "found in RoostedHR as r3 by a look-up" in rows[2]["warnings"]
     assert fake.creates == []  # only read
     assert {request.method for request in fake.requests} == {"GET"}
-    assert journal_states(journal)[4] == ("created", "r3")
+    assert journal_rows(journal)[4] == ("created", "r3")
     assert "Looked up 1 row" in output
     assert "1 found" in output
     code, rows, _ = run(clients, fake)  # settled for good: no second look-up
@@ -110,17 +106,23 @@ def test_several_matching_clients_leave_the_row_unknown(clients: Path, journal: 
     assert fake.creates == []
 
 
-def test_a_client_another_row_holds_is_not_claimed_twice(tmp_path: Path) -> None:
-    # Lines 2 and 3 are the same client: the provider holds it once, as line 2's.
+def same_client_twice(tmp_path: Path, *unknown: int) -> tuple[Path, FakeRoostedHR]:
+    """Lines 2 and 3 are the same client, which the provider holds once; ``unknown``
+    lines are left ``sending`` as a killed import leaves them."""
     rows = people(2)
     rows[2] = rows[1]
     clients = write_csv(tmp_path / "clients.csv", rows)
-    journal = clients.with_name("clients.csv.journal.sqlite")
     fake = FakeRoostedHR()
     fake.listing = True
     run(clients, fake)
     fake.created = fake.created[:1]
-    set_state(journal, 3, "sending")
+    for line in unknown:
+        set_state(clients.with_name("clients.csv.journal.sqlite"), line, "sending")
+    return clients, fake
+
+
+def test_a_client_another_row_holds_is_not_claimed_twice(tmp_path: Path) -> None:
+    clients, fake = same_client_twice(tmp_path, 3)  # line 2 holds the client
     code, report, _ = run(clients, fake)
     assert code == 1
     assert [row["outcome"] for row in report] == ["skipped", "unknown"]
@@ -128,16 +130,7 @@ def test_a_client_another_row_holds_is_not_claimed_twice(tmp_path: Path) -> None
 
 
 def test_two_unknown_rows_matching_one_client_are_both_left_unknown(tmp_path: Path) -> None:
-    rows = people(2)
-    rows[2] = rows[1]
-    clients = write_csv(tmp_path / "clients.csv", rows)
-    journal = clients.with_name("clients.csv.journal.sqlite")
-    fake = FakeRoostedHR()
-    fake.listing = True
-    run(clients, fake)
-    fake.created = fake.created[:1]
-    set_state(journal, 2, "sending")
-    set_state(journal, 3, "sending")
+    clients, fake = same_client_twice(tmp_path, 2, 3)
     code, report, _ = run(clients, fake)
     assert code == 1
     assert [row["outcome"] for row in report] == ["unknown", "unknown"]
