@@ -791,7 +791,8 @@ def serve(
     "--retry-unknown",
     is_flag=True,
     help="Send rows whose earlier outcome is unknown again (an 'already exists' answer "
-    "then counts as created).",
+    "then counts as created). Without it they are never sent again, except to AgencyHandy, "
+    "which refuses a duplicate email; RoostedHR rows are looked up first.",
 )
 @click.option(
     "--progress",
