@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 from clientbridge.adapters.base import (
     Adapter,
@@ -29,19 +30,27 @@ __all__ = ["PlacioAdapter"]
 PHONE_REGION = "GB"
 
 
-def _channels(client: Client) -> list[ContactMethod]:
+class _Channel(NamedTuple):
+    """A contact channel as sent (plain tuples: this runs for every client)."""
+
+    kind: ContactKind
+    value: str
+    preferred: bool
+
+
+def _channels(client: Client) -> list[_Channel]:
     """contact_methods, then email, then phone, without repeating a (kind, value)."""
-    channels = list(client.contact_methods)
+    channels = [_Channel(m.kind, m.value, m.preferred) for m in client.contact_methods]
     if client.email:
-        channels.append(ContactMethod(kind=ContactKind.EMAIL, value=client.email))
+        channels.append(_Channel(ContactKind.EMAIL, client.email, False))
     if client.phone:
         try:
             phone = e164(client.phone, PHONE_REGION)
         except FieldProblem:
             phone = None  # validate_client reports it against "phone"
         if phone:
-            channels.append(ContactMethod(kind=ContactKind.PHONE, value=phone))
-    unique: list[ContactMethod] = []
+            channels.append(_Channel(ContactKind.PHONE, phone, False))
+    unique: list[_Channel] = []
     seen: set[tuple[ContactKind, str]] = set()
     for channel in channels:
         if (channel.kind, channel.value) not in seen:

@@ -76,6 +76,18 @@ def _address_rule(wire: str, part: str, pick: Picker | None = None) -> FieldRule
     )
 
 
+#: Address field → the key of ProConvey's address object that holds it.
+_ADDRESS_PARTS = {
+    "line1": "line_1",
+    "line2": "line_2",
+    "line3": "line_3",
+    "city": "post_town",
+    "region": "county",
+    "postal_code": "postcode",
+    "uprn": "uprn",
+}
+
+
 class ProConveyAdapter(Adapter):
     name = "proconvey"
     display_name = "ProConvey"
@@ -206,18 +218,12 @@ class ProConveyAdapter(Adapter):
         address = record.get("address")
         parsed_address = None
         if isinstance(address, dict):
-            parsed_address = Address(
-                line1=text_or_none(address.get("line_1")),
-                line2=text_or_none(address.get("line_2")),
-                line3=text_or_none(address.get("line_3")),
-                city=text_or_none(address.get("post_town")),
-                region=text_or_none(address.get("county")),
-                postal_code=text_or_none(address.get("postcode")),
-                uprn=text_or_none(address.get("uprn")),
-            )
-            if not parsed_address.is_empty():
-                # ProConvey stores UK addresses only, so its records name no country.
-                parsed_address = attrs.evolve(parsed_address, country="GB")
+            parts = {
+                field: text_or_none(address.get(wire)) for field, wire in _ADDRESS_PARTS.items()
+            }
+            # ProConvey stores UK addresses only, so its records name no country.
+            country = "GB" if any(value and value.strip() for value in parts.values()) else None
+            parsed_address = Address(**parts, country=country)
         alternative = text_or_none(record.get("altTelephoneNumber"))
         return Client(
             first_name=first,
