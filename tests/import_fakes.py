@@ -121,6 +121,18 @@ def invoke(
     return CliRunner().invoke(cli, list(args), obj=CliContext(transport), **kwargs)
 
 
+def import_into(
+    clients: Path, fake: FakeRoostedHR, *extra: str
+) -> tuple[int, list[dict[str, str]], str]:
+    """``clientbridge import`` of ``clients`` into ``fake``, with a report next to the file:
+    the exit code, the report's rows and what was printed."""
+    report = clients.with_name("report.csv")
+    result = invoke(
+        ["import", str(clients), *ROOSTED, "--report", str(report), *extra], fake.transport
+    )
+    return result.exit_code, read_report(report), result.output
+
+
 def write_csv(path: Path, rows: Sequence[Sequence[str]], *, delimiter: str = ",") -> Path:
     with path.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle, delimiter=delimiter).writerows(rows)

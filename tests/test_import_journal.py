@@ -17,10 +17,10 @@ from .conftest import CANARY
 from .import_fakes import (
     ROOSTED,
     FakeRoostedHR,
+    import_into,
     invoke,
     journal_rows,
     people,
-    read_report,
     set_state,
     write_csv,
 )
@@ -32,11 +32,8 @@ def clients(tmp_path: Path) -> Path:
 
 
 def run(clients: Path, fake: FakeRoostedHR, *extra: str) -> tuple[int, list[dict[str, str]]]:
-    report = clients.with_name("report.csv")
-    result = invoke(
-        ["import", str(clients), *ROOSTED, "--report", str(report), *extra], fake.transport
-    )
-    return result.exit_code, read_report(report)
+    code, rows, _ = import_into(clients, fake, *extra)
+    return code, rows
 
 
 def test_the_journal_sits_next_to_the_input_in_wal_mode(clients: Path) -> None:

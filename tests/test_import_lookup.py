@@ -19,7 +19,6 @@ from clientbridge.sandbox import Sandbox
 
 from .conftest import CANARY
 from .import_fakes import (
-    ROOSTED,
     FakeRoostedHR,
     invoke,
     journal_rows,
@@ -28,14 +27,7 @@ from .import_fakes import (
     set_state,
     write_csv,
 )
-
-
-def run(clients: Path, fake: FakeRoostedHR, *extra: str) -> tuple[int, list[dict[str, str]], str]:
-    report = clients.with_name("report.csv")
-    result = invoke(
-        ["import", str(clients), *ROOSTED, "--report", str(report), *extra], fake.transport
-    )
-    return result.exit_code, read_report(report), result.output
+from .import_fakes import import_into as run
 
 
 @pytest.fixture

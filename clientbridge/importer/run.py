@@ -295,9 +295,11 @@ class _ImportRun:
                 self._settle(seq, row, FAILED, error=message, journal=False)
                 return None
             if previous.state in (states.SENDING, states.UNKNOWN):
-                if not (self.options.retry_unknown or self._resend_finds_out(row)):
-                    self._settle_unknown(seq, row, previous.state, previous.error)
-                    return None
+                if not self.options.retry_unknown:
+                    if not self._resend_finds_out(row):
+                        self._settle_unknown(seq, row, previous.state, previous.error)
+                        return None
+                    self.summary.resent_unknown += 1
                 retry_unknown = True
         elif previous is not None and previous.state != states.FAILED:
             self.summary.changed_rows += 1
@@ -324,10 +326,7 @@ class _ImportRun:
         assert self.conn is not None
         if not self.conn.adapter.capabilities.unique_email:
             return False
-        if row.client is None or not row.client.email:
-            return False
-        self.summary.resent_unknown += 1
-        return True
+        return row.client is not None and bool(row.client.email)
 
     def _settle_unknown(self, seq: int, row: SourceRow, state: str, error: str | None) -> None:
         looked_up = self._looked_up.get(row.line)
