@@ -22,7 +22,6 @@ import clientbridge as cb
 from clientbridge.config import OPTION_NAMES, resolve_settings
 from clientbridge.errors import ClientBridgeError, ConfigurationError, outcome_unknown
 from clientbridge.registry import adapter_class, canonical_name
-from clientbridge.secrets import Secret, redact_text
 
 if TYPE_CHECKING:
     from clientbridge.adapters.base import Adapter
@@ -698,10 +697,6 @@ def serve(
     if fault_kinds:
         extra["fault_kinds"] = list(fault_kinds)
 
-    def announce(text: str) -> None:
-        # A credential the caller chose is theirs: never echoed into terminals and CI logs.
-        click.echo(redact_text(text, [Secret(credential)]) if credential else text)
-
     try:
         serve_sandbox(
             canonical_name(provider),
@@ -711,7 +706,7 @@ def serve(
             latency_ms=latency_ms,
             fail_rate=fail_rate,
             seed=seed,
-            on_ready=announce,
+            on_ready=click.echo,
             **extra,
         )
     except ValueError as error:

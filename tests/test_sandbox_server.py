@@ -304,3 +304,12 @@ def test_python_m_clientbridge_sandbox_refuses_an_unknown_provider() -> None:
     )
     assert finished.returncode == 2
     assert "nosuch" in finished.stderr
+
+
+def test_a_chosen_credential_is_masked_in_the_announcement_whoever_prints_it() -> None:
+    # `python -m clientbridge.sandbox serve` prints it too, not only the clientbridge CLI.
+    with running_server("placio", credential="chosen-secret-4411") as server:
+        assert server.credential == "chosen-secret-4411"
+        assert "chosen-secret-4411" not in server.announcement()
+    with running_server("placio") as server:  # the documented default is shown
+        assert f"credential: {server.credential}" in server.announcement()

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from clientbridge.sandbox._sandbox import RECORDS_PATH, Sandbox
+from clientbridge.sandbox.emulators import EMULATORS
 from clientbridge.sandbox.emulators.agencyhandy import API_KEY as AGENCYHANDY_API_KEY
 from clientbridge.sandbox.emulators.agencyhandy import BASE_URL as AGENCYHANDY_BASE_URL
 from clientbridge.sandbox.emulators.agencyhandy import CLIENT_ROLE_ID as AGENCYHANDY_CLIENT_ROLE_ID
@@ -67,10 +68,7 @@ __all__ = [
 
 #: The credential each emulator accepts unless told otherwise.
 DEFAULT_CREDENTIALS: Mapping[str, str] = {
-    "agencyhandy": AGENCYHANDY_API_KEY,
-    "placio": PLACIO_TOKEN,
-    "proconvey": PROCONVEY_API_KEY,
-    "roostedhr": ROOSTEDHR_API_KEY,
+    name: emulator.default_credential for name, emulator in EMULATORS.items()
 }
 #: The adapter settings ``sandbox=True`` fills in (the adapters' own defaults do the rest:
 #: RoostedHR's and AgencyHandy's public base URLs, AgencyHandy's company look-up).

@@ -85,20 +85,16 @@ class Sandbox:
         self._agencyhandy = {"response": agencyhandy_response, "companies": agencyhandy_companies}
         # A string seed keeps ids independent of the fault draws.
         self._ids = random.Random(None if seed is None else f"ids:{seed}")
-        self._emulators: dict[str, Emulator] = {}  # by name and by alias
+        self._emulators: dict[str, Emulator] = {}  # by canonical name
 
     # ----------------------------------------------------------------- state
 
     def emulator(self, provider: str) -> Emulator:
         """The emulator for ``provider`` (a name or alias), created on first use."""
-        emulator = self._emulators.get(provider)
+        name = _emulated(provider)
+        emulator = self._emulators.get(name)
         if emulator is None:
-            name = _emulated(provider)
-            emulator = self._emulators.get(name)
-            if emulator is None:
-                emulator = self._new_emulator(name)
-                self._emulators[name] = emulator
-            self._emulators[provider] = emulator
+            emulator = self._emulators[name] = self._new_emulator(name)
         return emulator
 
     def _new_emulator(self, name: str) -> Emulator:
@@ -128,24 +124,12 @@ class Sandbox:
     # ----------------------------------------------------------------- faults
 
     def inject(
-        self,
-        kind: str,
-        count: int = 1,
-        *,
-        provider: str | None = None,
-        retry_after: float | None = None,
-        latency_ms: float | None = None,
-        include_lookups: bool | None = None,
+        self, kind: str, count: int = 1, *, provider: str | None = None, **options: Any
     ) -> None:
-        """Apply fault ``kind`` to the next ``count`` create calls (see `faults`)."""
-        self.faults.inject(
-            kind,
-            count,
-            provider=None if provider is None else _emulated(provider),
-            retry_after=retry_after,
-            latency_ms=latency_ms,
-            include_lookups=include_lookups,
-        )
+        """Apply fault ``kind`` to the next ``count`` create calls (``options``: those of
+        `FaultInjector.inject`, e.g. ``retry_after``, ``latency_ms``, ``include_lookups``)."""
+        emulated = None if provider is None else _emulated(provider)
+        self.faults.inject(kind, count, provider=emulated, **options)
 
     @property
     def injected(self) -> Counter[str]:
@@ -191,7 +175,7 @@ class Sandbox:
         return mock_transport(self, self.emulator(provider).provider, asynchronous=asynchronous)
 
     def __repr__(self) -> str:
-        used = sorted({emulator.provider for emulator in self._emulators.values()})
+        used = sorted(self._emulators)
         return f"<Sandbox emulators in use: {', '.join(used) or 'none'}>"
 
 

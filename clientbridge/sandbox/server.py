@@ -25,6 +25,7 @@ from typing import Any
 from clientbridge.errors import ConfigurationError
 from clientbridge.sandbox._sandbox import RECORDS_PATH, Sandbox
 from clientbridge.sandbox.emulators.base import Reply, SandboxRequest
+from clientbridge.secrets import Secret, redact_text
 
 __all__ = ["SandboxServer", "running_server", "serve"]
 
@@ -151,6 +152,8 @@ class SandboxServer:
         self.base_url = root + emulator.base_path
         #: the credential the emulator accepts
         self.credential = emulator.credential
+        # A credential the caller chose is theirs: never echoed into terminals and CI logs.
+        self._chosen_credential = emulator.credential != emulator.default_credential
         #: ``GET`` it for the records the emulator holds
         self.records_url = root + RECORDS_PATH
         #: the adapter settings that reach this server: ``cb.connect(provider, **settings)``
@@ -181,7 +184,7 @@ class SandboxServer:
     def announcement(self) -> str:
         """What `serve` prints: where to connect and with which credential."""
         settings = ", ".join(f"{key}={value!r}" for key, value in self.settings.items())
-        return "\n".join(
+        text = "\n".join(
             [
                 f"clientbridge sandbox: {self.provider} emulator listening "
                 "(stop it with Ctrl+C or SIGTERM)",
@@ -191,6 +194,7 @@ class SandboxServer:
                 f"connect: cb.connect({self.provider!r}, {settings})",
             ]
         )
+        return redact_text(text, [Secret(self.credential)]) if self._chosen_credential else text
 
     def __repr__(self) -> str:
         return f"<SandboxServer {self.provider} at {self.base_url}>"
@@ -203,24 +207,16 @@ def running_server(
     host: str = "127.0.0.1",
     port: int = 0,
     credential: str | None = None,
-    latency_ms: float = 0.0,
-    fail_rate: float = 0.0,
-    seed: int | None = None,
     **options: Any,
 ) -> Iterator[SandboxServer]:
     """A sandbox server for ``provider`` on 127.0.0.1 (a free port unless ``port``).
 
     Yields a `SandboxServer` (``.base_url``, ``.credential``, ``.sandbox`` to inject
     faults or read records); stops it on exit, whatever happened. ``options`` are
-    `Sandbox`'s other options (``fault_kinds``, ``retain_records``...).
+    `Sandbox`'s (``latency_ms``, ``fail_rate``, ``seed``, ``fault_kinds``,
+    ``retain_records``...).
     """
-    sandbox = Sandbox(
-        credentials=None if credential is None else {provider: credential},
-        latency_ms=latency_ms,
-        fail_rate=fail_rate,
-        seed=seed,
-        **options,
-    )
+    sandbox = Sandbox(credentials=None if credential is None else {provider: credential}, **options)
     server = SandboxServer(provider, sandbox, host=host, port=port)
     try:
         yield server.start()
@@ -231,12 +227,6 @@ def running_server(
 def serve(
     provider: str,
     *,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    credential: str | None = None,
-    latency_ms: float = 0.0,
-    fail_rate: float = 0.0,
-    seed: int | None = None,
     on_ready: Callable[[str], None] | None = None,
     stop: threading.Event | None = None,
     **options: Any,
@@ -246,22 +236,14 @@ def serve(
     When listening, calls ``on_ready`` (default: print to stdout) once with a few lines:
     ``base_url: ...``, ``credential: ...``, the records URL and a ``cb.connect`` line.
     Signals are caught only when called from the main thread; elsewhere pass ``stop``.
-    ``options`` are `Sandbox`'s other options.
+    ``options`` are `running_server`'s (``host``, ``port``, ``credential``, and
+    `Sandbox`'s options).
     """
     if stop is None:
         stop = threading.Event()
     restore = _stop_on_signals(stop)
     try:
-        with running_server(
-            provider,
-            host=host,
-            port=port,
-            credential=credential,
-            latency_ms=latency_ms,
-            fail_rate=fail_rate,
-            seed=seed,
-            **options,
-        ) as server:
+        with running_server(provider, **options) as server:
             (on_ready or _print)(server.announcement())
             while not stop.wait(0.5):
                 pass
