@@ -7,12 +7,10 @@ read.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -21,6 +19,8 @@ from clientbridge.errors import ConfigurationError
 from clientbridge.registry import adapter_class, canonical_name
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from clientbridge.adapters.base import Adapter
     from clientbridge.connection import AsyncConnection, Connection
 
@@ -98,6 +98,8 @@ def resolve_settings(
     spec = {setting.name: setting for setting in adapter.settings_spec}
     unknown = [name for name in raw if name not in spec and name not in OPTION_NAMES]
     if unknown:
+        import difflib  # only for the hint: `import clientbridge` stays light
+
         name = unknown[0]
         close = difflib.get_close_matches(name, [*spec, *OPTION_NAMES], n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -148,11 +150,9 @@ class ConnectionConfig:
 
     name: str
     provider: str
+    # Left out of the repr: settings hold secrets (as Secret), and the repr stays short.
     settings: Mapping[str, Any] = attrs.field(repr=False)
     where: str = attrs.field(repr=False)
-
-    def __repr__(self) -> str:  # settings hold secrets as Secret; keep the repr short anyway
-        return f"ConnectionConfig(name={self.name!r}, provider={self.provider!r})"
 
 
 @attrs.frozen
@@ -214,6 +214,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Read named connections from ``path``, else ``$CLIENTBRIDGE_CONFIG``, else
     ``./clientbridge.toml``. Every connection is checked now."""
+    from pathlib import Path  # here, not at the top: `import clientbridge` stays light
+
     if path is None:
         path = os.environ.get(CONFIG_ENV_VAR) or DEFAULT_CONFIG_FILE
     file = Path(path)

@@ -12,7 +12,7 @@ import httpx
 
 from clientbridge.adapters.base import Adapter, Outcome, Prepared, UnsupportedMode
 from clientbridge.config import ConnectionOptions, resolve_settings
-from clientbridge.driver import KEEP_CLIENT_TIMEOUT, AsyncDriver, RetryPolicy, SyncDriver
+from clientbridge.driver import AsyncDriver, RetryPolicy, SyncDriver
 from clientbridge.errors import ClientBridgeError, ConfigurationError
 from clientbridge.model import Client
 from clientbridge.registry import adapter_class
@@ -52,7 +52,7 @@ class _ConnectionBase:
 
     def preview(self, client: Client) -> list[HttpRequest]:
         """The requests a create of ``client`` would send, with secrets redacted. No I/O."""
-        prepared = self.adapter.prepare(0, _check_client(client), self._mode)
+        prepared = self._prepare_one(client)
         return [request.redacted() for request in self.adapter.preview_requests([prepared])]
 
     def _prepare_one(self, client: Client) -> Prepared:
@@ -243,10 +243,42 @@ def _sandbox_transport(provider: str, asynchronous: bool) -> Any:
     return sandbox.transport(provider, asynchronous=asynchronous)
 
 
+def _http_client(
+    adapter: Adapter, options: ConnectionOptions, *, asynchronous: bool
+) -> tuple[httpx.Client | httpx.AsyncClient, bool]:
+    """The HTTP client to send with, checked, and whether the connection owns it."""
+    function = "connect_async" if asynchronous else "connect"
+    client_class: type[httpx.Client | httpx.AsyncClient] = (
+        httpx.AsyncClient if asynchronous else httpx.Client
+    )
+    transport_class: type[httpx.BaseTransport | httpx.AsyncBaseTransport] = (
+        httpx.AsyncBaseTransport if asynchronous else httpx.BaseTransport
+    )
+    if options.http_client is not None:
+        if not isinstance(options.http_client, client_class):
+            raise ConfigurationError(
+                f"http_client must be an httpx.{client_class.__name__} for {function}()"
+            )
+        return options.http_client, False
+    transport = options.transport
+    if transport is None and options.sandbox:
+        transport = _sandbox_transport(adapter.name, asynchronous=asynchronous)
+    if transport is not None and not isinstance(transport, transport_class):
+        raise ConfigurationError(
+            f"transport must be an httpx.{transport_class.__name__} for {function}()"
+        )
+    made: dict[str, Any] = {
+        "transport": transport,
+        "follow_redirects": False,
+        "verify": options.verify_tls,
+    }
+    return (httpx.AsyncClient(**made) if asynchronous else httpx.Client(**made)), True
+
+
 def _driver_kwargs(adapter: Adapter, options: ConnectionOptions) -> dict[str, Any]:
-    timeout: object = options.timeout
+    timeout: Any = options.timeout
     if options.http_client is not None and not options.timeout_given:
-        timeout = KEEP_CLIENT_TIMEOUT
+        timeout = httpx.USE_CLIENT_DEFAULT  # keep the caller's client's own timeout
     return {
         "provider": adapter.name,
         "policy": RetryPolicy(max_retries=options.max_retries),
@@ -267,21 +299,10 @@ def connect(provider: str, **settings: Any) -> Connection:
     naming a missing or unknown setting; nothing is sent until you create a client.
     """
     adapter, options = _setup(provider, settings)
-    if options.http_client is not None:
-        if not isinstance(options.http_client, httpx.Client):
-            raise ConfigurationError("http_client must be an httpx.Client for connect()")
-        client, owns = options.http_client, False
-    else:
-        transport = options.transport
-        if transport is None and options.sandbox:
-            transport = _sandbox_transport(adapter.name, asynchronous=False)
-        if transport is not None and not isinstance(transport, httpx.BaseTransport):
-            raise ConfigurationError("transport must be an httpx.BaseTransport for connect()")
-        client = httpx.Client(
-            transport=transport, follow_redirects=False, verify=options.verify_tls
-        )
-        owns = True
-    driver = SyncDriver(client, owns_client=owns, **_driver_kwargs(adapter, options))
+    client, owns = _http_client(adapter, options, asynchronous=False)
+    driver = SyncDriver(
+        cast(httpx.Client, client), owns_client=owns, **_driver_kwargs(adapter, options)
+    )
     return Connection(adapter, options, driver)
 
 
@@ -289,21 +310,8 @@ def connect_async(provider: str, **settings: Any) -> AsyncConnection:
     """An async connection to ``provider``; the same settings as `connect`, plus
     ``max_concurrency`` (requests in flight in ``create_many``, default 8)."""
     adapter, options = _setup(provider, settings)
-    if options.http_client is not None:
-        if not isinstance(options.http_client, httpx.AsyncClient):
-            raise ConfigurationError("http_client must be an httpx.AsyncClient for connect_async()")
-        client, owns = options.http_client, False
-    else:
-        transport = options.transport
-        if transport is None and options.sandbox:
-            transport = _sandbox_transport(adapter.name, asynchronous=True)
-        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
-            raise ConfigurationError(
-                "transport must be an httpx.AsyncBaseTransport for connect_async()"
-            )
-        client = httpx.AsyncClient(
-            transport=transport, follow_redirects=False, verify=options.verify_tls
-        )
-        owns = True
-    driver = AsyncDriver(client, owns_client=owns, **_driver_kwargs(adapter, options))
+    client, owns = _http_client(adapter, options, asynchronous=True)
+    driver = AsyncDriver(
+        cast(httpx.AsyncClient, client), owns_client=owns, **_driver_kwargs(adapter, options)
+    )
     return AsyncConnection(adapter, options, driver)

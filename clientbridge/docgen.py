@@ -45,8 +45,9 @@ def capability_matrix(names: Sequence[str] | None = None) -> str:
     adapters = [adapter_class(name) for name in (names or providers())]
     header = ["", *(adapter.display_name for adapter in adapters)]
     rows = [header, ["---"] * len(header)]
+    sent = [sent_fields(adapter) for adapter in adapters]
     for field in NEUTRAL_FIELDS:
-        rows.append([f"`{field}`", *("✓" if field in sent_fields(a) else "—" for a in adapters)])
+        rows.append([f"`{field}`", *("✓" if field in fields else "—" for fields in sent)])
     rows.append(["leads", *("✓" if a.capabilities.leads else "—" for a in adapters)])
     rows.append(["clients per request", *(str(a.capabilities.bulk_size) for a in adapters)])
     rows.append(
@@ -88,7 +89,8 @@ def field_mapping(name: str) -> str:
                 rule.note,
             ]
         )
-    dropped = [f"`{field}`" for field in NEUTRAL_FIELDS if field not in sent_fields(adapter)]
+    sent = sent_fields(adapter)
+    dropped = [f"`{field}`" for field in NEUTRAL_FIELDS if field not in sent]
     table = _table(rows)
     if dropped:
         table += (

@@ -22,14 +22,18 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Generator, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import httpx
 
 from clientbridge.errors import TransportError, UnexpectedResponseError
+from clientbridge.model import FrozenMapping
 from clientbridge.secrets import Secret, redact_text
 from clientbridge.wire import HttpRequest, HttpResponse
+
+if TYPE_CHECKING:
+    from httpx._client import UseClientDefault
 
 __all__ = ["AsyncDriver", "RetryPolicy", "SyncDriver"]
 
@@ -60,9 +64,7 @@ class RetryPolicy:
         retryable = status in (429, 503) or (method in _IDEMPOTENT and status in (500, 502, 504))
         if not retryable or retries_done >= self.max_retries:
             return None
-        from clientbridge.adapters.base import parse_retry_after
-
-        retry_after = parse_retry_after(response.header("retry-after"))
+        retry_after = response.retry_after()
         if retry_after is not None:
             return retry_after if retry_after <= self.max_retry_after else None
         return self.backoff(retries_done)
@@ -108,24 +110,25 @@ def transport_error(
 
 
 class _DriverBase:
+    """What the sync and async drivers share: every decision of `send` but the I/O."""
+
     def __init__(
         self,
         *,
         provider: str,
         policy: RetryPolicy,
         secrets: Iterable[Secret],
-        timeout: float | object | None,
+        timeout: float | UseClientDefault | None,
     ) -> None:
         self.provider = provider
         self.policy = policy
         self.secrets = tuple(secrets)
+        #: seconds, None for none, or ``httpx.USE_CLIENT_DEFAULT`` to keep the client's
         self.timeout = timeout
         self._urls: dict[str, httpx.URL] = {}
 
     def _build(self, client: httpx.Client | httpx.AsyncClient, request: HttpRequest) -> Any:
-        timeout: Any = (
-            httpx.USE_CLIENT_DEFAULT if self.timeout is _KEEP_CLIENT_TIMEOUT else self.timeout
-        )
+        # Built anew for every attempt: the client adds its cookies when it builds one.
         url = self._urls.get(request.url)
         if url is None:
             # A connection sends to a handful of URLs: parse each once, not per request.
@@ -137,8 +140,42 @@ class _DriverBase:
             url,
             headers=request.wire_headers(),
             content=request.body_bytes(),
-            timeout=timeout,
+            timeout=self.timeout,
         )
+
+    def _reads_whole(self, raw: httpx.Response, request: HttpRequest) -> bool:
+        """Whether ``raw``'s body may be read in one go (its size is declared); raises
+        `UnexpectedResponseError`, unread, when the declared size is over the cap."""
+        declared = _declared_size(raw)
+        if declared is not None and declared > MAX_RESPONSE_BYTES:
+            raise self._too_large(request)
+        return declared is not None
+
+    def _append(self, content: bytearray, chunk: bytes, request: HttpRequest) -> None:
+        """Add ``chunk`` to the body read so far; raises past the size cap."""
+        content += chunk
+        if len(content) > MAX_RESPONSE_BYTES:
+            raise self._too_large(request)
+
+    def _delay_after_error(self, request: HttpRequest, error: Exception, retries: int) -> float:
+        """Seconds to wait before resending after ``error`` (the retry is logged); raises
+        the `TransportError` when the request is not to be resent."""
+        delay = self.policy.error_delay(request.method, error, retries)
+        if delay is None:
+            raise transport_error(error, request, self.provider, self.secrets) from None
+        self._log_retry(request, type(error).__name__, delay, retries + 1)
+        return delay
+
+    def _delay_after_response(
+        self, request: HttpRequest, response: HttpResponse, retries: int, started: float
+    ) -> float | None:
+        """Seconds to wait before resending after ``response``, or None to return it.
+        The response is logged, and so is the retry."""
+        self._log_response(request, response, started)
+        delay = self.policy.status_delay(request.method, response, retries)
+        if delay is not None:
+            self._log_retry(request, f"HTTP {response.status_code}", delay, retries + 1)
+        return delay
 
     def _too_large(self, request: HttpRequest) -> UnexpectedResponseError:
         # A look-up (GET) creates nothing; only an answer to a create leaves it unknown.
@@ -176,11 +213,6 @@ class _DriverBase:
         )
 
 
-#: Sentinel: leave the caller's ``http_client`` timeout alone.
-_KEEP_CLIENT_TIMEOUT = object()
-KEEP_CLIENT_TIMEOUT = _KEEP_CLIENT_TIMEOUT
-
-
 def _declared_size(raw: httpx.Response) -> int | None:
     """The body size the server declared, or None when what is decoded may differ from
     it (chunked, gzip, no length): such a body is read chunk by chunk so the size cap
@@ -197,7 +229,8 @@ def _declared_size(raw: httpx.Response) -> int | None:
 def _response(raw: httpx.Response, content: bytes | bytearray) -> HttpResponse:
     return HttpResponse(
         status_code=raw.status_code,
-        headers=dict(raw.headers.items()),  # httpx gives the names lower-cased
+        # httpx gives the names lower-cased. Copied once: the converter keeps a FrozenMapping.
+        headers=FrozenMapping(raw.headers.items()),
         content=bytes(content),
     )
 
@@ -233,34 +266,23 @@ class SyncDriver(_DriverBase):
                 )
                 try:
                     content: bytes | bytearray
-                    declared = _declared_size(raw)
-                    if declared is not None and declared > MAX_RESPONSE_BYTES:
-                        raise self._too_large(request)
-                    if declared is not None:
+                    if self._reads_whole(raw, request):
                         content = raw.read()
                     else:
                         content = bytearray()
                         for chunk in raw.iter_bytes():
-                            content += chunk
-                            if len(content) > MAX_RESPONSE_BYTES:
-                                raise self._too_large(request)
+                            self._append(content, chunk, request)
                 finally:
                     raw.close()
             except httpx.HTTPError as error:
-                delay = self.policy.error_delay(request.method, error, retries)
-                if delay is None:
-                    raise transport_error(error, request, self.provider, self.secrets) from None
-                retries += 1
-                self._log_retry(request, type(error).__name__, delay, retries)
-                self.sleep(delay)
-                continue
-            response = _response(raw, content)
-            self._log_response(request, response, started)
-            delay = self.policy.status_delay(request.method, response, retries)
-            if delay is None:
-                return response
+                delay = self._delay_after_error(request, error, retries)
+            else:
+                response = _response(raw, content)
+                after = self._delay_after_response(request, response, retries, started)
+                if after is None:
+                    return response
+                delay = after
             retries += 1
-            self._log_retry(request, f"HTTP {response.status_code}", delay, retries)
             self.sleep(delay)
 
     def run(self, plan: Generator[HttpRequest, HttpResponse, PlanResult]) -> PlanResult:
@@ -314,34 +336,23 @@ class AsyncDriver(_DriverBase):
                 )
                 try:
                     content: bytes | bytearray
-                    declared = _declared_size(raw)
-                    if declared is not None and declared > MAX_RESPONSE_BYTES:
-                        raise self._too_large(request)
-                    if declared is not None:
+                    if self._reads_whole(raw, request):
                         content = await raw.aread()
                     else:
                         content = bytearray()
                         async for chunk in raw.aiter_bytes():
-                            content += chunk
-                            if len(content) > MAX_RESPONSE_BYTES:
-                                raise self._too_large(request)
+                            self._append(content, chunk, request)
                 finally:
                     await raw.aclose()
             except httpx.HTTPError as error:
-                delay = self.policy.error_delay(request.method, error, retries)
-                if delay is None:
-                    raise transport_error(error, request, self.provider, self.secrets) from None
-                retries += 1
-                self._log_retry(request, type(error).__name__, delay, retries)
-                await self.sleep(delay)
-                continue
-            response = _response(raw, content)
-            self._log_response(request, response, started)
-            delay = self.policy.status_delay(request.method, response, retries)
-            if delay is None:
-                return response
+                delay = self._delay_after_error(request, error, retries)
+            else:
+                response = _response(raw, content)
+                after = self._delay_after_response(request, response, retries, started)
+                if after is None:
+                    return response
+                delay = after
             retries += 1
-            self._log_retry(request, f"HTTP {response.status_code}", delay, retries)
             await self.sleep(delay)
 
     async def run(self, plan: Generator[HttpRequest, HttpResponse, PlanResult]) -> PlanResult:

@@ -11,7 +11,6 @@ Adapters are imported only when they are used.
 
 from __future__ import annotations
 
-import difflib
 from functools import cache, lru_cache
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
@@ -41,7 +40,8 @@ def _plugins() -> dict[str, EntryPoint]:
     found: dict[str, EntryPoint] = {}
     entry_points = _entry_points()
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
-        if entry_point.name not in _BUILTINS:  # a built-in name cannot be taken over
+        # A built-in name or alias cannot be taken over.
+        if entry_point.name not in _BUILTINS and entry_point.name not in _BUILTIN_ALIASES:
             found.setdefault(entry_point.name, entry_point)
     return found
 
@@ -80,13 +80,18 @@ def canonical_name(provider: str) -> str:
     if not isinstance(provider, str):
         raise ConfigurationError(f"provider must be a name, not {type(provider).__name__}")
     key = provider.strip().lower()
-    if key in _BUILTINS or key in _plugins():
+    # Built-ins first: finding the plug-ins scans every installed distribution.
+    if key in _BUILTINS:
         return key
     if key in _BUILTIN_ALIASES:
         return _BUILTIN_ALIASES[key]
+    if key in _plugins():
+        return key
     aliases = _plugin_aliases()
     if key in aliases:
         return aliases[key]
+    import difflib  # only for the hint: `import clientbridge` stays light
+
     known = [*providers(), *_BUILTIN_ALIASES, *aliases]
     close = difflib.get_close_matches(key, known, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -42,6 +41,8 @@ class Secret:
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Secret):
+            import hmac  # here, not at the top: `import clientbridge` stays light
+
             return hmac.compare_digest(self._value.encode(), other._value.encode())
         return NotImplemented
 

@@ -122,12 +122,10 @@ class AdapterConformance:
 
     def error_answer(self, status: int, body: Any) -> Callable[[httpx.Request], httpx.Response]:
         """Answer look-ups as the provider does, and the create with ``status``."""
-        creates: list[httpx.Request] = []
 
         def handler(request: httpx.Request) -> httpx.Response:
             if request.method == "GET":
                 return self.answer(request)
-            creates.append(request)
             return httpx.Response(status, json=body)
 
         return handler

@@ -84,3 +84,26 @@ class HttpResponse:
     def header(self, name: str) -> str | None:
         value = self.headers.get(name.lower())
         return value if isinstance(value, str) else None
+
+    def retry_after(self) -> float | None:
+        """Seconds the ``Retry-After`` header asks to wait (delta-seconds or an HTTP
+        date; never negative), or None when it is absent or unreadable."""
+        value = self.header("retry-after")
+        if not value:
+            return None
+        value = value.strip()
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        # Imported here, on the rare date form: `import clientbridge` stays light.
+        from datetime import datetime, timezone
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            return None
+        return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())

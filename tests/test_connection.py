@@ -197,6 +197,25 @@ def test_wrong_transport_kind_is_a_configuration_error() -> None:
         cb.connect("roostedhr", transport=AsyncOnly(), **ROOSTED)
 
 
+@pytest.mark.parametrize(
+    ("asynchronous", "option", "message"),
+    [
+        (False, "http_client", "http_client must be an httpx.Client for connect()"),
+        (True, "http_client", "http_client must be an httpx.AsyncClient for connect_async()"),
+        (False, "transport", "transport must be an httpx.BaseTransport for connect()"),
+        (True, "transport", "transport must be an httpx.AsyncBaseTransport for connect_async()"),
+    ],
+)
+def test_a_client_or_transport_of_the_wrong_kind_is_named(
+    asynchronous: bool, option: str, message: str
+) -> None:
+    wrong = object()
+    connect = cb.connect_async if asynchronous else cb.connect
+    with pytest.raises(cb.ConfigurationError) as caught:
+        connect("roostedhr", **{option: wrong}, **ROOSTED)
+    assert str(caught.value) == message
+
+
 def test_settings_are_checked_before_anything_is_sent(**_: Any) -> None:
     recorder = Recorder(roosted_echo)
     with pytest.raises(cb.ConfigurationError):

@@ -155,6 +155,23 @@ def test_the_timeout_option_reaches_httpx() -> None:
     assert seen == [{"connect": 4.5, "read": 4.5, "write": 4.5, "pool": 4.5}]
 
 
+@pytest.mark.parametrize(("given", "expected"), [({}, 2.5), ({"timeout": 4.5}, 4.5)])
+def test_a_caller_http_client_keeps_its_timeout_unless_one_is_given(
+    given: dict[str, float], expected: float
+) -> None:
+    seen: list[object] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return OK
+
+    http_client = httpx.Client(transport=httpx.MockTransport(answer), timeout=2.5)
+    with cb.connect("roostedhr", api_key="k", http_client=http_client, **given) as conn:
+        conn.create(CLIENT)
+    http_client.close()
+    assert seen == [dict.fromkeys(("connect", "read", "write", "pool"), expected)]
+
+
 def test_a_caller_http_client_is_used_and_not_closed() -> None:
     recorder = Recorder(lambda request: OK)
     http_client = httpx.Client(transport=recorder.transport())
