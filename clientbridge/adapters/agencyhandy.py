@@ -31,7 +31,7 @@ from clientbridge.errors import (
     UnexpectedResponseError,
 )
 from clientbridge.model import Client, ContactKind, ContactMethod
-from clientbridge.result import ClientStatus, InviteStatus
+from clientbridge.result import ClientStatus
 from clientbridge.secrets import Secret, redact_text
 from clientbridge.wire import HttpRequest, HttpResponse, JSONValue
 
@@ -198,6 +198,7 @@ class AgencyHandyAdapter(Adapter):
         invite_status=False,
         unique_email=True,  # "email: required; unique in the workspace"
     )
+    status_key = "status"
     status_table = {
         "New": ClientStatus.NEW,
         "Active": ClientStatus.ACTIVE,
@@ -217,6 +218,8 @@ class AgencyHandyAdapter(Adapter):
         return []
 
     def dropped_fields(self, client: Client, sent: set[str]) -> tuple[str, ...]:
+        if not client.contact_methods:
+            return super().dropped_fields(client, sent)
         number = _contact_number(client)
 
         def arrived(method: ContactMethod) -> bool:
@@ -231,7 +234,7 @@ class AgencyHandyAdapter(Adapter):
                     return False
             return False
 
-        if client.contact_methods and all(arrived(m) for m in client.contact_methods):
+        if all(arrived(m) for m in client.contact_methods):
             sent = {*sent, "contact_methods"}
         return super().dropped_fields(client, sent)
 
@@ -422,12 +425,6 @@ class AgencyHandyAdapter(Adapter):
                 f"name was not sent: {self.name} stores first_name and last_name, which were given"
             )
         return super().dropped_warning(field)
-
-    def record_status(
-        self, record: Mapping[str, JSONValue]
-    ) -> tuple[ClientStatus, InviteStatus | None, str | None]:
-        word = text_or_none(record.get("status"))
-        return self.status_table.get(word or "", ClientStatus.UNKNOWN), None, word
 
     def parse_record(self, record: Mapping[str, JSONValue]) -> Client:
         first, last = text_or_none(record.get("firstName")), text_or_none(record.get("lastName"))

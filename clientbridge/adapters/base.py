@@ -6,7 +6,8 @@ An adapter is data plus a few small hooks:
 * ``fields`` — how neutral fields become wire fields (`FieldRule`): required fields,
   length limits and value checks live on the rule, so validation is generic;
 * ``capabilities`` — leads, bulk size, look-ups, invite status (`Capabilities`);
-* ``status_table`` / ``invite_table`` — the provider's status words, normalised;
+* ``status_key`` / ``status_table`` / ``invite_table`` — where a record holds the
+  provider's status word, and that word normalised;
 * ``error_table`` — HTTP status → exception class.
 
 The generic code here validates a `Client`, builds its payload, works out which of the
@@ -18,6 +19,7 @@ requests, receives responses and returns one outcome per client.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable, Generator, Hashable, Iterable, Mapping, Sequence
@@ -43,10 +45,10 @@ from clientbridge.errors import (
     UnsupportedFeatureError,
     ValidationError,
 )
-from clientbridge.model import Client
+from clientbridge.model import Client, FrozenMapping
 from clientbridge.result import ClientStatus, CreateResult, InviteStatus
 from clientbridge.secrets import Secret, redact_text, redact_value
-from clientbridge.wire import HttpRequest, HttpResponse, JSONValue
+from clientbridge.wire import HeaderValue, HttpRequest, HttpResponse, JSONValue
 
 __all__ = [
     "NEUTRAL_FIELDS",
@@ -392,28 +394,6 @@ DEFAULT_ERROR_TABLE: Mapping[int, type[ProviderError]] = {
 _MESSAGE_KEYS = ("message", "error_description", "detail", "error", "title", "reason")
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    from email.utils import parsedate_to_datetime
-
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    from datetime import timezone
-
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-
-
 def parse_timestamp(value: object) -> datetime | None:
     """An ISO-8601 timestamp (``Z`` accepted), or None when absent or unreadable."""
     if not isinstance(value, str) or not value:
@@ -447,9 +427,13 @@ class Adapter:
     settings_spec: ClassVar[tuple[Setting, ...]] = ()
     fields: ClassVar[tuple[FieldRule, ...]] = ()
     capabilities: ClassVar[Capabilities] = Capabilities()
+    #: the record key holding the provider's status word (None: records have none, and a
+    #: created client is active, with no invite status); read by `record_status`
+    status_key: ClassVar[str | None] = None
     #: provider status word → normalised status (anything else is UNKNOWN)
     status_table: ClassVar[Mapping[str, ClientStatus]] = {}
-    #: provider invite word → normalised invite status
+    #: provider status word → normalised invite status (anything else is UNKNOWN; an
+    #: empty table means the provider reports no invite status)
     invite_table: ClassVar[Mapping[str, InviteStatus]] = {}
     error_table: ClassVar[Mapping[int, type[ProviderError]]] = DEFAULT_ERROR_TABLE
     #: response keys holding personal data: masked in errors, logged only at DEBUG
@@ -473,6 +457,24 @@ class Adapter:
 
     def secrets(self) -> tuple[Secret, ...]:
         return tuple(value for value in self.settings.values() if isinstance(value, Secret))
+
+    def bearer(self, setting_name: str) -> Secret:
+        """The secret setting ``setting_name`` as an ``Authorization: Bearer`` value."""
+        return Secret(f"Bearer {self.secret(setting_name).reveal()}")
+
+    def auth_headers(self) -> Mapping[str, HeaderValue]:
+        """The headers that carry the credential (override; settings never change, so
+        `json_headers` reads them once)."""
+        return {}
+
+    @functools.cached_property
+    def json_headers(self) -> Mapping[str, HeaderValue]:
+        """`auth_headers` plus ``Content-Type: application/json``, built once."""
+        return FrozenMapping({**self.auth_headers(), "Content-Type": "application/json"})
+
+    def post_json(self, url: str, body: JSONValue) -> HttpRequest:
+        """A ``POST`` of ``body`` as JSON to ``url``, with `json_headers`."""
+        return HttpRequest(method="POST", url=url, headers=self.json_headers, json=body)
 
     def url(self, *segments: str) -> str:
         """``base_url`` joined with path segments; a segment is percent-encoded."""
@@ -631,8 +633,17 @@ class Adapter:
     def record_status(
         self, record: Mapping[str, JSONValue]
     ) -> tuple[ClientStatus, InviteStatus | None, str | None]:
-        """Normalised status, invite status and the provider's own status word."""
-        return ClientStatus.ACTIVE, None, None
+        """Normalised status, invite status and the provider's own status word: the word
+        under ``status_key`` read through ``status_table`` and ``invite_table`` (override
+        when the status is not one word)."""
+        if self.status_key is None:
+            return ClientStatus.ACTIVE, None, None
+        word = text_or_none(record.get(self.status_key))
+        status = self.status_table.get(word or "", ClientStatus.UNKNOWN)
+        invite = (
+            self.invite_table.get(word or "", InviteStatus.UNKNOWN) if self.invite_table else None
+        )
+        return status, invite, word
 
     def record_warnings(self, record: Mapping[str, JSONValue]) -> list[str]:
         """Warnings the provider's answer calls for (override)."""
@@ -854,9 +865,7 @@ class Adapter:
             "errors": field_errors,
         }
         if cls is RateLimitedError:
-            return RateLimitedError(
-                message, retry_after=parse_retry_after(response.header("retry-after")), **kwargs
-            )
+            return RateLimitedError(message, retry_after=response.retry_after(), **kwargs)
         return cls(message, **kwargs)
 
 

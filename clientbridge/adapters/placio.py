@@ -20,9 +20,7 @@ from clientbridge.adapters.base import (
 from clientbridge.adapters.checks import e164, valid_email, valid_http_url
 from clientbridge.errors import FieldError
 from clientbridge.model import Client, ContactKind, ContactMethod
-from clientbridge.result import ClientStatus, InviteStatus
-from clientbridge.secrets import Secret
-from clientbridge.wire import HttpRequest, JSONValue
+from clientbridge.wire import HeaderValue, HttpRequest, JSONValue
 
 __all__ = ["PlacioAdapter"]
 
@@ -169,31 +167,20 @@ class PlacioAdapter(Adapter):
                 errors.append(FieldError(f"contact_methods[{position}]", "value is empty"))
         return errors
 
+    def auth_headers(self) -> Mapping[str, HeaderValue]:
+        return {"Authorization": self.bearer("token")}
+
     def build_create_request(
         self, batch: Sequence[Prepared], resolved: Mapping[str, str]
     ) -> HttpRequest:
-        token = self.secret("token")
-        return HttpRequest(
-            method="POST",
-            url=self.url("v1", "workspace", str(self.setting("workspace_id")), "clients"),
-            headers={
-                "Authorization": Secret(f"Bearer {token.reveal()}"),
-                "Content-Type": "application/json",
-            },
-            json=batch[0].payload,
-        )
+        url = self.url("v1", "workspace", str(self.setting("workspace_id")), "clients")
+        return self.post_json(url, batch[0].payload)
 
     def created_record(self, body: JSONValue) -> Mapping[str, JSONValue]:
         record = body.get("client") if isinstance(body, dict) else None
         if not isinstance(record, dict):
             raise self.unexpected('the response has no "client" object')
         return record
-
-    def record_status(
-        self, record: Mapping[str, JSONValue]
-    ) -> tuple[ClientStatus, InviteStatus | None, str | None]:
-        # Placio has no status field: a created client is active, with no invitation.
-        return ClientStatus.ACTIVE, None, None
 
     def parse_record(self, record: Mapping[str, JSONValue]) -> Client:
         methods = []

@@ -24,8 +24,7 @@ from clientbridge.adapters.checks import e164_phone, valid_email
 from clientbridge.errors import ConfigurationError
 from clientbridge.model import Address, Client, ContactKind, ContactMethod
 from clientbridge.result import ClientStatus, InviteStatus
-from clientbridge.secrets import Secret
-from clientbridge.wire import HttpRequest, JSONValue
+from clientbridge.wire import HeaderValue, HttpRequest, JSONValue
 
 __all__ = ["ProConveyAdapter"]
 
@@ -142,6 +141,7 @@ class ProConveyAdapter(Adapter):
         _address_rule("uprn", "uprn"),
     )
     capabilities = Capabilities(invite_status=True)
+    status_key = "status"
     status_table = {
         "Active": ClientStatus.ACTIVE,
         "Invited": ClientStatus.ACTIVE,
@@ -187,26 +187,13 @@ class ProConveyAdapter(Adapter):
             "only; the address was sent without its country"
         ]
 
+    def auth_headers(self) -> Mapping[str, HeaderValue]:
+        return {"Authorization": self.bearer("api_key")}
+
     def build_create_request(
         self, batch: Sequence[Prepared], resolved: Mapping[str, str]
     ) -> HttpRequest:
-        key = self.secret("api_key")
-        return HttpRequest(
-            method="POST",
-            url=self.url("api", "v2", "clients"),
-            headers={
-                "Authorization": Secret(f"Bearer {key.reveal()}"),
-                "Content-Type": "application/json",
-            },
-            json=batch[0].payload,
-        )
-
-    def record_status(
-        self, record: Mapping[str, JSONValue]
-    ) -> tuple[ClientStatus, InviteStatus | None, str | None]:
-        word = text_or_none(record.get("status"))
-        status = self.status_table.get(word or "", ClientStatus.UNKNOWN)
-        return status, self.invite_table.get(word or "", InviteStatus.UNKNOWN), word
+        return self.post_json(self.url("api", "v2", "clients"), batch[0].payload)
 
     def record_warnings(self, record: Mapping[str, JSONValue]) -> list[str]:
         return [_INVITE_FAILED_WARNING] if record.get("status") == "SendFailed" else []

@@ -22,8 +22,7 @@ from clientbridge.adapters.checks import valid_email
 from clientbridge.errors import UnexpectedResponseError
 from clientbridge.model import Address, Client
 from clientbridge.result import ClientStatus, CreateResult, InviteStatus
-from clientbridge.secrets import Secret
-from clientbridge.wire import HttpRequest, HttpResponse, JSONValue
+from clientbridge.wire import HeaderValue, HttpRequest, HttpResponse, JSONValue
 
 __all__ = ["RoostedHRAdapter"]
 
@@ -136,11 +135,10 @@ class RoostedHRAdapter(Adapter):
     # client_portal_connection_status: 0 = invited, 2 = connected, null = not connected.
     invite_table = {"0": InviteStatus.INVITED, "2": InviteStatus.CONNECTED}
 
-    def auth_headers(self) -> dict[str, str | Secret]:
-        key = self.secret("api_key")
+    def auth_headers(self) -> Mapping[str, HeaderValue]:
         if self.setting("auth_scheme") == "bearer":
-            return {"Authorization": Secret(f"Bearer {key.reveal()}")}
-        return {"X-API-KEY": key}
+            return {"Authorization": self.bearer("api_key")}
+        return {"X-API-KEY": self.secret("api_key")}
 
     def client_list_request(self, page: int, size: int) -> HttpRequest:
         return HttpRequest(
@@ -194,12 +192,7 @@ class RoostedHRAdapter(Adapter):
     def build_create_request(
         self, batch: Sequence[Prepared], resolved: Mapping[str, str]
     ) -> HttpRequest:
-        return HttpRequest(
-            method="POST",
-            url=self.url("clients"),
-            headers={**self.auth_headers(), "Content-Type": "application/json"},
-            json=batch[0].payload,
-        )
+        return self.post_json(self.url("clients"), batch[0].payload)
 
     def record_status(
         self, record: Mapping[str, JSONValue]

@@ -15,7 +15,8 @@ from clientbridge.adapters.base import (
     text_or_none,
 )
 from clientbridge.adapters.checks import e164_phone, valid_email
-from clientbridge.result import ClientStatus, InviteStatus
+from clientbridge.result import ClientStatus
+from clientbridge.secrets import Secret
 from clientbridge.wire import HttpRequest, JSONValue
 
 __all__ = ["PeoplebookAdapter"]
@@ -47,23 +48,16 @@ class PeoplebookAdapter(Adapter):
         FieldRule(wire="contact.email", neutral=("email",), pick=take("email"), check=valid_email),
         FieldRule(wire="contact.phone", neutral=("phone",), pick=e164_phone(lambda: "GB")),
     )
+    status_key = "status"
     status_table = {"live": ClientStatus.ACTIVE, "archived": ClientStatus.CLOSED}
+
+    def auth_headers(self) -> Mapping[str, str | Secret]:
+        return {"Authorization": self.secret("api_key")}
 
     def build_create_request(
         self, batch: Sequence[Prepared], resolved: Mapping[str, str]
     ) -> HttpRequest:
-        return HttpRequest(
-            method="POST",
-            url=self.url("people"),
-            headers={"Authorization": self.secret("api_key"), "Content-Type": "application/json"},
-            json=batch[0].payload,
-        )
-
-    def record_status(
-        self, record: Mapping[str, JSONValue]
-    ) -> tuple[ClientStatus, InviteStatus | None, str | None]:
-        word = text_or_none(record.get("status"))
-        return self.status_table.get(word or "", ClientStatus.UNKNOWN), None, word
+        return self.post_json(self.url("people"), batch[0].payload)
 
     def parse_record(self, record: Mapping[str, JSONValue]) -> cb.Client:
         contact = record.get("contact")
