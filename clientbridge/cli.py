@@ -25,6 +25,7 @@ from clientbridge.registry import adapter_class, canonical_name
 
 if TYPE_CHECKING:
     from clientbridge.adapters.base import Adapter
+    from clientbridge.config import Config
     from clientbridge.importer import ImportSummary, SourceRow, Target
     from clientbridge.importer.progress import ProgressMode
     from clientbridge.importer.source import Format
@@ -38,6 +39,7 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 F = TypeVar("F", bound=Callable[..., Any])
+C = TypeVar("C")
 TransportFactory = Callable[[str, bool], Any]
 
 
@@ -106,14 +108,13 @@ def _pairs(
     With ``may_hold_secrets`` a malformed item is not quoted back: a mistyped
     ``--set api_key:...`` would otherwise print the key into a terminal or CI log.
     """
-    pairs = []
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            shown = "(not shown: it may hold a credential)" if may_hold_secrets else repr(item)
-            raise UsageFailure(f"{option} {shown}: write it as KEY=VALUE")
-        pairs.append((key.strip(), value.strip()))
-    return pairs
+    from clientbridge.importer.columns import split_pairs
+
+    def refuse(item: str) -> UsageFailure:
+        shown = "(not shown: it may hold a credential)" if may_hold_secrets else repr(item)
+        return UsageFailure(f"{option} {shown}: write it as KEY=VALUE")
+
+    return list(split_pairs(values, refuse))
 
 
 def _parse_settings(values: Iterable[str]) -> dict[str, Any]:
@@ -136,43 +137,51 @@ def _option_value(text: str) -> Any:
     return text
 
 
+#: The options that say where a command goes, by parameter name (`build_target`'s).
+_TARGET_OPTIONS = {
+    "connection": click.option(
+        "--connection",
+        "-c",
+        metavar="NAME",
+        help="A named connection from the config file.",
+    ),
+    "config_path": click.option(
+        "--config",
+        "config_path",
+        metavar="PATH",
+        type=click.Path(dir_okay=False),
+        help="The config file (default: $CLIENTBRIDGE_CONFIG, else ./clientbridge.toml).",
+    ),
+    "provider": click.option(
+        "--provider",
+        "-p",
+        metavar="NAME",
+        help="A provider by name (see `clientbridge providers`), with --set settings.",
+    ),
+    "sandbox": click.option(
+        "--sandbox",
+        is_flag=True,
+        help="Talk to the built-in in-process emulator (no account, no network).",
+    ),
+    "settings": click.option(
+        "--set",
+        "settings",
+        metavar="KEY=VALUE",
+        multiple=True,
+        help="A setting (api_key=..., base_url=..., timeout=10); repeatable.",
+    ),
+}
+
+
 def _target_options(function: F) -> F:
-    options = [
-        click.option(
-            "--connection",
-            "-c",
-            metavar="NAME",
-            help="A named connection from the config file.",
-        ),
-        click.option(
-            "--config",
-            "config_path",
-            metavar="PATH",
-            type=click.Path(dir_okay=False),
-            help="The config file (default: $CLIENTBRIDGE_CONFIG, else ./clientbridge.toml).",
-        ),
-        click.option(
-            "--provider",
-            "-p",
-            metavar="NAME",
-            help="A provider by name (see `clientbridge providers`), with --set settings.",
-        ),
-        click.option(
-            "--sandbox",
-            is_flag=True,
-            help="Talk to the built-in in-process emulator (no account, no network).",
-        ),
-        click.option(
-            "--set",
-            "settings",
-            metavar="KEY=VALUE",
-            multiple=True,
-            help="A setting (api_key=..., base_url=..., timeout=10); repeatable.",
-        ),
-    ]
-    for option in reversed(options):
+    for option in reversed(_TARGET_OPTIONS.values()):
         function = option(function)
     return function
+
+
+def _pop_target(options: dict[str, Any]) -> dict[str, Any]:
+    """The target options out of a command's ``options`` (the rest describe the client)."""
+    return {name: options.pop(name) for name in _TARGET_OPTIONS}
 
 
 def _fingerprint(
@@ -198,8 +207,12 @@ def build_target(
     provider: str | None,
     sandbox: bool,
     settings: Sequence[str],
+    config: Config | None = None,
 ) -> Target:
-    """The target of a command from its options, checked now (before any I/O)."""
+    """The target of a command from its options, checked now (before any I/O).
+
+    ``config`` is the config file already loaded (``check --all`` reads it once).
+    """
     from clientbridge.importer import Target
 
     overrides = _parse_settings(settings)
@@ -209,7 +222,7 @@ def build_target(
         raise UsageFailure("give --connection or --provider, not both")
     where = ""
     if connection:
-        entry = cb.load_config(config_path)[connection]
+        entry = (config if config is not None else cb.load_config(config_path))[connection]
         name, raw = entry.provider, {**entry.settings, **overrides}
         where = entry.where
         label = f"connection {connection!r} ({name})"
@@ -227,20 +240,19 @@ def build_target(
     values, connection_options = resolve_settings(adapter, raw, where=where)
     factory = _context(ctx).transport_factory
 
-    def connect(**extra: Any) -> cb.Connection:
-        transport = {"transport": factory(name, False)} if factory else {}
-        return cb.connect(name, **raw, **transport, **extra)
+    def opener(open_: Callable[..., C], asynchronous: bool) -> Callable[..., C]:
+        def connect(**extra: Any) -> C:
+            transport = {"transport": factory(name, asynchronous)} if factory else {}
+            return open_(name, **raw, **transport, **extra)
 
-    def connect_async(**extra: Any) -> cb.AsyncConnection:
-        transport = {"transport": factory(name, True)} if factory else {}
-        return cb.connect_async(name, **raw, **transport, **extra)
+        return connect
 
     return Target(
         provider=name,
         label=label,
         fingerprint=_fingerprint(adapter, values, connection, connection_options.sandbox),
-        connect=connect,
-        connect_async=connect_async,
+        connect=opener(cb.connect, asynchronous=False),
+        connect_async=opener(cb.connect_async, asynchronous=True),
         # The in-process sandbox keeps its records in memory, until the command ends.
         ephemeral=connection_options.sandbox,
     )
@@ -582,13 +594,6 @@ def preview(ctx: click.Context, /, output: str, **options: Any) -> None:
         click.echo("\n\n".join(format_request(request) for request in requests))
 
 
-def _pop_target(options: dict[str, Any]) -> dict[str, Any]:
-    return {
-        name: options.pop(name)
-        for name in ("connection", "config_path", "provider", "sandbox", "settings")
-    }
-
-
 # --------------------------------------------------------------------------- check
 
 
@@ -612,8 +617,11 @@ def check(ctx: click.Context, /, check_all: bool, **options: Any) -> None:
     if check_all:
         if options["connection"] or options["provider"]:
             raise UsageFailure("--all checks every connection; leave out --connection/--provider")
-        names = cb.load_config(options["config_path"]).names()
-        targets = [build_target(ctx, **{**options, "connection": name}) for name in names]
+        config = cb.load_config(options["config_path"])
+        targets = [
+            build_target(ctx, **{**options, "connection": name}, config=config)
+            for name in config.names()
+        ]
     else:
         targets = [build_target(ctx, **options)]
     failed = False

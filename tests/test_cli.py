@@ -209,6 +209,31 @@ def test_check_says_when_a_provider_cannot_be_checked() -> None:
     assert "the credential cannot be checked" in result.output
 
 
+def test_check_all_checks_every_connection_of_one_reading_of_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "clientbridge.toml"
+    config.write_text(
+        f'[connections.good]\nprovider = "roostedhr"\napi_key = "{CANARY}"\n'
+        '[connections.stale]\nprovider = "roostedhr"\napi_key = "expired"\n',
+        encoding="utf-8",
+    )
+    readings: list[object] = []
+    load_config = cb.load_config
+
+    def counted(path: object = None) -> cb.Config:
+        readings.append(path)
+        return load_config(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cb, "load_config", counted)
+    fake = FakeRoostedHR()
+    result = invoke(["check", "--all", "--config", str(config)], fake.transport)
+    assert result.exit_code == 1
+    assert "connection 'good' (roostedhr): ok" in result.output
+    assert "connection 'stale' (roostedhr): FAILED" in result.output
+    assert readings == [str(config)]
+
+
 def test_import_clientbridge_does_not_import_the_cli_or_the_importer() -> None:
     code = (
         "import json, sys; import httpx; before = set(sys.modules); import clientbridge; "

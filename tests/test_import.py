@@ -325,3 +325,31 @@ def test_a_provider_that_cannot_be_reached_stops_the_import(tmp_path: Path) -> N
     fake = FakeRoostedHR()
     assert invoke(args, fake.transport).exit_code == 0
     assert len(fake.created) == 20
+
+
+def test_a_stop_before_the_warming_chunk_is_sent_does_not_leave_workers_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("clientbridge.adapters.agencyhandy")
+    from clientbridge.importer.run import _ImportRun
+
+    # No yield while reading: the first chunk's worker has not run yet when the stop comes.
+    monkeypatch.setattr("clientbridge.importer.run.YIELD_EVERY", 100_000)
+    decide = _ImportRun._decide
+
+    def ctrl_c_at_the_end_of_the_second_chunk(run: _ImportRun, seq: int, row: object) -> object:
+        pending = decide(run, seq, row)  # type: ignore[arg-type]
+        if seq == 399:  # what the signal watcher does on a first Ctrl-C
+            run.summary.interrupted = True
+            run._stop()
+        return pending
+
+    monkeypatch.setattr(_ImportRun, "_decide", ctrl_c_at_the_end_of_the_second_chunk)
+    fake = FakeAgencyHandy()
+    path = write_csv(tmp_path / "clients.csv", people(450))
+    args = ["import", str(path), "--provider", "agencyhandy", "--set", "api_key=k"]
+    with deadline(30):  # the worker given the second chunk waited for a look-up never made
+        result = invoke([*args, "--progress", "none", "--concurrency", "2"], fake.transport)
+    assert result.exit_code == 130, result.output
+    assert fake.bulk_sizes == []  # the first chunk was taken, but nothing new is sent
+    assert "Interrupted. Run the same command again" in result.stdout

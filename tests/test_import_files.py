@@ -241,3 +241,24 @@ def test_the_same_row_has_the_same_digest_and_a_changed_row_another(tmp_path: Pa
     ada_again, grace_changed = rows_of(second)
     assert ada.digest == ada_again.digest
     assert grace.digest != grace_changed.digest
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_rows_can_be_read_for_some_lines_only(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"clients{suffix}"
+    if suffix == ".csv":
+        path.write_text(
+            'Name,Address 1\nAda,"1 Main St\nFlat 2"\n\nGrace,2 High St\nAlan,x,extra\n',
+            encoding="utf-8",
+        )
+    else:
+        names = ["Ada", "", "Grace", "Alan"]
+        path.write_text(
+            "\n".join(json.dumps({"name": name}) if name else "" for name in names) + "\n",
+            encoding="utf-8",
+        )
+    every = {row.line: row for row in rows_of(path)}
+    wanted = set(list(every)[1:])  # the first row's line is not asked for
+    with open_source(path) as source:
+        some = list(source.rows(only=wanted | {4 if suffix == ".csv" else 2}))  # + a blank line
+    assert some == [every[line] for line in sorted(wanted)]

@@ -15,7 +15,7 @@ import difflib
 import json
 import re
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -361,18 +361,31 @@ def _structure_problem(error: Exception) -> str:
         return str(error)
 
 
+def split_pairs(
+    values: Iterable[str], refuse: Callable[[str], Exception]
+) -> Iterator[tuple[str, str]]:
+    """``KEY=VALUE`` items as stripped ``(key, value)`` pairs (the value may be empty).
+
+    An item without ``=`` or without a key raises what ``refuse(item)`` returns: the
+    caller words the message (and decides whether the item may be quoted back).
+    """
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise refuse(item)
+        yield key.strip(), value.strip()
+
+
 def parse_mapping_option(values: Iterable[str]) -> dict[str, str]:
     """``["Given name=first_name", "Notes="]`` → ``{"Given name": "first_name", "Notes": ""}``."""
-    mapping: dict[str, str] = {}
-    for item in values:
-        header, sep, target = item.partition("=")
-        if not sep or not header.strip():
-            raise ImportSetupError(
-                f'--map {item!r}: write it as "HEADER=FIELD" (e.g. "Given name=first_name"), '
-                'or "HEADER=" to ignore a column'
-            )
-        mapping[header.strip()] = target.strip()
-    return mapping
+    return dict(split_pairs(values, _refuse_mapping))
+
+
+def _refuse_mapping(item: str) -> ImportSetupError:
+    return ImportSetupError(
+        f'--map {item!r}: write it as "HEADER=FIELD" (e.g. "Given name=first_name"), '
+        'or "HEADER=" to ignore a column'
+    )
 
 
 def read_mapping_file(path: str | Path) -> dict[str, str]:

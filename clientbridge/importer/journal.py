@@ -24,25 +24,26 @@ from types import TracebackType
 import attrs
 
 from clientbridge.importer.columns import ImportSetupError
+from clientbridge.importer.report import CREATED, FAILED, UNKNOWN
 
-__all__ = ["CREATED", "FAILED", "SENDING", "UNKNOWN", "Journal", "JournalEntry"]
+__all__ = ["SENDING", "Journal", "JournalEntry"]
 
+#: A row's state between its commit and its outcome (the other states are outcomes).
 SENDING = "sending"
-CREATED = "created"
-FAILED = "failed"
-UNKNOWN = "unknown"
 
 SCHEMA_VERSION = "1"
 #: Outcomes are committed at least this often (they are also committed before each send).
 COMMIT_INTERVAL = 1.0
 COMMIT_ROWS = 5000
 
+#: Every state a row can be in, as the SQL literals of the schema's CHECK.
+_STATES = ", ".join(f"'{state}'" for state in (SENDING, CREATED, FAILED, UNKNOWN))
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    """CREATE TABLE IF NOT EXISTS rows (
+    f"""CREATE TABLE IF NOT EXISTS rows (
         row INTEGER PRIMARY KEY,
         digest TEXT NOT NULL,
-        state TEXT NOT NULL CHECK (state IN ('sending', 'created', 'failed', 'unknown')),
+        state TEXT NOT NULL CHECK (state IN ({_STATES})),
         client_id TEXT,
         error TEXT,
         attempts INTEGER NOT NULL DEFAULT 0,
@@ -60,7 +61,6 @@ class JournalEntry:
     state: str
     client_id: str | None
     error: str | None
-    attempts: int
 
 
 class Journal:
@@ -145,7 +145,7 @@ class Journal:
         if self.empty:
             return None
         found = self._db.execute(
-            "SELECT digest, state, client_id, error, attempts FROM rows WHERE row = ?", (line,)
+            "SELECT digest, state, client_id, error FROM rows WHERE row = ?", (line,)
         ).fetchone()
         if found is None:
             return None
@@ -156,7 +156,7 @@ class Journal:
         if self.empty:
             return {}
         found = self._db.execute(
-            "SELECT row, digest FROM rows WHERE state IN ('sending', 'unknown') ORDER BY row"
+            "SELECT row, digest FROM rows WHERE state IN (?, ?) ORDER BY row", (SENDING, UNKNOWN)
         ).fetchall()
         return dict(found)
 

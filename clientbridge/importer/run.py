@@ -12,8 +12,8 @@ from __future__ import annotations
 import signal
 import time
 from collections import Counter
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -32,8 +32,7 @@ from clientbridge.errors import (
     ValidationError,
     outcome_unknown,
 )
-from clientbridge.importer import journal as states
-from clientbridge.importer.journal import Journal
+from clientbridge.importer.journal import SENDING, Journal
 from clientbridge.importer.progress import Progress, ProgressMode, make_progress
 from clientbridge.importer.report import (
     CREATED,
@@ -113,10 +112,15 @@ def _is_retryable(error: BaseException) -> bool:
 @attrs.frozen
 class _Pending:
     seq: int
+    #: a row with a client (the others are settled without sending)
     row: SourceRow
-    client: Client
     #: sent again by --retry-unknown: an "already exists" answer means it was created
     retry_unknown: bool = False
+
+    @property
+    def client(self) -> Client:
+        assert self.row.client is not None
+        return self.row.client
 
 
 class _Outcomes:
@@ -233,7 +237,7 @@ class _ImportRun:
                 "created it (its id was not returned)"
             )
             if self.journal is not None:  # the note is shown again when the row is skipped
-                self.journal.record(row.line, row.digest, states.CREATED, error=note)
+                self.journal.record(row.line, row.digest, CREATED, error=note)
             self._settle(seq, row, CREATED, warnings=(note,), journal=False)
         elif not isinstance(result, ClientBridgeError):  # a bug below us, after sending
             message = f"unexpected {type(result).__name__}: {result}; "
@@ -281,31 +285,31 @@ class _ImportRun:
         previous = self.journal.previous(row.line) if self.journal else None
         retry_unknown = False
         if previous is not None and previous.digest == row.digest:
-            if previous.state == states.CREATED:
+            if previous.state == CREATED:
                 # A note on a created row says how it was found (a look-up, a duplicate).
                 note = (previous.error,) if previous.error else ()
                 self._settle(
                     seq, row, SKIPPED, client_id=previous.client_id, warnings=note, journal=False
                 )
                 return None
-            if previous.state == states.FAILED and not self.options.retry_failed:
+            if previous.state == FAILED and not self.options.retry_failed:
                 message = (
                     f"{previous.error} (failed in an earlier run; --retry-failed sends it again)"
                 )
                 self._settle(seq, row, FAILED, error=message, journal=False)
                 return None
-            if previous.state in (states.SENDING, states.UNKNOWN):
+            if previous.state in (SENDING, UNKNOWN):
                 if not self.options.retry_unknown:
                     if not self._resend_finds_out(row):
                         self._settle_unknown(seq, row, previous.state, previous.error)
                         return None
                     self.summary.resent_unknown += 1
                 retry_unknown = True
-        elif previous is not None and previous.state != states.FAILED:
+        elif previous is not None and previous.state != FAILED:
             self.summary.changed_rows += 1
             what = (
                 f"created it as {previous.client_id}"
-                if previous.state == states.CREATED
+                if previous.state == CREATED
                 else "may have created it"
             )
             message = (
@@ -317,7 +321,7 @@ class _ImportRun:
         if row.client is None:
             self._settle(seq, row, FAILED, error=row.error)
             return None
-        return _Pending(seq, row, row.client, retry_unknown)
+        return _Pending(seq, row, retry_unknown)
 
     def _resend_finds_out(self, row: SourceRow) -> bool:
         """Whether sending ``row`` again settles it safely: the provider refuses a second
@@ -330,7 +334,7 @@ class _ImportRun:
 
     def _settle_unknown(self, seq: int, row: SourceRow, state: str, error: str | None) -> None:
         looked_up = self._looked_up.get(row.line)
-        if state == states.UNKNOWN:
+        if state == UNKNOWN:
             message = error or self._unknown_advice
             if looked_up:
                 message = f"{message}; since then, {looked_up}"
@@ -415,7 +419,7 @@ class _ImportRun:
                     "it but did not get the answer"
                 )
                 self.journal.record(
-                    row.line, row.digest, states.CREATED, client_id=found[0].id, error=note
+                    row.line, row.digest, CREATED, client_id=found[0].id, error=note
                 )
                 self.summary.found_by_lookup += 1
         self.journal.commit()
@@ -429,16 +433,16 @@ class _ImportRun:
         batch: list[Prepared] = []
         last = max(lines)
         with self.source.reopen() as again:
-            for row in again.rows():
-                if row.line > last:
+            for row in again.rows(only=lines):
+                if row.client is not None and lines[row.line] == row.digest:
+                    try:
+                        batch.append(self.conn.adapter.prepare(len(batch), row.client, mode))
+                    except ClientBridgeError:
+                        pass
+                    else:
+                        rows.append(row)
+                if row.line >= last:
                     break
-                if row.client is None or lines.get(row.line) != row.digest:
-                    continue
-                try:
-                    batch.append(self.conn.adapter.prepare(len(batch), row.client, mode))
-                except ClientBridgeError:
-                    continue
-                rows.append(row)
         return rows, batch
 
     def _stop(self) -> None:
@@ -493,6 +497,9 @@ class _ImportRun:
                 if self.stop.is_set():  # stopping: send nothing new
                     for pending in chunk:
                         self.outcomes.skip(pending.seq)
+                    # This may have been the warming chunk: the workers that wait for it
+                    # must not wait for a look-up that is never made.
+                    self.warm.set()
                     continue
                 await self._send(chunk)
                 self.warm.set()
@@ -517,9 +524,10 @@ class _ImportRun:
         for index, pending in enumerate(chunk):
             self._resolve(pending, results[index])
 
-    async def _watch_signals(self, progress: Progress) -> None:
+    async def _watch_signals(self) -> None:
         import anyio
 
+        progress = self.outcomes.progress
         try:
             receiver = anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM)
             with receiver as signals:
@@ -538,7 +546,7 @@ class _ImportRun:
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, Windows
             await anyio.sleep_forever()
 
-    async def run(self, progress: Progress) -> None:
+    async def run(self) -> None:
         import anyio
 
         async with self.target.connect_async(max_concurrency=1) as conn:
@@ -551,7 +559,7 @@ class _ImportRun:
                 self.warm.set()
             bulk_size = max(1, conn.adapter.capabilities.bulk_size)
             async with anyio.create_task_group() as outer:
-                outer.start_soon(self._watch_signals, progress)
+                outer.start_soon(self._watch_signals)
                 with self._abandon:
                     send, receive = anyio.create_memory_object_stream[list[_Pending]](0)
                     async with anyio.create_task_group() as group, receive:
@@ -576,7 +584,50 @@ async def _run_async(
     outcomes: _Outcomes,
 ) -> None:
     # The run's events and cancel scope need the event loop: made inside it.
-    await _ImportRun(source, target, options, journal, outcomes).run(outcomes.progress)
+    await _ImportRun(source, target, options, journal, outcomes).run()
+
+
+@contextmanager
+def _recording(
+    source: Source,
+    target: Target,
+    options: ImportOptions,
+    *,
+    report: Path | None,
+    journal: Path | None = None,
+    dry_run: bool = False,
+) -> Iterator[tuple[_Outcomes, Journal | None]]:
+    """What a run records: its summary (timed), the journal, the report and progress.
+
+    Closed in the reverse order (outcomes, report, journal); the summary's elapsed time
+    is set after.
+    """
+    summary = ImportSummary(
+        source=source.path,
+        target=target.label,
+        provider=target.provider,
+        dry_run=dry_run,
+        ephemeral=target.ephemeral and not dry_run,
+        journal=journal,
+        report=report,
+    )
+    started = time.monotonic()
+    with ExitStack() as stack:
+        opened = None
+        if journal is not None:
+            opened = Journal.open(
+                journal, target=target.fingerprint, layout=source.layout, source=str(source.path)
+            )
+            stack.callback(opened.close)
+        outcomes = _Outcomes(
+            summary,
+            _open_report(stack, report),
+            _progress(options, source, dry_run=dry_run),
+            source,
+        )
+        stack.callback(outcomes.close)
+        yield outcomes, opened
+    summary.elapsed = time.monotonic() - started
 
 
 def run_import(
@@ -590,56 +641,25 @@ def run_import(
     """Import every row of ``source`` into ``target``. Never raises for a row."""
     import anyio
 
-    summary = ImportSummary(
-        source=source.path,
-        target=target.label,
-        provider=target.provider,
-        ephemeral=target.ephemeral,
-        journal=journal,
-        report=report,
-    )
-    started = time.monotonic()
-    with ExitStack() as stack:
-        opened = None
-        if journal is not None:
-            opened = Journal.open(
-                journal, target=target.fingerprint, layout=source.layout, source=str(source.path)
-            )
-            stack.callback(opened.close)
-        outcomes = _Outcomes(
-            summary, _open_report(stack, report), _progress(options, source), source
-        )
-        stack.callback(outcomes.close)
+    with _recording(source, target, options, report=report, journal=journal) as (outcomes, opened):
         anyio.run(_run_async, source, target, options, opened, outcomes)
-    summary.elapsed = time.monotonic() - started
-    return summary
+    return outcomes.summary
 
 
 def run_dry(
     source: Source, target: Target, options: ImportOptions, *, report: Path | None
 ) -> ImportSummary:
     """Validate every row and build its requests (secrets redacted). No I/O."""
-    summary = ImportSummary(
-        source=source.path,
-        target=target.label,
-        provider=target.provider,
-        dry_run=True,
-        report=report,
-    )
-    started = time.monotonic()
-    with ExitStack() as stack:
-        conn = stack.enter_context(target.connect())
-        outcomes = _Outcomes(
-            summary, _open_report(stack, report), _progress(options, source, dry_run=True), source
-        )
-        stack.callback(outcomes.close)
+    with (
+        target.connect() as conn,
+        _recording(source, target, options, report=report, dry_run=True) as (outcomes, _),
+    ):
         try:
             for seq, row in enumerate(source.rows()):
                 outcomes.add(seq, _dry_outcome(conn, row, options))
         except KeyboardInterrupt:
-            summary.interrupted = True
-    summary.elapsed = time.monotonic() - started
-    return summary
+            outcomes.summary.interrupted = True
+    return outcomes.summary
 
 
 def _open_report(stack: ExitStack, path: Path | None) -> ReportWriter | None:

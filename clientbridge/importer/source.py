@@ -13,7 +13,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Container, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Literal
@@ -69,7 +69,9 @@ class Source:
             raise ImportSetupError(f"cannot open {path}: {error.strerror or error}") from None
         self.size = os.fstat(self._binary.fileno()).st_size
 
-    def rows(self) -> Iterator[SourceRow]:
+    def rows(self, only: Container[int] | None = None) -> Iterator[SourceRow]:
+        """The records, in file order. With ``only``, just the records starting on those
+        lines: the others are read past without a digest or a `Client` being made."""
         raise NotImplementedError
 
     def reopen(self) -> Source:
@@ -166,7 +168,7 @@ class CsvSource(Source):
             delimiter=self.delimiter,
         )
 
-    def rows(self) -> Iterator[SourceRow]:
+    def rows(self, only: Container[int] | None = None) -> Iterator[SourceRow]:
         reader = self._reader
         while True:
             start = reader.line_num + 1
@@ -179,10 +181,15 @@ class CsvSource(Source):
                     raise ImportSetupError(
                         f"{self.path}, line {start}: {error}; the rest cannot be read"
                     ) from None
-                yield SourceRow(line=start, digest="", client=None, error=f"unreadable: {error}")
+                if only is None or start in only:
+                    yield SourceRow(
+                        line=start, digest="", client=None, error=f"unreadable: {error}"
+                    )
                 continue
             if not cells or (len(cells) == 1 and not cells[0].strip()):
                 continue  # a blank line
+            if only is not None and start not in only:
+                continue
             joined = "\x1f".join(cells)
             digest = _digest(joined.encode("utf-8", "surrogateescape"))
             if _NOT_UTF8.search(joined):
@@ -223,8 +230,10 @@ class JsonlSource(Source):
     def reopen(self) -> JsonlSource:
         return JsonlSource(self.path)
 
-    def rows(self) -> Iterator[SourceRow]:
+    def rows(self, only: Container[int] | None = None) -> Iterator[SourceRow]:
         for number, raw in enumerate(self._binary, start=1):
+            if only is not None and number not in only:
+                continue
             data = raw.strip()
             if number == 1 and data.startswith(b"\xef\xbb\xbf"):
                 data = data[3:].strip()
