@@ -8,9 +8,13 @@ import sys
 import textwrap
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
+import anyio
+import httpx
 import pytest
 
+from clientbridge import AsyncConnection
 from clientbridge.importer import ImportSetupError, Journal
 
 from .conftest import CANARY
@@ -263,3 +267,59 @@ def test_an_unknown_row_stays_unknown_when_its_retry_is_refused(clients: Path) -
     code, rows = run(clients, fake)  # still never sent on its own
     assert (code, rows[2]["outcome"]) == (1, "unknown")
     assert fake.created_emails().count("p3@example.com") == 0
+
+
+def test_every_row_is_committed_sending_before_its_request_leaves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers that are ready together share one commit (group commit), but no request
+    leaves before the commit that holds its row's mark: a crash at any moment cannot
+    hide a row that was sent."""
+    clients = write_csv(tmp_path / "clients.csv", people(64))
+    committed: set[int] = set()
+    commits = 0
+    original = Journal.commit
+
+    def spy(journal: Journal) -> None:
+        nonlocal commits
+        original(journal)
+        commits += 1
+        committed.update(line for (line,) in journal._db.execute("SELECT row FROM rows"))
+
+    original_create_many = AsyncConnection.create_many
+
+    async def create_many(conn: AsyncConnection, clients: Any, **options: Any) -> Any:
+        """The moment the importer hands rows to the connection: they must be committed."""
+        for client in clients:
+            number = int(client.email[1:].split("@")[0])
+            if number + 1 not in committed:  # the row's line (after the header)
+                sent_uncommitted.append(number)
+        return await original_create_many(conn, clients, **options)
+
+    fake = FakeRoostedHR()
+    sent_uncommitted: list[int] = []
+    wave = anyio.Event()
+    waiting = 0
+
+    async def leave(request: httpx.Request) -> httpx.Response:
+        """Answer in waves of eight, so the eight workers are ready at the same time."""
+        nonlocal wave, waiting
+        waiting += 1
+        current = wave
+        if waiting == 8:
+            waiting, wave = 0, anyio.Event()
+            current.set()
+        with anyio.move_on_after(1):
+            await current.wait()
+        return fake.answer(request)
+
+    monkeypatch.setattr(Journal, "commit", spy)
+    monkeypatch.setattr(AsyncConnection, "create_many", create_many)
+    result = invoke(
+        ["import", str(clients), *ROOSTED, "--concurrency", "8"],
+        lambda provider, asynchronous: httpx.MockTransport(leave),
+    )
+    assert result.exit_code == 0, result.output
+    assert len(fake.created) == 64
+    assert sent_uncommitted == []
+    assert commits < 64 / 2  # workers ready together share a commit

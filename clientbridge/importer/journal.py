@@ -15,6 +15,8 @@ killed process; the file is locked while an import runs, so two imports cannot s
 
 from __future__ import annotations
 
+import itertools
+import operator
 import sqlite3
 import time
 from collections.abc import Collection, Iterable
@@ -51,6 +53,21 @@ _SCHEMA = (
     )""",
 )
 
+_MARK = (
+    "INSERT INTO rows (row, digest, state, attempts, updated_at) "
+    "VALUES (?, ?, 'sending', 1, ?) "
+    "ON CONFLICT (row) DO UPDATE SET digest = excluded.digest, state = 'sending', "
+    "attempts = attempts + 1, updated_at = excluded.updated_at"
+)
+_RECORD = (
+    "INSERT INTO rows (row, digest, state, client_id, error, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (row) DO UPDATE SET digest = excluded.digest, state = excluded.state, "
+    "client_id = excluded.client_id, error = excluded.error, "
+    "updated_at = excluded.updated_at"
+)
+_FORGET = "DELETE FROM rows WHERE row = ?"
+
 
 @attrs.frozen
 class JournalEntry:
@@ -73,6 +90,8 @@ class Journal:
         self.empty = empty
         self._uncommitted = 0
         self._last_commit = time.monotonic()
+        #: writes not yet given to SQLite: (statement, parameters), in order
+        self._pending: list[tuple[str, tuple[object, ...]]] = []
 
     @classmethod
     def open(cls, path: str | Path, *, target: str, layout: str, source: str) -> Journal:
@@ -144,6 +163,7 @@ class Journal:
         """What an earlier run recorded for the row starting on ``line``."""
         if self.empty:
             return None
+        self._flush()
         found = self._db.execute(
             "SELECT digest, state, client_id, error FROM rows WHERE row = ?", (line,)
         ).fetchone()
@@ -155,6 +175,7 @@ class Journal:
         """The rows an earlier run left ``sending`` or ``unknown``: line → digest."""
         if self.empty:
             return {}
+        self._flush()
         found = self._db.execute(
             "SELECT row, digest FROM rows WHERE state IN (?, ?) ORDER BY row", (SENDING, UNKNOWN)
         ).fetchall()
@@ -162,6 +183,7 @@ class Journal:
 
     def claimed_client_ids(self, client_ids: Collection[str]) -> set[str]:
         """Which of ``client_ids`` the journal records as some row's client."""
+        self._flush()
         ids = list(client_ids)
         claimed: set[str] = set()
         for start in range(0, len(ids), 500):  # SQLite caps the parameters of one query
@@ -172,22 +194,16 @@ class Journal:
         return claimed
 
     # ------------------------------------------------------------------ writing
-
-    def _begin(self) -> None:
-        if not self._db.in_transaction:
-            self._db.execute("BEGIN")
+    #
+    # Writes are queued in memory and written in one `executemany` per run of the same
+    # kind when the journal commits (or before it is read): a row costs an append, not a
+    # statement, and the order of the writes is kept. Nothing is lost that an open
+    # transaction would have kept: uncommitted writes never survived a crash.
 
     def mark_sending(self, rows: Iterable[tuple[int, str]]) -> None:
         """Mark ``(line, digest)`` rows as being sent. Commit before sending them."""
-        self._begin()
         now = time.time()
-        self._db.executemany(
-            "INSERT INTO rows (row, digest, state, attempts, updated_at) "
-            "VALUES (?, ?, 'sending', 1, ?) "
-            "ON CONFLICT (row) DO UPDATE SET digest = excluded.digest, state = 'sending', "
-            "attempts = attempts + 1, updated_at = excluded.updated_at",
-            [(line, digest, now) for line, digest in rows],
-        )
+        self._pending.extend((_MARK, (line, digest, now)) for line, digest in rows)
         self._uncommitted += 1
 
     def record(
@@ -200,25 +216,28 @@ class Journal:
         error: str | None = None,
     ) -> None:
         """Record a row's outcome (committed with the next commit)."""
-        self._begin()
-        self._db.execute(
-            "INSERT INTO rows (row, digest, state, client_id, error, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (row) DO UPDATE SET digest = excluded.digest, state = excluded.state, "
-            "client_id = excluded.client_id, error = excluded.error, "
-            "updated_at = excluded.updated_at",
-            (line, digest, state, client_id, error, time.time()),
-        )
+        self._pending.append((_RECORD, (line, digest, state, client_id, error, time.time())))
         self._uncommitted += 1
 
     def forget(self, lines: Iterable[int]) -> None:
         """Drop rows the provider refused as a whole (bad credential): they were not
         created, and the next run sends them as new rows."""
-        self._begin()
-        self._db.executemany("DELETE FROM rows WHERE row = ?", [(line,) for line in lines])
+        self._pending.extend((_FORGET, (line,)) for line in lines)
         self._uncommitted += 1
 
+    def _flush(self) -> None:
+        """Write the queued writes, in order, into the open transaction."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        if not self._db.in_transaction:
+            self._db.execute("BEGIN")
+        for statement, group in itertools.groupby(pending, key=operator.itemgetter(0)):
+            self._db.executemany(statement, [parameters for _, parameters in group])
+
     def commit(self) -> None:
+        """Write the queued writes and commit them."""
+        self._flush()
         if self._db.in_transaction:
             self._db.execute("COMMIT")
         self._uncommitted = 0

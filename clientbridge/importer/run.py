@@ -50,6 +50,7 @@ from clientbridge.result import CreateResult
 
 if TYPE_CHECKING:
     from anyio.abc import ObjectReceiveStream, ObjectSendStream
+    from anyio.streams.memory import MemoryObjectReceiveStream
 
     from clientbridge.adapters.base import Prepared, UnsupportedMode
     from clientbridge.connection import AsyncConnection, Connection
@@ -201,6 +202,8 @@ class _ImportRun:
         self.warm = anyio.Event()
         self._warming = False
         self._drained = anyio.Event()
+        #: the commit the workers marking rows ``sending`` now wait for (one at a time)
+        self._group_commit: anyio.Event | None = None
         self._in_flight: dict[int, list[_Pending]] = {}
         self._abandon = anyio.CancelScope()
         self.conn: AsyncConnection | None = None
@@ -509,8 +512,7 @@ class _ImportRun:
         key = id(chunk)
         self._in_flight[key] = chunk
         if self.journal:
-            self.journal.mark_sending((pending.row.line, pending.row.digest) for pending in chunk)
-            self.journal.commit()  # always before the request leaves
+            await self._journal_sending(self.journal, chunk)  # before the request leaves
         clients = [pending.client for pending in chunk]
         results: dict[int, CreateResult | BaseException]
         try:
@@ -523,6 +525,40 @@ class _ImportRun:
         del self._in_flight[key]
         for index, pending in enumerate(chunk):
             self._resolve(pending, results[index])
+
+    async def _journal_sending(self, journal: Journal, chunk: list[_Pending]) -> None:
+        """Mark ``chunk`` ``sending`` and return once that is committed.
+
+        Group commit: the workers that reach this point in the same turn of the event loop
+        share one commit, the first of them committing for all. No row is sent before the
+        commit that holds its mark.
+        """
+        import anyio
+
+        journal.mark_sending((pending.row.line, pending.row.digest) for pending in chunk)
+        if self._group_commit is not None:
+            await self._group_commit.wait()  # the first worker commits this mark too
+            return
+        committed = self._group_commit = anyio.Event()
+        try:
+            await anyio.lowlevel.checkpoint()  # let the other ready workers add their marks
+        finally:
+            # Even when cancelled: the rows are in flight (reported unknown when abandoned).
+            self._group_commit = None
+            journal.commit()
+            committed.set()
+
+    def _skip_queued(self, receive: MemoryObjectReceiveStream[list[_Pending]]) -> None:
+        """Skip the chunks no worker took (the workers were abandoned): never sent."""
+        import anyio
+
+        while True:
+            try:
+                chunk = receive.receive_nowait()
+            except (anyio.WouldBlock, anyio.EndOfStream):
+                return
+            for pending in chunk:
+                self.outcomes.skip(pending.seq)
 
     async def _watch_signals(self) -> None:
         import anyio
@@ -561,11 +597,17 @@ class _ImportRun:
             async with anyio.create_task_group() as outer:
                 outer.start_soon(self._watch_signals)
                 with self._abandon:
-                    send, receive = anyio.create_memory_object_stream[list[_Pending]](0)
-                    async with anyio.create_task_group() as group, receive:
-                        group.start_soon(self._feed, send, bulk_size)
-                        for _ in range(self.options.concurrency):
-                            group.start_soon(self._work, receive.clone())
+                    # A chunk ready for each worker: workers that finish together take
+                    # their next chunks together (and share the journal's commit).
+                    send, receive = anyio.create_memory_object_stream[list[_Pending]](
+                        self.options.concurrency
+                    )
+                    with receive:
+                        async with anyio.create_task_group() as group:
+                            group.start_soon(self._feed, send, bulk_size)
+                            for _ in range(self.options.concurrency):
+                                group.start_soon(self._work, receive.clone())
+                        self._skip_queued(receive)
                 outer.cancel_scope.cancel()
             for chunk in list(self._in_flight.values()):  # abandoned by a second Ctrl-C
                 for pending in chunk:
