@@ -21,6 +21,10 @@ JSONValue = Any
 HeaderValue = str | Secret
 
 
+#: One encoder for every body: ``json.dumps`` with options builds a new one per call.
+_ENCODER = jsonlib.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _frozen_headers(value: Mapping[str, HeaderValue]) -> Mapping[str, HeaderValue]:
     return value if isinstance(value, FrozenMapping) else FrozenMapping(value)
 
@@ -58,7 +62,7 @@ class HttpRequest:
     def body_bytes(self) -> bytes | None:
         if self.json is None:
             return None
-        return jsonlib.dumps(self.json, ensure_ascii=False, separators=(",", ":")).encode()
+        return _ENCODER.encode(self.json).encode()
 
 
 @attrs.frozen(kw_only=True)
