@@ -4,6 +4,11 @@
 the same JSON to the same server, interleaved in blocks so both see the same machine
 state. Sync (``httpx.Client``) and async (``httpx.AsyncClient``). Target: ratio <= 1.10.
 
+The loopback ratio depends on how fast the server answers, so the script also measures
+the client-side CPU of one create with no server at all: both sides send through an
+httpx transport that answers at once with the sandbox's recorded answer. The difference
+is exactly what clientbridge adds per create, whatever the network.
+
     .venv/bin/python bench/overhead.py [--requests 2000]
 """
 
@@ -13,6 +18,7 @@ import argparse
 import asyncio
 import statistics
 import time
+import timeit
 
 import httpx
 from _common import machine_note, row, sandbox_server
@@ -79,6 +85,48 @@ async def async_run(base_url: str, key: str, requests: int) -> tuple[float, floa
     return statistics.median(ours) / BLOCK, statistics.median(theirs) / BLOCK
 
 
+class _Answer(httpx.BaseTransport):
+    """Answers every request at once with ``body`` (no socket, no server)."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        headers = [("content-type", "application/json"), ("content-length", str(len(self.body)))]
+        return httpx.Response(201, headers=headers, stream=httpx.ByteStream(self.body))
+
+
+def cpu_run(base_url: str, key: str) -> tuple[float, float]:
+    """Client-side µs per create, clientbridge vs raw httpx, with no server."""
+    with httpx.Client(headers={"X-API-KEY": key}) as probe:
+        payload = cb.connect("roostedhr", base_url=base_url, api_key=key).preview(CLIENT)[0].json
+        answer = probe.post(base_url + "/clients", json=payload).content
+    conn = cb.connect(
+        "roostedhr",
+        base_url=base_url,
+        api_key=key,
+        http_client=httpx.Client(transport=_Answer(answer)),
+    )
+    raw = httpx.Client(transport=_Answer(answer), headers={"X-API-KEY": key})
+    url = base_url + "/clients"
+
+    def theirs() -> None:
+        response = raw.post(url, json=payload)
+        response.raise_for_status()
+        response.json()
+
+    def ours() -> None:
+        conn.create(CLIENT)
+
+    with conn, raw:
+        timings = [
+            min(timeit.repeat(function, number=2000, repeat=5)) / 2000
+            for function in (ours, theirs)
+        ]
+    return timings[0], timings[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)
@@ -88,11 +136,16 @@ def main() -> None:
         async_ours, async_raw = asyncio.run(
             async_run(server.base_url, server.credential, args.requests)
         )
+        cpu_ours, cpu_raw = cpu_run(server.base_url, server.credential)
     print(f"per-create overhead, {args.requests} requests each, {machine_note()}")
     print(row("driver", "clientbridge (µs)", "raw httpx (µs)", "ratio", "target"))
     print(row("---", "---", "---", "---", "---"))
     for name, ours, raw in (("sync", sync_ours, sync_raw), ("async", async_ours, async_raw)):
         print(row(name, f"{ours * 1e6:.0f}", f"{raw * 1e6:.0f}", f"{ours / raw:.3f}", "<= 1.10"))
+    print(
+        f"\nclient-side CPU per create, no server (sync): clientbridge {cpu_ours * 1e6:.0f} µs, "
+        f"raw httpx {cpu_raw * 1e6:.0f} µs: clientbridge adds {(cpu_ours - cpu_raw) * 1e6:.0f} µs"
+    )
 
 
 if __name__ == "__main__":
