@@ -29,6 +29,13 @@ class FrozenMapping(Mapping[str, _V]):
     def __getitem__(self, key: str) -> _V:
         return self._data[key]
 
+    # The dict's own: Mapping's defaults go through __getitem__ and a caught KeyError.
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._data.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
 

@@ -23,6 +23,7 @@ HeaderValue = str | Secret
 
 #: One encoder for every body: ``json.dumps`` with options builds a new one per call.
 _ENCODER = jsonlib.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_DECODER = jsonlib.JSONDecoder()
 
 
 def _frozen_headers(value: Mapping[str, HeaderValue]) -> Mapping[str, HeaderValue]:
@@ -81,7 +82,12 @@ class HttpResponse:
         """The decoded body; raises ``ValueError`` when it is not JSON (or is nested too
         deeply to decode, which the json module reports as a `RecursionError`)."""
         try:
-            return jsonlib.loads(self.content)
+            try:
+                # JSON on the wire is UTF-8 (RFC 8259): decoding it first spares json.loads
+                # its encoding detection (a third of the time of a small answer).
+                return _DECODER.decode(self.content.decode("utf-8-sig"))
+            except ValueError:  # not UTF-8, or not JSON: json.loads tries the other encodings
+                return jsonlib.loads(self.content)
         except RecursionError:
             raise ValueError("the JSON is nested too deeply to decode") from None
 

@@ -106,3 +106,14 @@ def test_converter_rejects_unknown_keys() -> None:
     with pytest.raises(cattrs.ClassValidationError) as caught:
         cb.converter.structure({"favourite_colour": "blue"}, cb.Client)
     assert "favourite_colour" in " ".join(cattrs.transform_error(caught.value))
+
+
+def test_mapping_fields_read_like_dicts() -> None:
+    client = cb.Client(custom_fields={"plan": "gold"}, extras={"roostedhr": {"a": 1}})
+    assert client.custom_fields.get("plan") == "gold"
+    assert client.custom_fields.get("tier") is None
+    assert client.custom_fields.get("tier", "none") == "none"
+    assert "plan" in client.custom_fields
+    assert "tier" not in client.custom_fields
+    assert client.extras.get("placio") is None
+    assert dict(client.extras["roostedhr"]) == {"a": 1}

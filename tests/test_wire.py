@@ -1,4 +1,4 @@
-"""Wire value types: what `HttpResponse` reads from its headers."""
+"""Wire value types: what `HttpResponse` reads from its headers and its body."""
 
 from __future__ import annotations
 
@@ -39,3 +39,22 @@ def test_retry_after_a_past_date_is_no_wait() -> None:
 
 def test_retry_after_a_date_without_a_zone_is_unreadable() -> None:
     assert response(**{"retry-after": "Wed, 21 Oct 2015 07:28:00 -0000"}).retry_after() is None
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"name":"Zoë"}'.encode(),
+        '\ufeff{"name":"Zoë"}'.encode(),  # a UTF-8 byte order mark
+        '{"name":"Zoë"}'.encode("utf-16"),  # other encodings json.loads detects
+        '{"name":"Zoë"}'.encode("utf-32-le"),
+    ],
+)
+def test_json_reads_utf8_and_the_encodings_json_loads_detects(content: bytes) -> None:
+    assert HttpResponse(status_code=200, content=content).json() == {"name": "Zoë"}
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe\xfd", b"not json", b"", b"[" * 100_000])
+def test_json_raises_value_error_for_what_is_not_json(content: bytes) -> None:
+    with pytest.raises(ValueError, match=r"decode|Expecting value|nested too deeply"):
+        HttpResponse(status_code=200, content=content).json()
