@@ -6,7 +6,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from types import TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
@@ -18,6 +18,9 @@ from clientbridge.model import Client
 from clientbridge.registry import adapter_class
 from clientbridge.result import BatchResult, CreateResult, Failure
 from clientbridge.wire import HttpRequest
+
+if TYPE_CHECKING:
+    import anyio
 
 __all__ = ["AsyncConnection", "Connection", "connect", "connect_async"]
 
@@ -158,11 +161,34 @@ class AsyncConnection(_ConnectionBase):
     def __init__(self, adapter: Adapter, options: ConnectionOptions, driver: AsyncDriver) -> None:
         super().__init__(adapter, options)
         self.driver = driver
+        self._lookup_lock: anyio.Lock | None = None
+
+    async def _run(self, batch: list[Prepared]) -> list[Outcome]:
+        """Run the plan that creates ``batch``.
+
+        Look-ups are cached per connection. A plan that has a value to look up runs
+        alone: concurrent creates (``create_many``, several tasks, an import's workers)
+        wait for it, then find the value cached instead of each looking it up.
+        """
+        if self._needs_lookup(batch):
+            if self._lookup_lock is None:
+                import anyio
+
+                self._lookup_lock = anyio.Lock()
+            async with self._lookup_lock:
+                if self._needs_lookup(batch):  # not filled while this one waited
+                    return await self.driver.run(self.adapter.plan_create(batch))
+        return await self.driver.run(self.adapter.plan_create(batch))
+
+    def _needs_lookup(self, batch: list[Prepared]) -> bool:
+        if not self.adapter.capabilities.lookups:
+            return False
+        cache = self.adapter.cache
+        return any(lookup.key not in cache for lookup in self.adapter.lookups(batch))
 
     async def create(self, client: Client) -> CreateResult:
         """Create one client. Raises a `ClientBridgeError` subclass on failure."""
-        prepared = self._prepare_one(client)
-        return _single(await self.driver.run(self.adapter.plan_create([prepared])))
+        return _single(await self._run([self._prepare_one(client)]))
 
     async def create_many(self, clients: Iterable[Client]) -> BatchResult:
         """Create several clients, at most ``max_concurrency`` requests at a time.
@@ -178,16 +204,11 @@ class AsyncConnection(_ConnectionBase):
         async def run(batch: list[Prepared]) -> None:
             async with limit:
                 try:
-                    results = await self.driver.run(self.adapter.plan_create(batch))
+                    results = await self._run(batch)
                 except ClientBridgeError as error:
                     results = [error] * len(batch)
             self._record(outcomes, batch, results)
 
-        # Look-ups are cached per connection: run the first request of each group alone
-        # so the others find the cache filled instead of each looking the same ids up.
-        if self.adapter.capabilities.lookups:
-            for group in groups:
-                await run(group.pop(0))
         async with anyio.create_task_group() as tasks:
             for batch in (batch for group in groups for batch in group):
                 tasks.start_soon(run, batch)

@@ -6,6 +6,8 @@ import itertools
 import json
 from typing import Any
 
+import anyio
+import attrs
 import httpx
 import pytest
 
@@ -474,6 +476,54 @@ async def test_async_create_many_looks_up_once_and_sends_three_requests() -> Non
         "c0@example.com",
         "c1@example.com",
     ]
+
+
+def slowly(handler: Any) -> httpx.MockTransport:
+    """``handler`` behind a short wait, so concurrent requests really overlap."""
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        await anyio.sleep(0.01)
+        return handler(request)  # type: ignore[no-any-return]
+
+    return httpx.MockTransport(answer)
+
+
+@pytest.mark.anyio
+async def test_concurrent_creates_look_up_each_id_once() -> None:
+    fake = FakeAgencyHandy()
+    people = [person(number) for number in range(6)]
+    leads = [attrs.evolve(person(number), lead=True) for number in range(6, 12)]
+    async with cb.connect_async("agencyhandy", transport=slowly(fake), api_key=CANARY) as conn:
+        async with anyio.create_task_group() as tasks:
+            for client in people + leads:
+                tasks.start_soon(conn.create, client)
+            tasks.start_soon(conn.create_many, [person(number) for number in range(12, 20)])
+    assert fake.calls.count("GET /accounts/companies") == 1
+    assert fake.calls.count("GET /roles") == 1
+    assert len(fake.existing) == 20
+
+
+@pytest.mark.anyio
+async def test_concurrent_creates_whose_look_up_fails_each_fail_without_waiting_forever() -> None:
+    recorder = Recorder(respond(401, {"message": "Invalid API key"}))
+    failures: list[BaseException] = []
+
+    async def create(conn: cb.AsyncConnection, client: cb.Client) -> None:
+        try:
+            await conn.create(client)
+        except cb.AuthenticationError as error:
+            failures.append(error)
+
+    with anyio.fail_after(10):
+        async with cb.connect_async(
+            "agencyhandy", transport=slowly(recorder), api_key=CANARY
+        ) as conn:
+            async with anyio.create_task_group() as tasks:
+                for number in range(4):
+                    tasks.start_soon(create, conn, person(number))
+    assert len(failures) == 4
+    # A failed look-up is not cached: each create asked again, one after another.
+    assert [request.url.path for request in recorder.requests] == ["/accounts/companies"] * 4
 
 
 @pytest.mark.anyio

@@ -492,8 +492,9 @@ class _ImportRun:
         async with receive:
             async for chunk in receive:
                 if not self.warm.is_set():
-                    # The first chunk fills the connection's look-up cache; the others wait
-                    # for it instead of each looking the same ids up.
+                    # The first chunk fills the connection's look-up cache. The others wait
+                    # for it here, before they are journaled `sending`: the connection would
+                    # hold them back anyway, and rows held back are not in flight.
                     if self._warming:
                         await self.warm.wait()
                     self._warming = True
