@@ -2,8 +2,9 @@
 
 For one client per adapter: ``prepare`` (validation and payload), the create request,
 its body bytes, and parsing the provider's answer into a `CreateResult`, against a
-hand-written dict translation of the same fields (json in, json out, no validation
-library). Targets: <= 3x hand-written and <= 40 µs.
+hand-written translation per provider that builds the same payload (checked equal to
+clientbridge's) and reads the answer back into a dict (json in, json out, no validation).
+Targets: <= 3x hand-written and <= 40 µs.
 
 A third column, "typed floor", is what any translation returning clientbridge's typed
 results pays before validating or mapping a single field: the JSON both ways and the
@@ -88,45 +89,133 @@ ANSWERS: dict[str, Any] = {
 }
 
 
-def hand_written(provider: str) -> Callable[[], object]:
-    """What a careful user writes by hand for one provider: the payload dict, JSON both
-    ways, and the answer read back into a dict of neutral fields with a status lookup.
-    No validation library, no dropped-field accounting."""
-    body = json.dumps(ANSWERS[provider]).encode()
-    client = CLIENT
-    address = client.address
-    assert address is not None
-    statuses = {"New": "new", "Active": "active", "NotInvited": "active"}
+# Each provider's payload as a user writes it by hand: the fields the provider page lists,
+# the phone in E.164 by deleting spaces, no checks at all.
 
-    def translate() -> object:
-        payload = {
+
+def _e164(phone: str | None) -> str | None:
+    return phone.replace(" ", "") if phone else None
+
+
+def _agencyhandy_payload(client: cb.Client) -> Any:
+    return [
+        {
             "firstName": client.first_name,
             "lastName": client.last_name,
             "email": client.email,
-            "telephoneNumber": client.phone,
-            "companyName": client.company_name,
-            "address": {
-                "line_1": address.line1,
-                "post_town": address.city,
-                "postcode": address.postal_code,
-            },
+            "contactNo": _e164(client.phone),
+            "isConvertedClient": False,
+            "status": "New",
+            "sendInvitationEmail": False,
         }
-        json.dumps({key: value for key, value in payload.items() if value is not None}).encode()
-        answer = json.loads(body)
-        record = answer.get("client") or (answer.get("createdMembers") or [answer])[0]
+    ]
+
+
+def _placio_payload(client: cb.Client) -> Any:
+    return {
+        "name": f"{client.first_name} {client.last_name}",
+        "contactMethods": [
+            {"type": "email", "value": client.email, "isPreferred": True},
+            {"type": "phone", "value": _e164(client.phone), "isPreferred": False},
+        ],
+    }
+
+
+def _proconvey_payload(client: cb.Client) -> Any:
+    address = client.address
+    assert address is not None
+    return {
+        "firstName": client.first_name,
+        "lastName": client.last_name,
+        "emailAddress": client.email,
+        "companyName": client.company_name,
+        "telephoneNumber": _e164(client.phone),
+        "address": {
+            "line_1": address.line1,
+            "post_town": address.city,
+            "postcode": address.postal_code,
+        },
+    }
+
+
+def _roostedhr_payload(client: cb.Client) -> Any:
+    address = client.address
+    assert address is not None
+    return {
+        "client_name": client.company_name,
+        "client_contact_name": f"{client.first_name} {client.last_name}",
+        "client_contact_email": client.email,
+        "client_address": address.line1,
+        "client_city": address.city,
+        "client_postal_code": address.postal_code,
+    }
+
+
+PAYLOADS: dict[str, Callable[[cb.Client], Any]] = {
+    "agencyhandy": _agencyhandy_payload,
+    "placio": _placio_payload,
+    "proconvey": _proconvey_payload,
+    "roostedhr": _roostedhr_payload,
+}
+
+
+def _read_back(provider: str, answer: Any) -> dict[str, Any]:
+    """The created record read back by hand into a dict of neutral fields."""
+    if provider == "agencyhandy":
+        record = answer["createdMembers"][0]
+        return {"id": record["_id"], "status": record["status"], "name": record["name"]}
+    if provider == "placio":
+        record = answer["client"]
+        methods = {method["type"]: method["value"] for method in record["contactMethods"]}
         return {
-            "id": record.get("id") or record.get("_id"),
-            "status": statuses.get(record.get("status"), "unknown"),
-            "client": {
-                "first_name": record.get("firstName"),
-                "last_name": record.get("lastName"),
-                "name": record.get("name") or record.get("client_name"),
-                "email": record.get("emailAddress") or record.get("client_contact_email"),
-                "phone": record.get("telephoneNumber"),
-                "company_name": record.get("companyName"),
-            },
-            "raw": record,
+            "id": record["id"],
+            "name": record["name"],
+            "email": methods.get("email"),
+            "phone": methods.get("phone"),
+            "created_at": record["createdAt"],
         }
+    if provider == "proconvey":
+        address = answer.get("address") or {}
+        return {
+            "id": answer["id"],
+            "status": answer["status"],
+            "first_name": answer["firstName"],
+            "last_name": answer["lastName"],
+            "email": answer["emailAddress"],
+            "phone": answer["telephoneNumber"],
+            "company_name": answer["companyName"],
+            "address": {
+                "line1": address.get("line_1"),
+                "city": address.get("post_town"),
+                "postal_code": address.get("postcode"),
+            },
+        }
+    return {
+        "id": answer["id"],
+        "company_name": answer["client_name"],
+        "name": answer["client_contact_name"],
+        "email": answer["client_contact_email"],
+        "address": {
+            "line1": answer["client_address"],
+            "city": answer["client_city"],
+            "postal_code": answer["client_postal_code"],
+        },
+    }
+
+
+def hand_written(provider: str) -> Callable[[], object]:
+    """What a careful user writes by hand for one provider: the same payload as
+    clientbridge sends (checked below), JSON both ways, and the answer read back into a
+    dict of neutral fields. No validation, no dropped-field accounting, no typed result."""
+    body = json.dumps(ANSWERS[provider]).encode()
+    build = PAYLOADS[provider]
+    ours = cb.connect(provider, **SETTINGS[provider]).preview(CLIENT)[-1].json
+    if build(CLIENT) != ours:
+        raise AssertionError(f"the hand-written {provider} payload differs from clientbridge's")
+
+    def translate() -> object:
+        json.dumps(build(CLIENT)).encode()
+        return _read_back(provider, json.loads(body))
 
     return translate
 
