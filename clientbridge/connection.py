@@ -162,22 +162,32 @@ class AsyncConnection(_ConnectionBase):
         super().__init__(adapter, options)
         self.driver = driver
         self._lookup_lock: anyio.Lock | None = None
+        #: look-ups that failed under the lock (the creates that waited then go ahead)
+        self._lookup_failures = 0
 
     async def _run(self, batch: list[Prepared]) -> list[Outcome]:
         """Run the plan that creates ``batch``.
 
         Look-ups are cached per connection. A plan that has a value to look up runs
         alone: concurrent creates (``create_many``, several tasks, an import's workers)
-        wait for it, then find the value cached instead of each looking it up.
+        wait for it, then find the value cached instead of each looking it up. When that
+        look-up fails, the creates that waited for it go ahead together (each asks for
+        itself, as it would have without waiting) rather than one after another.
         """
         if self._needs_lookup(batch):
             if self._lookup_lock is None:
                 import anyio
 
                 self._lookup_lock = anyio.Lock()
+            failures = self._lookup_failures
             async with self._lookup_lock:
-                if self._needs_lookup(batch):  # not filled while this one waited
-                    return await self.driver.run(self.adapter.plan_create(batch))
+                if self._needs_lookup(batch) and failures == self._lookup_failures:
+                    try:
+                        return await self.driver.run(self.adapter.plan_create(batch))
+                    except BaseException:
+                        if self._needs_lookup(batch):
+                            self._lookup_failures += 1
+                        raise
         return await self.driver.run(self.adapter.plan_create(batch))
 
     def _needs_lookup(self, batch: list[Prepared]) -> bool:

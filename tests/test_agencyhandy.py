@@ -504,9 +504,18 @@ async def test_concurrent_creates_look_up_each_id_once() -> None:
 
 
 @pytest.mark.anyio
-async def test_concurrent_creates_whose_look_up_fails_each_fail_without_waiting_forever() -> None:
+async def test_concurrent_creates_whose_look_up_fails_go_ahead_together() -> None:
     recorder = Recorder(respond(401, {"message": "Invalid API key"}))
     failures: list[BaseException] = []
+    in_flight = most_in_flight = 0
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most_in_flight
+        in_flight += 1
+        most_in_flight = max(most_in_flight, in_flight)
+        await anyio.sleep(0.01)
+        in_flight -= 1
+        return recorder(request)
 
     async def create(conn: cb.AsyncConnection, client: cb.Client) -> None:
         try:
@@ -515,15 +524,16 @@ async def test_concurrent_creates_whose_look_up_fails_each_fail_without_waiting_
             failures.append(error)
 
     with anyio.fail_after(10):
-        async with cb.connect_async(
-            "agencyhandy", transport=slowly(recorder), api_key=CANARY
-        ) as conn:
+        transport = httpx.MockTransport(answer)
+        async with cb.connect_async("agencyhandy", transport=transport, api_key=CANARY) as conn:
             async with anyio.create_task_group() as tasks:
                 for number in range(4):
                     tasks.start_soon(create, conn, person(number))
     assert len(failures) == 4
-    # A failed look-up is not cached: each create asked again, one after another.
+    # A failed look-up is not kept: the first create asked alone, the three that waited
+    # for it then asked at the same time (not one after another).
     assert [request.url.path for request in recorder.requests] == ["/accounts/companies"] * 4
+    assert most_in_flight == 3
 
 
 @pytest.mark.anyio

@@ -8,6 +8,7 @@ import signal
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -353,3 +354,64 @@ def test_a_stop_before_the_warming_chunk_is_sent_does_not_leave_workers_waiting(
     assert result.exit_code == 130, result.output
     assert fake.bulk_sizes == []  # the first chunk was taken, but nothing new is sent
     assert "Interrupted. Run the same command again" in result.stdout
+
+
+@pytest.mark.parametrize("late_turns", [1, 2])
+def test_nothing_reaches_the_connection_after_a_stop_not_even_rows_waiting_for_a_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late_turns: int
+) -> None:
+    """Workers share the journal's commits. A bad credential that stops the import while
+    other workers wait for such a commit: their rows are not sent, and are sent next time."""
+    import anyio
+
+    from clientbridge import AsyncConnection
+    from clientbridge.importer.run import _ImportRun
+
+    stopped = False
+    after_stop: list[str] = []
+    stop, create_many = _ImportRun._stop, AsyncConnection.create_many
+
+    def spy_stop(run: _ImportRun) -> None:
+        nonlocal stopped
+        stopped = True
+        stop(run)
+
+    async def spy_create_many(conn: AsyncConnection, clients: Any, **options: Any) -> Any:
+        clients = list(clients)
+        if stopped:
+            after_stop.extend(client.email for client in clients)
+        return await create_many(conn, clients, **options)
+
+    monkeypatch.setattr(_ImportRun, "_stop", spy_stop)
+    monkeypatch.setattr(AsyncConnection, "create_many", spy_create_many)
+    fake = FakeRoostedHR()
+    fake.fail = {"p3@example.com": 401}
+    wave, waiting = anyio.Event(), 0
+
+    async def leave(request: httpx.Request) -> httpx.Response:
+        """Answer in waves of four; the refused row's answer comes a little later."""
+        nonlocal wave, waiting
+        waiting += 1
+        current = wave
+        if waiting == 4:
+            waiting, wave = 0, anyio.Event()
+            current.set()
+        with anyio.move_on_after(1):
+            await current.wait()
+        if b"p3@example.com" in request.content:
+            for _ in range(late_turns):
+                await anyio.lowlevel.checkpoint()
+        return fake.answer(request)
+
+    path = write_csv(tmp_path / "clients.csv", people(40))
+    args = ["import", str(path), *ROOSTED, "--concurrency", "4"]
+    result = invoke(args, lambda provider, asynchronous: httpx.MockTransport(leave))
+    assert result.exit_code == 2, result.output
+    assert after_stop == []
+    sent = set(fake.created_emails())
+    fake.fail = {}
+    assert invoke(args, fake.transport).exit_code == 0
+    assert sorted(fake.created_emails(), key=lambda e: int(e[1:].split("@")[0])) == [
+        f"p{number}@example.com" for number in range(1, 41)
+    ]  # each once: rows held back by the stop were sent the second time, not before
+    assert sent < set(fake.created_emails())

@@ -323,3 +323,29 @@ def test_every_row_is_committed_sending_before_its_request_leaves(
     assert len(fake.created) == 64
     assert sent_uncommitted == []
     assert commits < 64 / 2  # workers ready together share a commit
+
+
+def test_writes_that_could_not_be_written_are_kept_for_the_next_commit(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    journal = Journal.open(path, target="t", layout="l", source="s")
+    journal.mark_sending([(2, "d2"), (3, "d3")])
+    journal.commit()
+    journal.record(2, "d2", "created", client_id="r1")
+    journal.record(3, "d3", "failed", error="refused")
+    db = journal._db
+
+    class DiskFull:
+        """The journal's SQLite connection, with a disk that is full for one write."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(db, name)
+
+        def executemany(self, statement: str, parameters: Any) -> None:
+            raise sqlite3.OperationalError("database or disk is full")
+
+    journal._db = DiskFull()  # type: ignore[assignment]
+    with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+        journal.commit()
+    journal._db = db
+    journal.close()
+    assert journal_rows(path) == {2: ("created", "r1"), 3: ("failed", None)}

@@ -229,11 +229,19 @@ class Journal:
         """Write the queued writes, in order, into the open transaction."""
         if not self._pending:
             return
-        pending, self._pending = self._pending, []
         if not self._db.in_transaction:
             self._db.execute("BEGIN")
-        for statement, group in itertools.groupby(pending, key=operator.itemgetter(0)):
-            self._db.executemany(statement, [parameters for _, parameters in group])
+        pending, self._pending = self._pending, []
+        written = 0
+        try:
+            for statement, group in itertools.groupby(pending, key=operator.itemgetter(0)):
+                parameters = [parameters for _, parameters in group]
+                self._db.executemany(statement, parameters)
+                written += len(parameters)
+        except BaseException:
+            # Keep what was not written (disk full...): a later commit or close tries again.
+            self._pending = pending[written:] + self._pending
+            raise
 
     def commit(self) -> None:
         """Write the queued writes and commit them."""

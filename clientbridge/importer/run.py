@@ -514,6 +514,14 @@ class _ImportRun:
         self._in_flight[key] = chunk
         if self.journal:
             await self._journal_sending(self.journal, chunk)  # before the request leaves
+            if self.stop.is_set():
+                # Stopped while the commit was made: send nothing new. These rows never
+                # left; a row sent again by --retry-unknown keeps its mark (still unknown).
+                del self._in_flight[key]
+                self.journal.forget(p.row.line for p in chunk if not p.retry_unknown)
+                for pending in chunk:
+                    self.outcomes.skip(pending.seq)
+                return
         clients = [pending.client for pending in chunk]
         results: dict[int, CreateResult | BaseException]
         try:
