@@ -11,6 +11,10 @@ results pays before validating or mapping a single field: the JSON both ways and
 pinned objects (`Client`, `Address`, `CreateResult`) built from the same values. It shows
 how much of the gap to a dict translation is the typed result itself.
 
+A fourth, "no field rules", is clientbridge's translation with the adapter's field rules
+taken away (so no field is validated or mapped): a lower bound for any speed-up of the
+per-field machinery.
+
     .venv/bin/python bench/translation.py
 """
 
@@ -220,8 +224,10 @@ def hand_written(provider: str) -> Callable[[], object]:
     return translate
 
 
-def clientbridge_translation(provider: str) -> Callable[[], object]:
+def clientbridge_translation(provider: str, *, rules: bool = True) -> Callable[[], object]:
     adapter = cb.connect(provider, **SETTINGS[provider]).adapter
+    if not rules:
+        adapter.field_rules = tuple  # type: ignore[method-assign]
     response = HttpResponse(status_code=201, content=json.dumps(ANSWERS[provider]).encode())
 
     def translate() -> object:
@@ -274,14 +280,17 @@ def main() -> None:
             "ratio",
             "typed floor (µs)",
             "clientbridge / floor",
+            "no field rules (µs)",
+            "no field rules / hand-written",
             "target",
         )
     )
-    print(row("---", "---", "---", "---", "---", "---", "---"))
+    print(row("---", "---", "---", "---", "---", "---", "---", "---", "---"))
     for provider in sorted(SETTINGS):
         ours = per_call(clientbridge_translation(provider))
         theirs = per_call(hand_written(provider))
         floor = per_call(typed_floor(provider))
+        bare = per_call(clientbridge_translation(provider, rules=False))
         print(
             row(
                 provider,
@@ -290,6 +299,8 @@ def main() -> None:
                 f"{ours / theirs:.2f}",
                 f"{floor * 1e6:.1f}",
                 f"{ours / floor:.2f}",
+                f"{bare * 1e6:.1f}",
+                f"{bare / theirs:.2f}",
                 "<= 3x, <= 40 µs",
             )
         )
