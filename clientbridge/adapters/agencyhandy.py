@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 
@@ -244,17 +245,29 @@ class AgencyHandyAdapter(Adapter):
         return client.lead  # leads and clients go to different endpoints
 
     def lookups(self, batch: Sequence[Prepared]) -> list[Lookup]:
-        key = {"x-api-key": self.secret("api_key")}
         found: list[Lookup] = []
         if self.setting("company_id") is None:
-            request = HttpRequest(method="GET", url=self.url("accounts", "companies"), headers=key)
-            found.append(Lookup(key="company_id", request=request, parse=self.parse_company_id))
+            found.append(self._company_lookup)
         if batch and batch[0].client.lead:
-            request = HttpRequest(
-                method="GET", url=self.url("roles") + "?type=company", headers=key
-            )
-            found.append(Lookup(key="client_role_id", request=request, parse=self.parse_role_id))
+            found.append(self._role_lookup)
         return found
+
+    # Settings never change: each look-up is built once (lookups runs for every batch).
+
+    @functools.cached_property
+    def _company_lookup(self) -> Lookup:
+        return self._lookup("company_id", self.url("accounts", "companies"), self.parse_company_id)
+
+    @functools.cached_property
+    def _role_lookup(self) -> Lookup:
+        return self._lookup(
+            "client_role_id", self.url("roles") + "?type=company", self.parse_role_id
+        )
+
+    def _lookup(self, key: str, url: str, parse: Callable[[HttpResponse], str]) -> Lookup:
+        headers = {"x-api-key": self.secret("api_key")}
+        request = HttpRequest(method="GET", url=url, headers=headers)
+        return Lookup(key=key, request=request, parse=parse)
 
     def member(self, prepared: Prepared) -> dict[str, JSONValue]:
         """One member object as sent (``extras`` may override the settings' values)."""
