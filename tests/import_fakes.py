@@ -103,6 +103,35 @@ class FakeRoostedHR:
         return [record.get("client_contact_email") for record in self.created]
 
 
+def in_waves(
+    answer: Callable[[httpx.Request], httpx.Response],
+    size: int,
+    *,
+    late: bytes = b"",
+    turns: int = 0,
+) -> Callable[[str, bool], httpx.MockTransport]:
+    """A transport factory whose requests are answered in waves of ``size``, so that
+    ``size`` workers are ready at the same moment. A request whose body holds ``late`` is
+    answered ``turns`` turns of the event loop after the rest of its wave."""
+    wave, waiting = anyio.Event(), 0
+
+    async def leave(request: httpx.Request) -> httpx.Response:
+        nonlocal wave, waiting
+        waiting += 1
+        current = wave
+        if waiting == size:
+            waiting, wave = 0, anyio.Event()
+            current.set()
+        with anyio.move_on_after(1):  # the last, smaller wave
+            await current.wait()
+        if late and late in request.content:
+            for _ in range(turns):
+                await anyio.lowlevel.checkpoint()
+        return answer(request)
+
+    return lambda provider, asynchronous: httpx.MockTransport(leave)
+
+
 def no_requests(provider: str, asynchronous: bool) -> httpx.MockTransport:
     """A transport that fails the test if anything is sent."""
 

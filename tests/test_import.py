@@ -18,6 +18,7 @@ from .import_fakes import (
     ROOSTED,
     FakeRoostedHR,
     deadline,
+    in_waves,
     invoke,
     no_requests,
     people,
@@ -362,7 +363,6 @@ def test_nothing_reaches_the_connection_after_a_stop_not_even_rows_waiting_for_a
 ) -> None:
     """Workers share the journal's commits. A bad credential that stops the import while
     other workers wait for such a commit: their rows are not sent, and are sent next time."""
-    import anyio
 
     from clientbridge import AsyncConnection
     from clientbridge.importer.run import _ImportRun
@@ -386,26 +386,11 @@ def test_nothing_reaches_the_connection_after_a_stop_not_even_rows_waiting_for_a
     monkeypatch.setattr(AsyncConnection, "create_many", spy_create_many)
     fake = FakeRoostedHR()
     fake.fail = {"p3@example.com": 401}
-    wave, waiting = anyio.Event(), 0
-
-    async def leave(request: httpx.Request) -> httpx.Response:
-        """Answer in waves of four; the refused row's answer comes a little later."""
-        nonlocal wave, waiting
-        waiting += 1
-        current = wave
-        if waiting == 4:
-            waiting, wave = 0, anyio.Event()
-            current.set()
-        with anyio.move_on_after(1):
-            await current.wait()
-        if b"p3@example.com" in request.content:
-            for _ in range(late_turns):
-                await anyio.lowlevel.checkpoint()
-        return fake.answer(request)
-
     path = write_csv(tmp_path / "clients.csv", people(40))
     args = ["import", str(path), *ROOSTED, "--concurrency", "4"]
-    result = invoke(args, lambda provider, asynchronous: httpx.MockTransport(leave))
+    # Answered in waves of four; the refused row's answer comes a little after its wave.
+    waves = in_waves(fake.answer, 4, late=b"p3@example.com", turns=late_turns)
+    result = invoke(args, waves)
     assert result.exit_code == 2, result.output
     assert after_stop == []
     sent = set(fake.created_emails())

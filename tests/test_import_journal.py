@@ -10,8 +10,6 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-import anyio
-import httpx
 import pytest
 
 from clientbridge import AsyncConnection
@@ -22,6 +20,7 @@ from .import_fakes import (
     ROOSTED,
     FakeRoostedHR,
     import_into,
+    in_waves,
     invoke,
     journal_rows,
     people,
@@ -298,26 +297,11 @@ def test_every_row_is_committed_sending_before_its_request_leaves(
 
     fake = FakeRoostedHR()
     sent_uncommitted: list[int] = []
-    wave = anyio.Event()
-    waiting = 0
-
-    async def leave(request: httpx.Request) -> httpx.Response:
-        """Answer in waves of eight, so the eight workers are ready at the same time."""
-        nonlocal wave, waiting
-        waiting += 1
-        current = wave
-        if waiting == 8:
-            waiting, wave = 0, anyio.Event()
-            current.set()
-        with anyio.move_on_after(1):
-            await current.wait()
-        return fake.answer(request)
-
     monkeypatch.setattr(Journal, "commit", spy)
     monkeypatch.setattr(AsyncConnection, "create_many", create_many)
+    # Answered in waves of eight: the eight workers are ready at the same time.
     result = invoke(
-        ["import", str(clients), *ROOSTED, "--concurrency", "8"],
-        lambda provider, asynchronous: httpx.MockTransport(leave),
+        ["import", str(clients), *ROOSTED, "--concurrency", "8"], in_waves(fake.answer, 8)
     )
     assert result.exit_code == 0, result.output
     assert len(fake.created) == 64
