@@ -21,7 +21,7 @@ from clientbridge.registry import adapter_class, canonical_name
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from clientbridge.adapters.base import Adapter
+    from clientbridge.adapters.base import Adapter, UnsupportedMode
     from clientbridge.connection import AsyncConnection, Connection
 
 __all__ = ["Config", "ConnectionOptions", "load_config", "resolve_settings"]
@@ -38,7 +38,7 @@ class ConnectionOptions:
 
     timeout: float | None = 30.0
     max_retries: int = 3
-    on_unsupported: str = "warn"
+    on_unsupported: UnsupportedMode = "warn"
     max_concurrency: int = 8
     transport: Any = None
     http_client: Any = None

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
-from clientbridge.adapters.base import Adapter, Outcome, Prepared, UnsupportedMode
+from clientbridge.adapters.base import Adapter, Outcome, Prepared
 from clientbridge.config import ConnectionOptions, resolve_settings
 from clientbridge.driver import AsyncDriver, RetryPolicy, SyncDriver
 from clientbridge.errors import ClientBridgeError, ConfigurationError
@@ -46,10 +46,6 @@ class _ConnectionBase:
         """The adapter's registered name."""
         return self.adapter.name
 
-    @property
-    def _mode(self) -> UnsupportedMode:
-        return cast(UnsupportedMode, self.options.on_unsupported)
-
     def __repr__(self) -> str:
         return f"<{type(self).__name__} provider={self.provider!r}>"
 
@@ -59,7 +55,7 @@ class _ConnectionBase:
         return [request.redacted() for request in self.adapter.preview_requests([prepared])]
 
     def _prepare_one(self, client: Client) -> Prepared:
-        return self.adapter.prepare(0, _check_client(client), self._mode)
+        return self.adapter.prepare(0, _check_client(client), self.options.on_unsupported)
 
     def _plan_batches(
         self, clients: Sequence[Client]
@@ -71,7 +67,7 @@ class _ConnectionBase:
         for index, client in enumerate(clients):
             _check_client(client, index)
             try:
-                prepared = self.adapter.prepare(index, client, self._mode)
+                prepared = self.adapter.prepare(index, client, self.options.on_unsupported)
             except ClientBridgeError as error:
                 outcomes[index] = error
                 continue

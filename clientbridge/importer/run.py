@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from anyio.abc import ObjectReceiveStream, ObjectSendStream
     from anyio.streams.memory import MemoryObjectReceiveStream
 
-    from clientbridge.adapters.base import Prepared, UnsupportedMode
+    from clientbridge.adapters.base import Prepared
     from clientbridge.connection import AsyncConnection, Connection
     from clientbridge.wire import HttpRequest
 
@@ -431,7 +431,7 @@ class _ImportRun:
         """The rows of ``lines`` (line → digest) read again from the file, unchanged and
         valid (an invalid row cannot have been sent), with what a create of each sends."""
         assert self.conn is not None
-        mode = cast("UnsupportedMode", self.conn.options.on_unsupported)
+        mode = self.conn.options.on_unsupported
         rows: list[SourceRow] = []
         batch: list[Prepared] = []
         last = max(lines)
