@@ -162,29 +162,32 @@ class AsyncConnection(_ConnectionBase):
         self._lookup_failures = 0
 
     async def _run(self, batch: list[Prepared]) -> list[Outcome]:
-        """Run the plan that creates ``batch``.
-
-        Look-ups are cached per connection. A plan that has a value to look up runs
-        alone: concurrent creates (``create_many``, several tasks, an import's workers)
-        wait for it, then find the value cached instead of each looking it up. When that
-        look-up fails, the creates that waited for it go ahead together (each asks for
-        itself, as it would have without waiting) rather than one after another.
-        """
+        """Run the plan that creates ``batch``, its look-ups made first."""
         if self._needs_lookup(batch):
-            if self._lookup_lock is None:
-                import anyio
-
-                self._lookup_lock = anyio.Lock()
-            failures = self._lookup_failures
-            async with self._lookup_lock:
-                if self._needs_lookup(batch) and failures == self._lookup_failures:
-                    try:
-                        return await self.driver.run(self.adapter.plan_create(batch))
-                    except BaseException:
-                        if self._needs_lookup(batch):
-                            self._lookup_failures += 1
-                        raise
+            await self._look_up(batch)
         return await self.driver.run(self.adapter.plan_create(batch))
+
+    async def _look_up(self, batch: list[Prepared]) -> None:
+        """Make the look-ups ``batch`` needs, one caller at a time.
+
+        Look-ups are cached per connection: concurrent creates (``create_many``, several
+        tasks, an import's workers) wait for the one looking a value up, then find it
+        cached instead of each asking. When that look-up fails, the creates that waited
+        for it go ahead together (each asks for itself in its create plan, as it would
+        have without waiting) rather than one after another.
+        """
+        if self._lookup_lock is None:
+            import anyio
+
+            self._lookup_lock = anyio.Lock()
+        failures = self._lookup_failures
+        async with self._lookup_lock:
+            if self._needs_lookup(batch) and failures == self._lookup_failures:
+                try:
+                    await self.driver.run(self.adapter.plan_lookups(batch))
+                except BaseException:
+                    self._lookup_failures += 1
+                    raise
 
     def _needs_lookup(self, batch: list[Prepared]) -> bool:
         if not self.adapter.capabilities.lookups:

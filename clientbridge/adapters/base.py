@@ -58,6 +58,7 @@ __all__ = [
     "FieldRule",
     "FindPlan",
     "Lookup",
+    "LookupPlan",
     "Outcome",
     "Picked",
     "Plan",
@@ -68,6 +69,8 @@ __all__ = [
 
 Outcome = CreateResult | ClientBridgeError
 Plan = Generator[HttpRequest, HttpResponse, list[Outcome]]
+#: A read-only plan that returns the looked-up values a create needs, by key.
+LookupPlan = Generator[HttpRequest, HttpResponse, dict[str, str]]
 #: A read-only plan that returns, per client, the provider's records matching it.
 FindPlan = Generator[HttpRequest, HttpResponse, list[list[CreateResult]]]
 UnsupportedMode = Literal["warn", "error", "ignore"]
@@ -682,6 +685,19 @@ class Adapter:
 
     def plan_create(self, batch: Sequence[Prepared]) -> Plan:
         """The plan for one create request: look-ups first (cached), then the create."""
+        resolved = yield from self.plan_lookups(batch)
+        response = yield self.build_create_request(batch, resolved)
+        if not response.is_success:
+            raise self.error_from_response(response, answered_create=True)
+        try:
+            return self.parse_create_response(response, batch)
+        except _READ_ERRORS as error:
+            # A success we cannot read: the clients may exist, so never a plain crash.
+            raise self.unexpected(f"the response could not be read ({error})", response) from None
+
+    def plan_lookups(self, batch: Sequence[Prepared]) -> LookupPlan:
+        """The plan that looks up what ``batch`` needs (each value once per connection:
+        cached), returning the values by key. Creates nothing."""
         resolved: dict[str, str] = {}
         for lookup in self.lookups(batch):
             value = self.cache.get(lookup.key)
@@ -703,14 +719,7 @@ class Adapter:
                 self._check_looked_up(lookup.key, value, response)
                 self.cache[lookup.key] = value
             resolved[lookup.key] = value
-        response = yield self.build_create_request(batch, resolved)
-        if not response.is_success:
-            raise self.error_from_response(response, answered_create=True)
-        try:
-            return self.parse_create_response(response, batch)
-        except _READ_ERRORS as error:
-            # A success we cannot read: the clients may exist, so never a plain crash.
-            raise self.unexpected(f"the response could not be read ({error})", response) from None
+        return resolved
 
     def _check_looked_up(self, key: str, value: str, response: HttpResponse) -> None:
         """A looked-up id goes into headers and URL paths: refuse what could break out of
