@@ -30,7 +30,14 @@ from clientbridge.errors import (
 )
 from clientbridge.model import Address, Client, ContactKind, ContactMethod
 from clientbridge.registry import providers
-from clientbridge.result import BatchResult, ClientStatus, CreateResult, Failure, InviteStatus
+from clientbridge.result import (
+    BatchResult,
+    ClientStatus,
+    CreateResult,
+    CredentialCheck,
+    Failure,
+    InviteStatus,
+)
 from clientbridge.secrets import Secret
 from clientbridge.wire import HttpRequest, HttpResponse
 
@@ -55,6 +62,7 @@ __all__ = [
     "ContactKind",
     "ContactMethod",
     "CreateResult",
+    "CredentialCheck",
     "DuplicateClientError",
     "Failure",
     "FieldError",

@@ -21,6 +21,7 @@ import click
 import clientbridge as cb
 from clientbridge.config import OPTION_NAMES, resolve_settings
 from clientbridge.errors import ClientBridgeError, ConfigurationError, outcome_unknown
+from clientbridge.exit_codes import ExitCode
 from clientbridge.registry import adapter_class, canonical_name
 
 if TYPE_CHECKING:
@@ -33,10 +34,10 @@ if TYPE_CHECKING:
 
 __all__ = ["CliContext", "cli", "main"]
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+EXIT_OK = ExitCode.OK
+EXIT_FAILED = ExitCode.FAILED
+EXIT_USAGE = ExitCode.USAGE
+EXIT_INTERRUPTED = ExitCode.INTERRUPTED
 
 F = TypeVar("F", bound=Callable[..., Any])
 C = TypeVar("C")
@@ -634,20 +635,16 @@ def check(ctx: click.Context, /, check_all: bool, **options: Any) -> None:
 
 def _check_target(target: Target) -> tuple[bool, str]:
     with target.connect() as conn:
-        request = conn.adapter.credential_check()
-        if request is None:
-            return True, (
-                f"settings are valid; the credential cannot be checked: the "
-                f"{conn.adapter.display_name} adapter declares no harmless read to try it with, "
-                "and only creating a client would prove it"
-            )
-        try:
-            response = conn.driver.send(request)
-        except ClientBridgeError as error:
-            return False, f"FAILED: {error}"
-        if not response.is_success:
-            return False, f"FAILED: {conn.adapter.error_from_response(response)}"
-    return True, f"ok (the credential was accepted: {request.method} {request.url.split('?')[0]})"
+        check = conn.check_credentials()
+    if not check.checked:
+        return True, (
+            f"settings are valid; the credential cannot be checked: the "
+            f"{conn.display_name} adapter declares no harmless read to try it with, "
+            "and only creating a client would prove it"
+        )
+    if check.error is not None:
+        return False, f"FAILED: {check.error}"
+    return True, f"ok (the credential was accepted: {check.request})"
 
 
 # --------------------------------------------------------------------------- sandbox

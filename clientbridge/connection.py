@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
-from clientbridge.adapters.base import Adapter, Outcome, Prepared
+from clientbridge.adapters.base import Adapter, Capabilities, Outcome, Prepared
 from clientbridge.config import ConnectionOptions, resolve_settings
 from clientbridge.driver import AsyncDriver, RetryPolicy, SyncDriver
 from clientbridge.errors import ClientBridgeError, ConfigurationError
 from clientbridge.model import Client
 from clientbridge.registry import adapter_class
-from clientbridge.result import BatchResult, CreateResult, Failure
-from clientbridge.wire import HttpRequest
+from clientbridge.result import BatchResult, CreateResult, CredentialCheck, Failure
+from clientbridge.wire import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
     import anyio
@@ -46,8 +46,57 @@ class _ConnectionBase:
         """The adapter's registered name."""
         return self.adapter.name
 
+    @property
+    def display_name(self) -> str:
+        """The provider's name as people write it (``"RoostedHR"``)."""
+        return self.adapter.display_name
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the provider can do (leads, bulk size, look-ups...), as declared data."""
+        return self.adapter.capabilities
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} provider={self.provider!r}>"
+
+    def validate(self, client: Client) -> None:
+        """Check that ``client`` can be sent to this provider, with no I/O.
+
+        Raises `ValidationError` (one `FieldError` per problem), or
+        `UnsupportedFeatureError` under ``on_unsupported="error"``; returns None when a
+        create would be sent.
+        """
+        self._prepare_one(client)
+
+    def _prepare_all(self, clients: Iterable[Client]) -> list[Prepared]:
+        mode = self.options.on_unsupported
+        return [
+            self.adapter.prepare(index, _check_client(client, index), mode)
+            for index, client in enumerate(clients)
+        ]
+
+    def _credential_request(self) -> HttpRequest | None:
+        return self.adapter.credential_check()
+
+    def _credential_result(
+        self, request: HttpRequest, response: HttpResponse | ClientBridgeError
+    ) -> CredentialCheck:
+        shown = f"{request.method} {request.url.split('?')[0]}"
+        if isinstance(response, HttpResponse) and not response.is_success:
+            response = self.adapter.error_from_response(response)
+        error = response if isinstance(response, ClientBridgeError) else None
+        return CredentialCheck(provider=self.provider, checked=True, request=shown, error=error)
+
+    def _unchecked(self) -> CredentialCheck:
+        return CredentialCheck(provider=self.provider, checked=False)
+
+    def _find_plan_for(self, clients: Iterable[Client]) -> Any:
+        if not self.adapter.capabilities.find_existing:
+            raise NotImplementedError(
+                f"{self.display_name} cannot be asked whether a client exists "
+                "(see capabilities.find_existing)"
+            )
+        return self.adapter.find_existing(self._prepare_all(clients))
 
     def preview(self, client: Client) -> list[HttpRequest]:
         """The requests a create of ``client`` would send, with secrets redacted. No I/O."""
@@ -134,6 +183,30 @@ class Connection(_ConnectionBase):
                 results = [error] * len(batch)
             self._record(outcomes, batch, results)
         return self._batch_result(clients, outcomes)
+
+    def check_credentials(self) -> CredentialCheck:
+        """Try the credential with the provider's documented harmless read, if it has one.
+
+        Never raises for a refused credential or a network failure: see
+        `CredentialCheck.error`. Nothing is created.
+        """
+        request = self._credential_request()
+        if request is None:
+            return self._unchecked()
+        try:
+            response: HttpResponse | ClientBridgeError = self.driver.send(request)
+        except ClientBridgeError as error:
+            response = error
+        return self._credential_result(request, response)
+
+    def find_existing(self, clients: Iterable[Client]) -> list[list[CreateResult]]:
+        """For each client, the provider's records that match what a create of it sends.
+
+        Read-only. Only for providers with ``capabilities.find_existing`` (else
+        `NotImplementedError`); each client must be valid here (`validate`), else its
+        `ValidationError` is raised. Provider and network failures raise as for a create.
+        """
+        return cast(list[list[CreateResult]], self.driver.run(self._find_plan_for(clients)))
 
     def close(self) -> None:
         """Close the HTTP client (unless it was passed in as ``http_client``)."""
@@ -222,6 +295,24 @@ class AsyncConnection(_ConnectionBase):
             for batch in (batch for group in groups for batch in group):
                 tasks.start_soon(run, batch)
         return self._batch_result(clients, outcomes)
+
+    async def check_credentials(self) -> CredentialCheck:
+        """Try the credential with the provider's documented harmless read, if it has one
+        (see `Connection.check_credentials`)."""
+        request = self._credential_request()
+        if request is None:
+            return self._unchecked()
+        try:
+            response: HttpResponse | ClientBridgeError = await self.driver.send(request)
+        except ClientBridgeError as error:
+            response = error
+        return self._credential_result(request, response)
+
+    async def find_existing(self, clients: Iterable[Client]) -> list[list[CreateResult]]:
+        """For each client, the provider's records that match what a create of it sends
+        (see `Connection.find_existing`)."""
+        plan = self._find_plan_for(clients)
+        return cast(list[list[CreateResult]], await self.driver.run(plan))
 
     async def aclose(self) -> None:
         """Close the HTTP client (unless it was passed in as ``http_client``)."""

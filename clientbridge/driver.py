@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 import httpx
 
-from clientbridge.errors import TransportError, UnexpectedResponseError
+from clientbridge.errors import RETRYABLE_STATUSES, TransportError, UnexpectedResponseError
 from clientbridge.model import FrozenMapping
 from clientbridge.secrets import Secret, redact_text
 from clientbridge.wire import HttpRequest, HttpResponse
@@ -61,7 +61,9 @@ class RetryPolicy:
     def status_delay(self, method: str, response: HttpResponse, retries_done: int) -> float | None:
         """Seconds to wait before resending after ``response``, or None to stop."""
         status = response.status_code
-        retryable = status in (429, 503) or (method in _IDEMPOTENT and status in (500, 502, 504))
+        retryable = status in RETRYABLE_STATUSES or (
+            method in _IDEMPOTENT and status in (500, 502, 504)
+        )
         if not retryable or retries_done >= self.max_retries:
             return None
         retry_after = response.retry_after()

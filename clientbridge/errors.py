@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 __all__ = [
+    "RETRYABLE_STATUSES",
     "AuthenticationError",
     "ClientBridgeError",
     "ConfigurationError",
@@ -28,6 +29,7 @@ __all__ = [
     "UnexpectedResponseError",
     "UnsupportedFeatureError",
     "ValidationError",
+    "is_retryable",
     "outcome_unknown",
 ]
 
@@ -178,6 +180,23 @@ class UnexpectedResponseError(ProviderError):
     def __init__(self, message: str, *, maybe_created: bool = True, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.maybe_created = maybe_created
+
+
+#: statuses after which a create may be sent again: the provider did not process it
+#: (429 too many requests, 503 unavailable). Any other error status may hide a stored record.
+RETRYABLE_STATUSES = frozenset({429, 503})
+
+
+def is_retryable(error: BaseException) -> bool:
+    """True when sending the same create again may succeed and cannot make a duplicate.
+
+    That is a provider error marked retryable (429, 503) or a transport failure that
+    provably sent nothing. The opposite of "retryable" is not "final": see
+    `outcome_unknown` for the failures after which the client may already exist.
+    """
+    if isinstance(error, ProviderError):
+        return error.retryable
+    return isinstance(error, TransportError) and not error.maybe_sent
 
 
 def outcome_unknown(error: BaseException) -> bool:

@@ -11,7 +11,14 @@ import attrs
 from clientbridge.errors import ClientBridgeError
 from clientbridge.model import Client, FrozenMapping
 
-__all__ = ["BatchResult", "ClientStatus", "CreateResult", "Failure", "InviteStatus"]
+__all__ = [
+    "BatchResult",
+    "ClientStatus",
+    "CreateResult",
+    "CredentialCheck",
+    "Failure",
+    "InviteStatus",
+]
 
 
 class ClientStatus(str, enum.Enum):
@@ -102,3 +109,23 @@ class BatchResult:
 
     def __len__(self) -> int:
         return len(self.succeeded) + len(self.failed)
+
+
+@attrs.frozen(kw_only=True)
+class CredentialCheck:
+    """What `Connection.check_credentials` found.
+
+    ``checked`` is False when the provider documents no harmless read to try the
+    credential with (only creating a client would prove it); ``request`` is the read
+    that was made (``"GET https://host/path"``, no query string), and ``error`` what it
+    failed with. ``ok`` is True when nothing failed.
+    """
+
+    provider: str
+    checked: bool
+    request: str | None = None
+    error: ClientBridgeError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None

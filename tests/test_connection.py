@@ -221,3 +221,72 @@ def test_settings_are_checked_before_anything_is_sent(**_: Any) -> None:
     with pytest.raises(cb.ConfigurationError):
         cb.connect("roostedhr", transport=recorder.transport(), api_key="")
     assert recorder.requests == []
+
+
+# --------------------------------------------------------------------------- the façade
+
+
+@pytest.mark.parametrize("provider", cb.providers())
+def test_check_credentials_accepts_the_sandbox_credential(provider: str) -> None:
+    with cb.connect(provider, sandbox=True) as conn:
+        check = conn.check_credentials()
+    assert check.provider == provider
+    assert check.ok
+    assert check.checked == (check.request is not None)
+
+
+@pytest.mark.parametrize("provider", cb.providers())
+def test_check_credentials_reports_a_refused_credential_without_raising(provider: str) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"message": "Unauthorized"})
+
+    with cb.connect(provider, sandbox=True, transport=httpx.MockTransport(refuse)) as conn:
+        check = conn.check_credentials()
+    if check.checked:
+        assert isinstance(check.error, cb.AuthenticationError)
+        assert not check.ok
+    else:
+        assert check.ok
+        assert check.request is None
+
+
+@pytest.mark.parametrize("provider", cb.providers())
+def test_validate_raises_what_a_create_would_and_sends_nothing(provider: str) -> None:
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("validate sent a request")
+
+    with cb.connect(provider, sandbox=True, transport=httpx.MockTransport(fail)) as conn:
+        with pytest.raises(cb.ValidationError):
+            conn.validate(cb.Client(email="not an email"))
+
+
+@pytest.mark.parametrize("provider", cb.providers())
+def test_find_existing_finds_a_created_client_where_the_provider_can_be_asked(
+    provider: str,
+) -> None:
+    client = cb.Client(
+        first_name="Ada",
+        last_name="Lovelace",
+        name="Ada Lovelace",
+        email="ada@example.com",
+        company_name="Engines Ltd",
+    )
+    with cb.connect(provider, sandbox=True) as conn:
+        if not conn.capabilities.find_existing:
+            with pytest.raises(NotImplementedError):
+                conn.find_existing([client])
+            return
+        assert conn.find_existing([client]) == [[]]
+        created = conn.create(client)
+        [found] = conn.find_existing([client])
+    assert [record.id for record in found] == [created.id]
+
+
+@pytest.mark.anyio
+async def test_async_facade_checks_and_finds() -> None:
+    for provider in cb.providers():
+        async with cb.connect_async(provider, sandbox=True) as conn:
+            assert (await conn.check_credentials()).ok
+            if conn.capabilities.find_existing:
+                client = cb.Client(name="Grace Hopper", email="grace@example.com")
+                assert await conn.find_existing([client]) == [[]]

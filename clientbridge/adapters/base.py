@@ -30,6 +30,7 @@ from urllib.parse import quote, urlsplit
 import attrs
 
 from clientbridge.errors import (
+    RETRYABLE_STATUSES,
     AuthenticationError,
     ClientBridgeError,
     ConfigurationError,
@@ -870,7 +871,7 @@ class Adapter:
             "provider": self.name,
             "status_code": status,
             "body": body,
-            "retryable": status in (429, 503),
+            "retryable": status in RETRYABLE_STATUSES,
             "errors": field_errors,
         }
         if cls is RateLimitedError:

@@ -26,10 +26,10 @@ from clientbridge.errors import (
     DuplicateClientError,
     NotFoundError,
     PermissionDeniedError,
-    ProviderError,
     TransportError,
     UnsupportedFeatureError,
     ValidationError,
+    is_retryable,
     outcome_unknown,
 )
 from clientbridge.importer.journal import SENDING, Journal
@@ -52,7 +52,6 @@ if TYPE_CHECKING:
     from anyio.abc import ObjectReceiveStream, ObjectSendStream
     from anyio.streams.memory import MemoryObjectReceiveStream
 
-    from clientbridge.adapters.base import Prepared
     from clientbridge.connection import AsyncConnection, Connection
     from clientbridge.wire import HttpRequest
 
@@ -102,12 +101,6 @@ class ImportOptions:
     progress_interval: float = 5.0
     #: ``--dry-run``: called with each valid row and the requests it would send
     on_preview: Callable[[SourceRow, list[HttpRequest]], None] | None = None
-
-
-def _is_retryable(error: BaseException) -> bool:
-    if isinstance(error, ProviderError):
-        return error.retryable
-    return isinstance(error, TransportError) and not error.maybe_sent
 
 
 @attrs.frozen
@@ -260,16 +253,16 @@ class _ImportRun:
         elif outcome_unknown(result):
             self._settle(seq, row, UNKNOWN, error=f"{result} ({self._unknown_advice})")
         else:
-            if _is_retryable(result):
+            if is_retryable(result):
                 self.summary.retryable_failed += 1
             self._settle(seq, row, FAILED, error=str(result))
 
     @property
     def _check_advice(self) -> str:
-        if self.conn is not None and self.conn.adapter.capabilities.unique_email:
+        if self.conn is not None and self.conn.capabilities.unique_email:
             return (
                 f"running the same command again sends it again, which is safe: "
-                f"{self.conn.adapter.display_name} refuses a second client with the same "
+                f"{self.conn.display_name} refuses a second client with the same "
                 "email, so it is created then or answered as existing"
             )
         return (
@@ -331,7 +324,7 @@ class _ImportRun:
         client with its email (AgencyHandy), so the create either makes the client an
         earlier run did not, or answers that it exists (which counts as created)."""
         assert self.conn is not None
-        if not self.conn.adapter.capabilities.unique_email:
+        if not self.conn.capabilities.unique_email:
             return False
         return row.client is not None and bool(row.client.email)
 
@@ -379,8 +372,7 @@ class _ImportRun:
         unknown and never sent on their own, with what the look-up said.
         """
         assert self.conn is not None
-        adapter = self.conn.adapter
-        if self.journal is None or not adapter.capabilities.find_existing:
+        if self.journal is None or not self.conn.capabilities.find_existing:
             return
         unresolved = self.journal.unresolved()
         if not unresolved:
@@ -388,10 +380,10 @@ class _ImportRun:
         rows, batch = self._prepare_again(unresolved)
         if not batch:
             return
-        provider = adapter.display_name
+        provider = self.conn.display_name
         self.summary.looked_up = len(rows)
         try:
-            matches = await self.conn.driver.run(adapter.find_existing(batch))
+            matches = await self.conn.find_existing(batch)
         except ClientBridgeError as error:
             reason = str(error).rstrip(".")
             for row in rows:
@@ -427,22 +419,22 @@ class _ImportRun:
                 self.summary.found_by_lookup += 1
         self.journal.commit()
 
-    def _prepare_again(self, lines: dict[int, str]) -> tuple[list[SourceRow], list[Prepared]]:
+    def _prepare_again(self, lines: dict[int, str]) -> tuple[list[SourceRow], list[Client]]:
         """The rows of ``lines`` (line → digest) read again from the file, unchanged and
-        valid (an invalid row cannot have been sent), with what a create of each sends."""
+        valid (an invalid row cannot have been sent), with their clients."""
         assert self.conn is not None
-        mode = self.conn.options.on_unsupported
         rows: list[SourceRow] = []
-        batch: list[Prepared] = []
+        batch: list[Client] = []
         last = max(lines)
         with self.source.reopen() as again:
             for row in again.rows(only=lines):
                 if row.client is not None and lines[row.line] == row.digest:
                     try:
-                        batch.append(self.conn.adapter.prepare(len(batch), row.client, mode))
+                        self.conn.validate(row.client)
                     except ClientBridgeError:
                         pass
                     else:
+                        batch.append(row.client)
                         rows.append(row)
                 if row.line >= last:
                     break
@@ -598,11 +590,11 @@ class _ImportRun:
             # max_concurrency=1: a chunk's requests go one after another, so there are
             # never more than `concurrency` requests in flight in all.
             self.conn = conn
-            self.summary.unique_email = conn.adapter.capabilities.unique_email
+            self.summary.unique_email = conn.capabilities.unique_email
             await self._look_up_earlier_unknowns()
-            if not conn.adapter.capabilities.lookups:
+            if not conn.capabilities.lookups:
                 self.warm.set()
-            bulk_size = max(1, conn.adapter.capabilities.bulk_size)
+            bulk_size = max(1, conn.capabilities.bulk_size)
             async with anyio.create_task_group() as outer:
                 outer.start_soon(self._watch_signals)
                 with self._abandon:

@@ -8,6 +8,7 @@ from pathlib import Path
 import attrs
 
 from clientbridge.errors import ClientBridgeError
+from clientbridge.exit_codes import ExitCode
 from clientbridge.importer.report import (
     CREATED,
     FAILED,
@@ -77,10 +78,10 @@ class ImportSummary:
     def exit_code(self) -> int:
         """0 all rows fine, 1 some failed or unknown, 2 target refused, 130 interrupted."""
         if self.stopped_by is not None:
-            return 2
+            return ExitCode.USAGE
         if self.interrupted:
-            return 130
-        return 1 if self.counts[FAILED] or self.counts[UNKNOWN] else 0
+            return ExitCode.INTERRUPTED
+        return ExitCode.FAILED if self.counts[FAILED] or self.counts[UNKNOWN] else ExitCode.OK
 
 
 def _rows(count: int) -> str:
