@@ -22,6 +22,7 @@ from clientbridge.sandbox import (
     Sandbox,
     transport,
 )
+from clientbridge.sandbox.emulators.agencyhandy import AgencyHandyOptions
 
 OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 SHORT_ID = re.compile(r"[0-9A-Za-z]{5}")
@@ -172,7 +173,11 @@ def test_a_credential_can_be_chosen_per_provider() -> None:
 
 def test_bad_options_fail_when_the_sandbox_is_made() -> None:
     with pytest.raises(ValueError, match="response shape"):
-        Sandbox(agencyhandy_response="newest")  # type: ignore[arg-type]
+        Sandbox(options={"agencyhandy": AgencyHandyOptions(response="newest")})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="AgencyHandyOptions"):
+        Sandbox(options={"agencyhandy": {"response": "added_clients"}})
+    with pytest.raises(TypeError, match="none"):
+        Sandbox(options={"placio": AgencyHandyOptions()})
     with pytest.raises(ValueError, match="fail_rate"):
         Sandbox(fail_rate=2)
     with pytest.raises(cb.ConfigurationError):
@@ -296,7 +301,7 @@ def test_agencyhandy_sandbox_connection_looks_up_and_creates() -> None:
 
 
 def test_agencyhandy_newer_response_shape_through_a_connection() -> None:
-    sandbox = Sandbox(agencyhandy_response="added_clients")
+    sandbox = Sandbox(options={"agencyhandy": AgencyHandyOptions(response="added_clients")})
     other = cb.Client(first_name="Cy", last_name="L", email="cy@x.io")
     with cb.connect(
         "agencyhandy", sandbox=True, transport=sandbox.transport("agencyhandy")
@@ -307,3 +312,13 @@ def test_agencyhandy_newer_response_shape_through_a_connection() -> None:
     assert [(failure.index, type(failure.error)) for failure in batch.failed] == [
         (0, cb.DuplicateClientError)
     ]
+
+
+def test_the_old_emulator_keywords_still_work_with_a_deprecation_warning() -> None:
+    with pytest.warns(DeprecationWarning, match="AgencyHandyOptions"):
+        sandbox = Sandbox(agencyhandy_response="added_clients", agencyhandy_companies=2)
+    assert sandbox.options == {
+        "agencyhandy": AgencyHandyOptions(response="added_clients", companies=2)
+    }
+    with pytest.raises(TypeError, match="no_such_keyword"):
+        Sandbox(no_such_keyword=1)

@@ -20,6 +20,7 @@ from clientbridge.sandbox import (
     ROOSTEDHR_API_KEY,
     Sandbox,
 )
+from clientbridge.sandbox.emulators.agencyhandy import AgencyHandyOptions
 
 OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 SHORT_ID = re.compile(r"[0-9A-Za-z]{5}")
@@ -507,7 +508,7 @@ def test_agencyhandy_role_look_up_needs_type_company(agencyhandy: httpx.Client) 
 
 
 def test_agencyhandy_several_companies_can_share_a_key() -> None:
-    sandbox = Sandbox(agencyhandy_companies=3)
+    sandbox = Sandbox(options={"agencyhandy": AgencyHandyOptions(companies=3)})
     with http_client(
         sandbox, "agencyhandy", "https://api.agencyhandy.com", **{"x-api-key": AGENCYHANDY_API_KEY}
     ) as http:
@@ -612,7 +613,7 @@ def test_agencyhandy_bulk_clients_need_a_non_empty_array(
 
 
 def test_agencyhandy_newer_shape_lists_added_and_not_added_clients() -> None:
-    sandbox = Sandbox(agencyhandy_response="added_clients")
+    sandbox = Sandbox(options={"agencyhandy": AgencyHandyOptions(response="added_clients")})
     with http_client(
         sandbox, "agencyhandy", "https://api.agencyhandy.com", **{"x-api-key": AGENCYHANDY_API_KEY}
     ) as http:

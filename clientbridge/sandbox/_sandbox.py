@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import copy
 import random
+import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from clientbridge.errors import ConfigurationError
-from clientbridge.sandbox.emulators import EMULATORS, AgencyHandyEmulator, Emulator
-from clientbridge.sandbox.emulators.agencyhandy import AgencyHandyResponse
+from clientbridge.sandbox.emulators import EMULATORS, Emulator
 from clientbridge.sandbox.emulators.base import Ids, Reply, SandboxRequest
 from clientbridge.sandbox.faults import BEFORE_PROCESSING, Fault, FaultInjector
 
@@ -41,7 +41,9 @@ class Sandbox:
     ``faults_on_lookups``; ``fail_rate`` draws them with ``random.Random(seed)``. A seed
     also fixes the ids' random parts (RoostedHR and ProConvey ids repeat exactly;
     ObjectIds start with the current time, as real ones do). ``latency_ms`` delays
-    every answer.
+    every answer. ``options`` maps a provider to its emulator's own options (the type the
+    emulator declares as ``options_type``, e.g.
+    ``options={"agencyhandy": AgencyHandyOptions(response="added_clients")}``).
 
     Share one with a connection to inspect it::
 
@@ -64,12 +66,12 @@ class Sandbox:
         faults_on_lookups: bool = False,
         latency_ms: float = 0.0,
         retry_after: float = 1.0,
-        agencyhandy_response: AgencyHandyResponse = "created_members",
-        agencyhandy_companies: int = 1,
+        options: Mapping[str, object] | None = None,
+        **deprecated: Any,
     ) -> None:
         if latency_ms < 0:
             raise ValueError(f"latency_ms must not be negative, not {latency_ms!r}")
-        AgencyHandyEmulator.check_options(agencyhandy_response, agencyhandy_companies)
+        self.options = _emulator_options(options or {}, deprecated)
         self.credentials = {
             _emulated(provider): credential for provider, credential in (credentials or {}).items()
         }
@@ -82,7 +84,6 @@ class Sandbox:
             include_lookups=faults_on_lookups,
             retry_after=retry_after,
         )
-        self._agencyhandy = {"response": agencyhandy_response, "companies": agencyhandy_companies}
         # A string seed keeps ids independent of the fault draws.
         self._ids = random.Random(None if seed is None else f"ids:{seed}")
         self._emulators: dict[str, Emulator] = {}  # by canonical name
@@ -98,14 +99,12 @@ class Sandbox:
         return emulator
 
     def _new_emulator(self, name: str) -> Emulator:
-        options: dict[str, Any] = {
-            "credential": self.credentials.get(name),
-            "ids": Ids(random.Random(self._ids.getrandbits(64))),
-            "retain_records": self.retain_records,
-        }
-        if name == AgencyHandyEmulator.provider:
-            options.update(self._agencyhandy)
-        return EMULATORS[name](**options)
+        return EMULATORS[name](
+            options=self.options.get(name),
+            credential=self.credentials.get(name),
+            ids=Ids(random.Random(self._ids.getrandbits(64))),
+            retain_records=self.retain_records,
+        )
 
     def credential(self, provider: str) -> str:
         """The credential the emulator of ``provider`` accepts."""
@@ -191,6 +190,44 @@ def _emulated(provider: str) -> str:
             f"the sandbox has no emulator for {provider!r}; it emulates {', '.join(EMULATORS)}"
         )
     return name
+
+
+def _emulator_options(
+    options: Mapping[str, object], deprecated: Mapping[str, Any]
+) -> dict[str, object]:
+    """Each emulator's options by canonical name, checked against the type it declares.
+
+    ``deprecated`` holds the old ``<provider>_<option>=`` keywords (e.g.
+    ``agencyhandy_response``); they still work, with a `DeprecationWarning`.
+    """
+    chosen = {_emulated(provider): value for provider, value in options.items()}
+    for name, value in chosen.items():
+        wanted = EMULATORS[name].options_type
+        if wanted is None or not isinstance(value, wanted):
+            raise TypeError(
+                f"the {name} emulator's options must be "
+                f"{'none' if wanted is None else wanted.__name__}, not {type(value).__name__}"
+            )
+    by_provider: dict[str, dict[str, Any]] = {}
+    for keyword, value in deprecated.items():
+        provider, _, option = keyword.partition("_")
+        emulator = EMULATORS.get(provider)
+        if emulator is None or emulator.options_type is None or not option:
+            raise TypeError(f"Sandbox() got an unexpected keyword argument {keyword!r}")
+        by_provider.setdefault(provider, {})[option] = value
+    for provider, values in by_provider.items():
+        options_type = EMULATORS[provider].options_type
+        assert options_type is not None  # checked above
+        warnings.warn(
+            f"Sandbox({', '.join(f'{provider}_{key}=' for key in values)}) is deprecated; "
+            f"pass options={{{provider!r}: {options_type.__name__}(...)}}",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        if provider in chosen:
+            raise TypeError(f"{provider}'s emulator options are given twice")
+        chosen[provider] = options_type(**values)
+    return chosen
 
 
 #: The answer of each fault that answers with an error: status, message, Retry-After sent.

@@ -49,7 +49,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "sandbox(**options): Sandbox options of the recording server "
-        '(e.g. agencyhandy_response="added_clients"); the scenario is sandbox-only',
+        "(e.g. options={provider: the emulator options_type}); the scenario is sandbox-only",
     )
     config.addinivalue_line(
         "markers",

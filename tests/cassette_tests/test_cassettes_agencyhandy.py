@@ -8,6 +8,7 @@ import pytest
 
 import clientbridge as cb
 from clientbridge.sandbox import AGENCYHANDY_COMPANY_ID
+from clientbridge.sandbox.emulators.agencyhandy import AgencyHandyOptions
 from tests.cassette_support import Target
 
 from .scenarios import MINIMAL, RICH, SANDBOX_IDS, field_errors
@@ -136,7 +137,7 @@ def test_bulk_partial_duplicate_created_members(target: Target) -> None:
     assert all("did not say why" in error.message for error in errors)
 
 
-@pytest.mark.sandbox(agencyhandy_response="added_clients")
+@pytest.mark.sandbox(options={PROVIDER: AgencyHandyOptions(response="added_clients")})
 def test_bulk_partial_duplicate_added_clients(target: Target) -> None:
     """The 2026 shape: refused entries come back in notAddedClients with a reason."""
     errors = partial_duplicate_errors(target)
@@ -153,7 +154,7 @@ def test_create_duplicate_email(target: Target) -> None:
     assert raised.value.status_code == target.pinned(200)
 
 
-@pytest.mark.sandbox(agencyhandy_companies=2)
+@pytest.mark.sandbox(options={PROVIDER: AgencyHandyOptions(companies=2)})
 def test_several_companies_need_company_id(target: Target) -> None:
     with target.connect() as conn:
         with pytest.raises(cb.ConfigurationError) as raised:

@@ -29,6 +29,7 @@ __all__ = [
     "COMPANY_ID",
     "INNER_CLIENT_ROLE_ID",
     "AgencyHandyEmulator",
+    "AgencyHandyOptions",
     "AgencyHandyResponse",
 ]
 
@@ -53,6 +54,29 @@ OPTIONAL_TYPES: Mapping[str, tuple[type, ...]] = {
     "sendInvitationEmail": (bool,),
 }
 ALREADY_EXISTS = "Client already exists"
+
+
+@attrs.frozen(kw_only=True)
+class AgencyHandyOptions:
+    """The AgencyHandy emulator's options: ``Sandbox(options={"agencyhandy": ...})``.
+
+    ``response`` picks the bulk-create answer shape; ``companies`` how many companies
+    share the API key (more than one makes the adapter's company look-up refuse).
+    """
+
+    response: AgencyHandyResponse = "created_members"
+    companies: int = 1
+
+    def __attrs_post_init__(self) -> None:
+        if self.response not in RESPONSE_SHAPES:
+            raise ValueError(
+                f"the AgencyHandy response shape must be one of {', '.join(RESPONSE_SHAPES)}, "
+                f"not {self.response!r}"
+            )
+        if self.companies < 1:
+            raise ValueError(f"AgencyHandy needs at least 1 company, not {self.companies!r}")
+
+
 _ERROR_TYPES = {
     400: "BadRequest",
     401: "Unauthorized",
@@ -119,31 +143,24 @@ class AgencyHandyEmulator(Emulator):
     )
     unauthorized_message = "Invalid or missing x-api-key."
 
+    options_type = AgencyHandyOptions
+
     def __init__(
         self,
         *,
-        response: AgencyHandyResponse = "created_members",
-        companies: int = 1,
+        options: object | None = None,
         credential: str | None = None,
         ids: Ids | None = None,
         retain_records: bool = True,
     ) -> None:
-        super().__init__(credential=credential, ids=ids, retain_records=retain_records)
-        self.check_options(response, companies)
-        self.response = response
+        super().__init__(
+            options=options, credential=credential, ids=ids, retain_records=retain_records
+        )
+        chosen = options if isinstance(options, AgencyHandyOptions) else AgencyHandyOptions()
+        self.response = chosen.response
         self.companies = {
-            company.id: company for company in map(Company.numbered, range(companies))
+            company.id: company for company in map(Company.numbered, range(chosen.companies))
         }
-
-    @staticmethod
-    def check_options(response: str, companies: int) -> None:
-        if response not in RESPONSE_SHAPES:
-            raise ValueError(
-                f"the AgencyHandy response shape must be one of {', '.join(RESPONSE_SHAPES)}, "
-                f"not {response!r}"
-            )
-        if companies < 1:
-            raise ValueError(f"AgencyHandy needs at least 1 company, not {companies!r}")
 
     def authenticated(self, request: SandboxRequest) -> bool:
         return request.headers.get("x-api-key") == self.credential

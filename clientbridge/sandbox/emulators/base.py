@@ -254,14 +254,25 @@ class Emulator:
     #: the path the provider's API lives under (part of the base URL)
     base_path: ClassVar[str] = ""
     routes: ClassVar[tuple[Route, ...]] = ()
+    #: the type of this emulator's own options (``Sandbox(options={provider: ...})``),
+    #: or None when it takes none
+    options_type: ClassVar[type | None] = None
 
     def __init__(
         self,
         *,
+        options: object | None = None,
         credential: str | None = None,
         ids: Ids | None = None,
         retain_records: bool = True,
     ) -> None:
+        if options is not None and (
+            self.options_type is None or not isinstance(options, self.options_type)
+        ):
+            wanted = "no options" if self.options_type is None else self.options_type.__name__
+            raise TypeError(
+                f"the {self.display_name} emulator takes {wanted}, not {type(options).__name__}"
+            )
         self.credential = credential or self.default_credential
         self.ids = ids or Ids(random.Random())
         self.retain_records = retain_records
