@@ -34,40 +34,39 @@ from clientbridge.registry import adapter_class
 from clientbridge.sandbox import SANDBOX_SETTINGS, Sandbox
 
 from .conftest import CANARY, Recorder
+from .providers import ADA, BUILTINS, fixture
 
-PROVIDERS = ("agencyhandy", "placio", "proconvey", "roostedhr")
-#: Settings that reach no look-up (AgencyHandy's company is given), with the canary as
-#: the credential so any echo of it shows.
-SETTINGS: dict[str, dict[str, Any]] = {
-    "agencyhandy": {"api_key": CANARY, "company_id": "co_1"},
-    "placio": {"token": CANARY, "workspace_id": "ws_1", "base_url": "https://placio.example"},
-    "proconvey": {"api_key": CANARY, "base_url": "https://acme.proconvey.example"},
-    "roostedhr": {"api_key": CANARY},
-}
-#: What each provider answers to a create of `CLIENT`.
-CREATED: dict[str, Any] = {
-    "agencyhandy": {
-        "createdMembers": [
-            {"_id": "m1", "firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.com"}
-        ]
-    },
-    "placio": {
-        "client": {
-            "id": "c1",
-            "name": "Ada Lovelace",
-            "contactMethods": [{"type": "email", "value": "ada@example.com", "isPreferred": True}],
-        }
-    },
-    "proconvey": {
-        "id": "p1",
-        "firstName": "Ada",
-        "lastName": "Lovelace",
-        "emailAddress": "ada@example.com",
-        "status": "NotInvited",
-    },
-    "roostedhr": {"id": "r1", "client_name": "Ada Lovelace", "pending": False},
-}
-CLIENT = cb.Client(first_name="Ada", last_name="Lovelace", email="ada@example.com")
+PROVIDERS = BUILTINS
+#: Any one provider, for what every provider does alike (TLS, the config file).
+ANY = BUILTINS[0]
+
+
+def settings_of(provider: str) -> dict[str, Any]:
+    """Settings that reach no look-up, with the canary as the credential so any echo of
+    it shows."""
+    return fixture(provider).offline_settings(CANARY)
+
+
+def created(provider: str) -> Any:
+    """What ``provider`` answers to a create of `CLIENT`."""
+    return fixture(provider).created
+
+
+def _declared(provider: str, *, header: bool) -> list[tuple[str, str]]:
+    return [
+        (provider, setting.name)
+        for setting in adapter_class(provider).settings_spec
+        if (setting.header or setting.secret if header else setting.path_segment)
+    ]
+
+
+#: Every setting whose value reaches a request header or a URL path, as the adapters
+#: declare them (`test_every_setting_reaching_a_header_or_a_path_is_declared_so` checks
+#: each reaches one, and nothing else does).
+HEADER_SETTINGS = [pair for provider in PROVIDERS for pair in _declared(provider, header=True)]
+PATH_SETTINGS = [pair for provider in PROVIDERS for pair in _declared(provider, header=False)]
+
+CLIENT = ADA
 LEAD = cb.Client(first_name="Ada", last_name="Lovelace", email="ada@example.com", lead=True)
 SYNC_AND_ASYNC = pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
 #: The size cap while testing (the real one is 10 MiB).
@@ -77,8 +76,8 @@ CAP = 1000
 async def create(
     provider: str, asynchronous: bool, client: cb.Client = CLIENT, **options: Any
 ) -> cb.CreateResult:
-    """Create ``client`` over a sync or an async connection with `SETTINGS` and ``options``."""
-    settings = {**SETTINGS[provider], **options}
+    """Create ``client`` over a sync or an async connection with `settings_of` and ``options``."""
+    settings = {**settings_of(provider), **options}
     if asynchronous:
         async with cb.connect_async(provider, **settings) as conn:
             return await conn.create(client)
@@ -143,7 +142,7 @@ def assert_no_canary(error: BaseException) -> None:
 def test_an_unsafe_base_url_is_a_configuration_error(provider: str, url: str, reason: str) -> None:
     # A ConfigurationError, never the ValueError urllib raises for a bad port or host.
     with pytest.raises(cb.ConfigurationError, match=re.escape(reason)) as caught:
-        cb.connect(provider, **{**SETTINGS[provider], "base_url": url})
+        cb.connect(provider, **{**settings_of(provider), "base_url": url})
     assert "base_url" in str(caught.value)
     assert_no_canary(caught.value)
 
@@ -216,7 +215,7 @@ async def test_tls_is_verified_unless_verify_tls_is_false_which_logs_a_warning(
     options = {} if verify_tls is None else {"verify_tls": verify_tls}
     caplog.set_level(logging.WARNING, logger="clientbridge")
     connect = cb.connect_async if asynchronous else cb.connect
-    conn = connect("roostedhr", api_key=CANARY, **options)
+    conn = connect(ANY, **settings_of(ANY), **options)
     try:
         context = ssl_context(conn.driver.client)
     finally:
@@ -235,7 +234,8 @@ def test_verify_tls_false_in_a_config_file_disables_verification_with_a_warning(
 ) -> None:
     path = tmp_path / "clientbridge.toml"
     path.write_text(
-        '[connections.dev]\nprovider = "roostedhr"\napi_key = "k"\nverify_tls = false\n',
+        f'[connections.dev]\nprovider = "{ANY}"\nverify_tls = false\n'
+        + "".join(f"{key} = {json.dumps(value)}\n" for key, value in settings_of(ANY).items()),
         encoding="utf-8",
     )
     caplog.set_level(logging.WARNING, logger="clientbridge")
@@ -248,7 +248,7 @@ def test_verify_tls_false_in_a_config_file_disables_verification_with_a_warning(
 def test_verify_tls_accepts_only_true_or_false(value: object) -> None:
     # A string "false" must not be read as a true-ish value, nor 0 as "off".
     with pytest.raises(cb.ConfigurationError, match="verify_tls must be true or false"):
-        cb.connect("roostedhr", api_key="k", verify_tls=value)
+        cb.connect(ANY, **settings_of(ANY), verify_tls=value)
 
 
 @SYNC_AND_ASYNC
@@ -258,13 +258,13 @@ async def test_verify_tls_false_is_refused_where_it_would_do_nothing(
     asynchronous: bool, given: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     # The caller's client or transport does its own TLS: the warning would be a lie.
-    recorder = Recorder(lambda request: httpx.Response(201, json=CREATED["roostedhr"]))
+    recorder = Recorder(lambda request: httpx.Response(201, json=created(ANY)))
     http_client = callers_client(recorder, asynchronous)
     value = http_client if given == "http_client" else recorder.transport()
     caplog.set_level(logging.WARNING, logger="clientbridge")
     try:
         with pytest.raises(cb.ConfigurationError, match=f"verify_tls=False.*{given}"):
-            await create("roostedhr", asynchronous, verify_tls=False, **{given: value})
+            await create(ANY, asynchronous, verify_tls=False, **{given: value})
     finally:
         await close(http_client)
     assert not recorder.requests
@@ -273,16 +273,6 @@ async def test_verify_tls_false_is_refused_where_it_would_do_nothing(
 
 # --------------------------------------------------------------------------- headers and paths
 
-#: Every setting whose value reaches a request header or a URL path, and where
-#: (`test_every_setting_reaching_a_header_or_a_path_is_declared_so` keeps this honest).
-HEADER_SETTINGS = [
-    ("agencyhandy", "api_key"),
-    ("agencyhandy", "company_id"),  # the companyId header
-    ("placio", "token"),
-    ("proconvey", "api_key"),
-    ("roostedhr", "api_key"),
-]
-PATH_SETTINGS = [("placio", "workspace_id"), ("agencyhandy", "company_id")]
 CONTROL_CHARACTERS = ["\r\nX-Injected: 1", "\n", "\r", "\x00", "\x1b", "\x7f"]
 
 
@@ -292,7 +282,7 @@ def test_a_control_character_in_a_header_or_path_value_is_refused(
     provider: str, setting: str, bad: str
 ) -> None:
     with pytest.raises(cb.ConfigurationError, match=f"'{setting}'.*control character") as caught:
-        cb.connect(provider, **{**SETTINGS[provider], setting: f"{CANARY}{bad}tail"})
+        cb.connect(provider, **{**settings_of(provider), setting: f"{CANARY}{bad}tail"})
     assert_no_canary(caught.value)
 
 
@@ -302,7 +292,7 @@ def test_a_non_ascii_character_in_a_header_value_is_refused(
     provider: str, setting: str, bad: str
 ) -> None:
     with pytest.raises(cb.ConfigurationError, match=f"'{setting}'.*HTTP header") as caught:
-        cb.connect(provider, **{**SETTINGS[provider], setting: f"{CANARY}{bad}tail"})
+        cb.connect(provider, **{**settings_of(provider), setting: f"{CANARY}{bad}tail"})
     assert_no_canary(caught.value)
 
 
@@ -313,11 +303,11 @@ def _marked_settings(provider: str) -> tuple[dict[str, Any], dict[str, str]]:
         if setting.kind is str and not setting.url and not setting.choices:
             marker = f"zq{setting.name.replace('_', '')}zq"
             try:  # a setting checked against a list (a region code) cannot hold a marker
-                cb.connect(provider, **{**SETTINGS[provider], setting.name: marker}).close()
+                cb.connect(provider, **{**settings_of(provider), setting.name: marker}).close()
             except cb.ConfigurationError:
                 continue
             markers[setting.name] = marker
-    return {**SETTINGS[provider], **markers}, markers
+    return {**settings_of(provider), **markers}, markers
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -348,97 +338,11 @@ def test_a_path_value_that_could_leave_its_segment_is_refused(
     provider: str, setting: str, value: str
 ) -> None:
     with pytest.raises(cb.ConfigurationError, match=f"'{setting}' must not contain '/'"):
-        cb.connect(provider, **{**SETTINGS[provider], setting: value})
+        cb.connect(provider, **{**settings_of(provider), setting: value})
 
 
 #: An encoded path segment: unreserved characters and %XX escapes only.
 ENCODED_SEGMENT = re.compile(r"(?:[A-Za-z0-9._~-]|%[0-9A-F]{2})+")
-AWKWARD_IDS = [
-    "my workspace",
-    "50%off",
-    "what?x=1",
-    "a#b",
-    "%2e%2e",
-    "%2F",
-    "a\\b",
-    "a;b=c",
-    "{ws}",
-    "café",
-    "ws@evil.example:1",
-]
-
-
-@pytest.mark.parametrize("workspace_id", AWKWARD_IDS)
-def test_a_path_value_is_percent_encoded_into_one_segment(workspace_id: str) -> None:
-    recorder = Recorder(lambda request: httpx.Response(201, json=CREATED["placio"]))
-    settings = {**SETTINGS["placio"], "workspace_id": workspace_id}
-    with cb.connect("placio", transport=recorder.transport(), **settings) as conn:
-        conn.create(CLIENT)
-    (request,) = recorder.requests
-    assert request.url.host == "placio.example"
-    assert request.url.query == b""
-    assert request.url.fragment == ""
-    root, v1, workspace, segment, clients = request.url.raw_path.decode("ascii").split("/")
-    assert (root, v1, workspace, clients) == ("", "v1", "workspace", "clients")
-    assert ENCODED_SEGMENT.fullmatch(segment)
-    assert unquote(segment) == workspace_id
-
-
-@pytest.mark.parametrize("company_id", ["co 1", "co%1", "co?1", "co#1", "%2e%2e"])
-@pytest.mark.parametrize("looked_up", [False, True], ids=["setting", "looked-up"])
-def test_agencyhandy_company_id_is_encoded_in_the_lead_path_and_sent_as_is_in_its_header(
-    company_id: str, looked_up: bool
-) -> None:
-    def answer(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/accounts/companies"):
-            return httpx.Response(200, json={"companies": [{"_id": company_id, "name": "Co"}]})
-        if request.url.path.endswith("/roles"):
-            return httpx.Response(200, json={"roles": [{"_id": "r1", "role": {"name": "client"}}]})
-        return httpx.Response(201, json=CREATED["agencyhandy"])
-
-    recorder = Recorder(answer)
-    settings = {"api_key": CANARY} if looked_up else {"api_key": CANARY, "company_id": company_id}
-    with cb.connect("agencyhandy", transport=recorder.transport(), **settings) as conn:
-        conn.create(LEAD)
-    (post,) = posts(recorder)
-    root, company, segment, *rest = post.url.raw_path.decode("ascii").split("/")
-    assert (root, company, rest) == ("", "company", ["members", "bulk-client"])
-    assert ENCODED_SEGMENT.fullmatch(segment)
-    assert unquote(segment) == company_id
-    assert post.url.query == b""
-    assert post.headers["companyid"] == company_id
-
-
-UNSAFE_IDS = ["a/b", "..", ".", "../admin", "x\r\nX-Injected: 1", "x\nY", "x\x00", "cö", "x\u2028"]
-
-
-@SYNC_AND_ASYNC
-@pytest.mark.parametrize("lookup", ["company_id", "client_role_id"])
-@pytest.mark.parametrize("looked_up_id", UNSAFE_IDS, ids=repr)
-@pytest.mark.anyio
-async def test_an_unsafe_looked_up_id_is_refused_before_anything_is_created(
-    asynchronous: bool, lookup: str, looked_up_id: str
-) -> None:
-    def answer(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/accounts/companies"):
-            return httpx.Response(200, json={"companies": [{"_id": looked_up_id, "name": "Co"}]})
-        if request.url.path.endswith("/roles"):
-            roles = [{"_id": looked_up_id, "role": {"name": "client"}}]
-            return httpx.Response(200, json={"roles": roles})
-        return httpx.Response(201, json=CREATED["agencyhandy"])
-
-    recorder = Recorder(answer)
-    # The company look-up runs when company_id is not set; the role look-up for a lead.
-    settings = {"company_id": None} if lookup == "company_id" else {}
-    client = LEAD if lookup == "client_role_id" else CLIENT
-    with pytest.raises(cb.UnexpectedResponseError, match=f"the {lookup} look-up") as caught:
-        await create(
-            "agencyhandy", asynchronous, client, transport=recorder.transport(), **settings
-        )
-    assert caught.value.maybe_created is False
-    assert not outcome_unknown(caught.value)
-    assert posts(recorder) == []
-    assert_no_canary(caught.value)
 
 
 # --------------------------------------------------------------------------- response bodies
@@ -472,7 +376,7 @@ def small_cap(monkeypatch: pytest.MonkeyPatch) -> int:
 
 def padded(provider: str, size: int) -> bytes:
     """The provider's created answer, padded with JSON whitespace to ``size`` bytes."""
-    content = json.dumps(CREATED[provider]).encode()
+    content = json.dumps(created(provider)).encode()
     assert len(content) <= size
     return content.ljust(size)
 
@@ -574,28 +478,6 @@ async def test_a_success_that_is_not_json_is_an_unexpected_response(
     assert_no_canary(caught.value)
 
 
-@pytest.mark.usefixtures("small_cap")
-@SYNC_AND_ASYNC
-@pytest.mark.parametrize("answer", ["oversized", "not-json", "deep-json"])
-@pytest.mark.anyio
-async def test_a_look_up_answer_that_cannot_be_read_creates_nothing(
-    asynchronous: bool, answer: str
-) -> None:
-    content = {"oversized": b" " * (CAP + 1), "not-json": b"<html/>", "deep-json": b"[" * 100_000}
-
-    def respond(request: httpx.Request) -> httpx.Response:
-        if request.method == "GET":
-            return httpx.Response(200, content=content[answer])
-        return httpx.Response(201, json=CREATED["agencyhandy"])
-
-    recorder = Recorder(respond)
-    with pytest.raises(cb.UnexpectedResponseError) as caught:
-        await create("agencyhandy", asynchronous, transport=recorder.transport(), company_id=None)
-    assert caught.value.maybe_created is False
-    assert "nothing was created" in str(caught.value).casefold()
-    assert posts(recorder) == []
-
-
 # --------------------------------------------------------------------------- redirects
 
 ELSEWHERE = "elsewhere.example"
@@ -638,17 +520,3 @@ async def test_a_redirect_is_not_followed_even_by_a_callers_client_that_would(
     (request,) = recorder.requests
     assert request.method == "POST"
     assert request.url.host != ELSEWHERE
-
-
-@SYNC_AND_ASYNC
-@pytest.mark.anyio
-async def test_a_redirected_look_up_is_not_followed_and_creates_nothing(
-    asynchronous: bool,
-) -> None:
-    recorder = redirecting(303)
-    with pytest.raises(cb.ProviderError, match="redirects") as caught:
-        await create("agencyhandy", asynchronous, transport=recorder.transport(), company_id=None)
-    assert_no_canary(caught.value)
-    assert not outcome_unknown(caught.value)  # a look-up creates nothing, even on a 303
-    (request,) = recorder.requests
-    assert (request.method, request.url.path) == ("GET", "/accounts/companies")
