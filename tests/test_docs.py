@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from clientbridge.cli import cli
 from clientbridge.docgen import capability_matrix, field_mapping, update_docs
+
+from .providers import BUILTINS
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -19,12 +22,16 @@ def test_generated_tables_in_docs_are_up_to_date() -> None:
     )
 
 
-def test_every_provider_page_has_its_generated_tables() -> None:
-    for provider in ("agencyhandy", "placio", "proconvey", "roostedhr"):
-        text = (DOCS / "providers" / f"{provider}.md").read_text(encoding="utf-8")
-        assert f"<!-- BEGIN GENERATED: fields.{provider} -->" in text
-        assert f"<!-- BEGIN GENERATED: settings.{provider} -->" in text
-        assert field_mapping(provider) in text
+@pytest.mark.parametrize("provider", BUILTINS)
+def test_every_provider_page_has_its_generated_tables(provider: str) -> None:
+    page = DOCS / "providers" / f"{provider}.md"
+    assert page.is_file(), (
+        f"the built-in provider {provider!r} needs its page: docs/providers/{provider}.md"
+    )
+    text = page.read_text(encoding="utf-8")
+    assert f"<!-- BEGIN GENERATED: fields.{provider} -->" in text
+    assert f"<!-- BEGIN GENERATED: settings.{provider} -->" in text
+    assert field_mapping(provider) in text
 
 
 def test_cli_markdown_prints_the_same_matrix() -> None:
