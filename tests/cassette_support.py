@@ -34,6 +34,7 @@ from clientbridge.registry import adapter_class
 from clientbridge.sandbox import DEFAULT_CREDENTIALS, Sandbox
 from clientbridge.sandbox.emulators import EMULATORS
 from clientbridge.sandbox.server import SandboxServer
+from tests.providers import BUILTINS, fixture
 
 __all__ = [
     "AUTH_HEADERS",
@@ -67,7 +68,7 @@ CASSETTES = Path(__file__).resolve().parent / "cassettes"
 #: Recordings from live accounts: kept apart (and out of git) so they never replace the
 #: sandbox recordings CI replays, and never get committed with an account's data by accident.
 LIVE_CASSETTES = CASSETTES / "live"
-PROVIDERS = ("agencyhandy", "placio", "proconvey", "roostedhr")
+PROVIDERS = BUILTINS
 
 #: What an auth header holds in a cassette.
 REDACTED = "REDACTED"
@@ -75,23 +76,20 @@ AUTH_HEADERS = ("authorization", "x-api-key")
 #: Session cookies are credentials we cannot know in advance: never kept, either way.
 COOKIE_HEADERS = ("cookie", "set-cookie")
 #: Request headers left out of cassettes: never matched, and they change with the httpx
-#: version or the recording port. (AgencyHandy's ``companyId`` is an id, not a secret: kept.)
+#: version or the recording port. (An id sent in a header is not a secret: kept.)
 NOISY_HEADERS = ("host", "user-agent", "accept", "accept-encoding", "connection", "content-length")
 
 #: Every recording server gets this seed, so ids are the same at every re-recording.
 SEED = 2024
-#: The sandbox clock while recording: 2024-01-15T10:00:00Z, the Placio page's example.
-#: ObjectIds start with the time and Placio stamps ``createdAt``; a frozen clock keeps
+#: The sandbox clock while recording: 2024-01-15T10:00:00Z, a provider page's example.
+#: ObjectIds start with the time and records carry ``createdAt``; a frozen clock keeps
 #: both (and so the cassettes) identical from one recording to the next.
 FROZEN_TIME = 1705312800
 
 #: The credential each recording server accepts: not the sandbox defaults, so the scan
 #: test proves the fixtures' own credentials are scrubbed too.
 CASSETTE_CREDENTIALS: Mapping[str, str] = {
-    "agencyhandy": "cassette-agencyhandy-key-5b1e7c",
-    "placio": "cassette-placio-token-93d0aa",
-    "proconvey": "cassette-proconvey-key-41f2e8",
-    "roostedhr": "cassette-roostedhr-key-c07b19",
+    provider: fixture(provider).cassette_credential for provider in PROVIDERS
 }
 #: A credential each provider refuses (the 401 scenarios); scrubbed like the others.
 WRONG_CREDENTIALS: Mapping[str, str] = {
@@ -122,7 +120,7 @@ def replay_settings(provider: str) -> dict[str, Any]:
 
 
 def live_env_name(provider: str, setting: str) -> str:
-    """``CLIENTBRIDGE_LIVE_PLACIO_TOKEN`` for Placio's ``token``."""
+    """``CLIENTBRIDGE_LIVE_<PROVIDER>_<SETTING>``, e.g. ``..._TOKEN`` for a ``token``."""
     return f"CLIENTBRIDGE_LIVE_{provider.upper()}_{setting.upper()}"
 
 

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import TypeVar
 
 import clientbridge as cb
+from tests.providers import BUILTINS, ProviderFixture, fixture
+
+_T = TypeVar("_T")
+
+
+class _ByProvider(Mapping[str, _T]):
+    """A provider's fact from its fixture module (``tests/providers/<name>.py``), read
+    when asked: a built-in without one fails its scenarios, naming the file to add."""
+
+    def __init__(self, read: Callable[[ProviderFixture], _T]) -> None:
+        self._read = read
+
+    def __getitem__(self, provider: str) -> _T:
+        return self._read(fixture(provider))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(BUILTINS)
+
+    def __len__(self) -> int:
+        return len(BUILTINS)
+
 
 #: The smallest client each provider accepts.
-MINIMAL: Mapping[str, cb.Client] = {
-    "agencyhandy": cb.Client(first_name="Grace", last_name="Hopper", email="grace@example.com"),
-    "placio": cb.Client(name="Grace Hopper", email="grace@example.com"),
-    "proconvey": cb.Client(first_name="Grace", last_name="Hopper", email="grace@example.com"),
-    "roostedhr": cb.Client(company_name="Hopper Consulting"),
-}
+MINIMAL: Mapping[str, cb.Client] = _ByProvider(lambda found: found.minimal)
 
 #: One client with every neutral field: each provider sends what it can and drops the rest.
 RICH = cb.Client(
@@ -40,27 +57,7 @@ RICH = cb.Client(
 
 #: The ids a seeded recording server gives its first records, in order (ObjectIds start
 #: with the frozen recording clock: 0x65a50220 is 2024-01-15T10:00:00Z).
-SANDBOX_IDS: Mapping[str, tuple[str, ...]] = {
-    "agencyhandy": (
-        "65a5022049012faa7ee2632f",
-        "65a5022049012faa7ee26330",
-        "65a5022049012faa7ee26331",
-        "65a5022049012faa7ee26332",
-    ),
-    "placio": (
-        "65a5022049012faa7ee2632f",
-        "65a5022049012faa7ee26330",
-        "65a5022049012faa7ee26331",
-        "65a5022049012faa7ee26332",
-    ),
-    "proconvey": (
-        "65ad168d-4b69-45c6-8698-f48feb6ed680",
-        "f3c98da5-8369-4217-bad9-1d42216ba8d7",
-        "6413f64c-de9f-442b-b0ea-971d898ddbff",
-        "3d92163d-5aa6-4e79-b19f-696069597542",
-    ),
-    "roostedhr": ("7K96h", "g5jJ7", "FrIXX", "ocskx"),
-}
+SANDBOX_IDS: Mapping[str, tuple[str, ...]] = _ByProvider(lambda found: found.sandbox_ids)
 
 
 def field_errors(error: cb.ProviderError | cb.ValidationError) -> dict[str, str]:

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from vcr.request import Request
 
+from clientbridge.registry import adapter_class
 from tests.cassette_support import (
     CASSETTE_CREDENTIALS,
     CASSETTES,
@@ -18,9 +19,15 @@ from tests.cassette_support import (
     Scrubber,
     cassette_files,
     credential_leaks,
+    credential_setting,
     json_body,
     known_credentials,
+    live_env_name,
+    replay_origin,
 )
+
+#: Any one provider, for the hooks every provider shares.
+ANY = PROVIDERS[0]
 
 MODULES = {provider: f"tests.cassette_tests.test_cassettes_{provider}" for provider in PROVIDERS}
 SHARED = "tests.cassette_tests.test_cassettes_common"
@@ -53,39 +60,42 @@ def test_the_scan_finds_a_leaked_credential_and_an_unredacted_header(tmp_path: P
     cassette = tmp_path / "leaky.yaml"
     interaction = {
         "request": {
-            "body": json.dumps({"note": CASSETTE_CREDENTIALS["placio"]}),
+            "body": json.dumps({"note": CASSETTE_CREDENTIALS[ANY]}),
             "headers": {
                 "X-API-KEY": ["something"],
                 "authorization": [REDACTED],
                 "cookie": ["session=abc"],
             },
             "method": "POST",
-            "uri": "https://placio.cassette.invalid/v1/x",
+            "uri": f"{replay_origin(ANY)}/v1/x",
         },
         "response": {"body": {"string": ""}, "headers": {}, "status": {"code": 201}},
     }
     cassette.write_text(yaml.safe_dump({"interactions": [interaction], "version": 1}))
     leaks = credential_leaks(cassette, known_credentials())
     assert leaks == [
-        "leaky.yaml: holds the placio recording credential",
+        f"leaky.yaml: holds the {ANY} recording credential",
         "leaky.yaml: interaction 0 request header X-API-KEY is not REDACTED",
         "leaky.yaml: interaction 0 request header cookie is kept (cookies are dropped)",
     ]
 
 
 def test_a_live_credential_from_the_environment_is_known(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CLIENTBRIDGE_LIVE_PLACIO_TOKEN", "live-token-from-env")
-    monkeypatch.setenv("CLIENTBRIDGE_LIVE_PLACIO_WORKSPACE_ID", "ws_live")
+    secret = live_env_name(ANY, credential_setting(ANY))
+    others = [s.name for s in adapter_class(ANY).settings_spec if not s.secret]
+    monkeypatch.setenv(secret, "live-token-from-env")
+    for name in others:
+        monkeypatch.setenv(live_env_name(ANY, name), "id_live")
     known = known_credentials()
-    assert known["$CLIENTBRIDGE_LIVE_PLACIO_TOKEN"] == "live-token-from-env"
-    assert "ws_live" not in known.values()  # an id, not a secret
+    assert known[f"${secret}"] == "live-token-from-env"
+    assert "id_live" not in known.values()  # ids, not secrets
 
 
 # --------------------------------------------------------------------------- the hooks
 
 
 SECRET = "s3cret/key+value"
-scrubber = Scrubber(secrets=[SECRET], origin="https://placio.cassette.invalid")
+scrubber = Scrubber(secrets=[SECRET], origin=replay_origin(ANY))
 
 
 def request(uri: str, body: bytes | None, **headers: str) -> Request:
@@ -100,7 +110,7 @@ def test_a_secret_is_scrubbed_from_the_url_the_body_and_the_headers() -> None:
             **{"X-Echo": SECRET},
         )
     )
-    assert recorded.uri == f"https://placio.cassette.invalid/v1/clients?key={REDACTED}"
+    assert recorded.uri == f"{replay_origin(ANY)}/v1/clients?key={REDACTED}"
     assert json.loads(recorded.body) == {"name": "Ada", "nested": [{"token": f"Bearer {REDACTED}"}]}
     assert recorded.headers["X-Echo"] == REDACTED
 
