@@ -147,9 +147,63 @@ class AdapterConformance:
             assert rule.wire, "every rule needs a wire field"
             assert set(rule.neutral) <= set(NEUTRAL_FIELDS), rule.neutral
 
+    def overrides(self, method: str) -> bool:
+        """Whether the adapter defines ``method`` itself rather than inheriting `Adapter`'s."""
+        return getattr(self.adapter, method) is not getattr(Adapter, method)
+
+    def lead_client(self) -> cb.Client:
+        data = cb.converter.unstructure(self.minimal_client)
+        return cb.converter.structure({**data, "lead": True}, cb.Client)
+
     def test_capabilities_are_consistent(self) -> None:
         capabilities = self.adapter.capabilities
         assert capabilities.bulk_size >= 1
+        assert capabilities.find_existing == self.overrides("find_existing"), (
+            "capabilities.find_existing must be declared exactly when the adapter "
+            "overrides find_existing"
+        )
+        looks_up = self.overrides("lookups") or self.overrides("plan_lookups")
+        assert bool(capabilities.lookups) == looks_up, (
+            "capabilities.lookups must name the look-ups exactly when the adapter overrides lookups"
+        )
+        if capabilities.bulk_size > 1:
+            assert self.overrides("parse_create_response"), (
+                f"bulk_size={capabilities.bulk_size}, but the adapter reads one record per "
+                "answer (a bulk create overrides parse_create_response)"
+            )
+
+    def test_declared_lookups_are_the_ones_made(self) -> None:
+        declared = set(self.adapter.capabilities.lookups)
+        made: set[str] = set()
+        with cb.connect(self.provider, transport=_Refuse(), **self.connection_settings()) as conn:
+            for client in (self.minimal_client, self.lead_client()):
+                prepared = conn.adapter.prepare(0, client, "ignore")
+                made.update(lookup.key for lookup in conn.adapter.lookups([prepared]))
+        assert made <= declared, f"look-ups {sorted(made - declared)} are not declared"
+
+    def test_leads_capability_matches_lead_handling(self) -> None:
+        with cb.connect(self.provider, transport=_Refuse(), **self.connection_settings()) as conn:
+            handled = conn.preview(self.lead_client()) != conn.preview(self.minimal_client)
+        assert self.adapter.capabilities.leads == handled, (
+            "capabilities.leads must be declared exactly when a lead is sent differently "
+            "from a client"
+        )
+
+    def test_bulk_size_matches_the_create_requests_sent(self) -> None:
+        creates: list[httpx.Request] = []
+
+        def counting(request: httpx.Request) -> httpx.Response:
+            if request.method != "GET":
+                creates.append(request)
+            return self.answer(request)
+
+        with self.connect(counting) as conn:
+            conn.create_many([self.minimal_client, self.minimal_client])
+        bulk = self.adapter.capabilities.bulk_size > 1
+        assert len(creates) == (1 if bulk else 2), (
+            f"bulk_size={self.adapter.capabilities.bulk_size}, but two clients were sent "
+            f"in {len(creates)} create request(s)"
+        )
 
     # ------------------------------------------------------------------ settings
 
@@ -294,4 +348,7 @@ class AdapterConformance:
         caplog.set_level(logging.DEBUG, logger="clientbridge")
         with self.connect() as conn:
             conn.create(self.minimal_client)
+        logged = [record for record in caplog.records if record.levelno == logging.DEBUG]
+        assert logged, "no request was logged at DEBUG: the check below would prove nothing"
         assert all(CANARY not in record.getMessage() for record in caplog.records)
+        assert CANARY not in caplog.text

@@ -1,29 +1,43 @@
-"""The built-in adapters pass the conformance kit third-party adapters use."""
+"""Every registered built-in adapter passes the conformance kit third-party adapters use.
+
+One test class per built-in, made from the registry: its minimal client comes from
+``tests/providers/<name>.py`` and the provider's own emulator answers (a fresh sandbox per
+request, accepting the kit's canary credential).
+"""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
+from typing import Any
 
 import httpx
 
 import clientbridge as cb
-from clientbridge.testing import AdapterConformance
+from clientbridge.sandbox import Sandbox
+from clientbridge.testing import CANARY, AdapterConformance
+
+from .providers import BUILTINS, fixture
 
 
-class TestRoostedHR(AdapterConformance):
-    provider = "roostedhr"
-    minimal_client = cb.Client(company_name="Acme Corp")
+class BuiltinConformance(AdapterConformance):
+    """The kit over a built-in: its emulator answers, its fixture module gives the client."""
+
+    @property
+    def minimal_client(self) -> cb.Client:  # type: ignore[override]
+        return fixture(self.provider).minimal
+
+    @property
+    def settings(self) -> Mapping[str, Any]:  # type: ignore[override]
+        emulator = Sandbox().emulator(self.provider)
+        return emulator.connect_settings(f"https://{self.provider}.sandbox.example")
 
     def answer(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        return httpx.Response(201, json={"id": "uLu8K", **body, "pending": False})
+        sandbox = Sandbox(credentials={self.provider: CANARY})
+        return sandbox.transport(self.provider).handle_request(request)
 
 
-class TestPlacio(AdapterConformance):
-    provider = "placio"
-    settings = {"workspace_id": "ws1", "base_url": "https://placio.example"}
-    minimal_client = cb.Client(name="Ada Lovelace", email="ada@example.com")
-
-    def answer(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        return httpx.Response(201, json={"client": {"id": "507f1f77bcf86cd799439011", **body}})
+for _name in BUILTINS:
+    _class_name = f"TestConformance_{_name}"
+    globals()[_class_name] = type(
+        _class_name, (BuiltinConformance,), {"provider": _name, "__test__": True}
+    )
