@@ -16,7 +16,7 @@ malformed JSON) are injected on demand with `Sandbox.inject` or by rate with a s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from clientbridge.sandbox._sandbox import RECORDS_PATH, Sandbox
@@ -70,18 +70,33 @@ __all__ = [
 DEFAULT_CREDENTIALS: Mapping[str, str] = {
     name: emulator.default_credential for name, emulator in EMULATORS.items()
 }
-#: The adapter settings ``sandbox=True`` fills in (the adapters' own defaults do the rest:
-#: RoostedHR's and AgencyHandy's public base URLs, AgencyHandy's company look-up).
-SANDBOX_SETTINGS: Mapping[str, Mapping[str, str]] = {
-    "agencyhandy": {"api_key": AGENCYHANDY_API_KEY},
-    "placio": {
-        "token": PLACIO_TOKEN,
-        "workspace_id": PLACIO_WORKSPACE_ID,
-        "base_url": PLACIO_BASE_URL,
-    },
-    "proconvey": {"api_key": PROCONVEY_API_KEY, "base_url": PROCONVEY_BASE_URL},
-    "roostedhr": {"api_key": ROOSTEDHR_API_KEY},
-}
+
+
+class _SandboxSettings(Mapping[str, Mapping[str, object]]):
+    """Each emulated provider's settings that ``sandbox=True`` fills in: its adapter's
+    declared ``sandbox_default`` values (read when asked, so the adapters load lazily)."""
+
+    def __getitem__(self, provider: str) -> Mapping[str, object]:
+        if provider not in EMULATORS:
+            raise KeyError(provider)
+        from clientbridge.registry import adapter_class
+
+        return {
+            setting.name: setting.sandbox_default
+            for setting in adapter_class(provider).settings_spec
+            if setting.sandbox_default is not None
+        }
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(EMULATORS)
+
+    def __len__(self) -> int:
+        return len(EMULATORS)
+
+
+#: The adapter settings ``sandbox=True`` fills in, by provider (the adapters' own
+#: defaults do the rest).
+SANDBOX_SETTINGS: Mapping[str, Mapping[str, object]] = _SandboxSettings()
 
 
 def transport(provider: str, *, asynchronous: bool = False, **options: Any) -> httpx.MockTransport:
