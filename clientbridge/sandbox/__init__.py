@@ -16,11 +16,11 @@ malformed JSON) are injected on demand with `Sandbox.inject` or by rate with a s
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from clientbridge.sandbox._sandbox import RECORDS_PATH, Sandbox
-from clientbridge.sandbox.emulators import EMULATORS
+from clientbridge.sandbox.emulators import EMULATORS, Emulator
 from clientbridge.sandbox.emulators.agencyhandy import API_KEY as AGENCYHANDY_API_KEY
 from clientbridge.sandbox.emulators.agencyhandy import BASE_URL as AGENCYHANDY_BASE_URL
 from clientbridge.sandbox.emulators.agencyhandy import CLIENT_ROLE_ID as AGENCYHANDY_CLIENT_ROLE_ID
@@ -66,10 +66,21 @@ __all__ = [
     "transport",
 ]
 
-#: The credential each emulator accepts unless told otherwise.
-DEFAULT_CREDENTIALS: Mapping[str, str] = {
-    name: emulator.default_credential for name, emulator in EMULATORS.items()
-}
+
+class _ByEmulator(Mapping[str, str]):
+    """One fact of each emulator, read when asked (so it follows `EMULATORS`)."""
+
+    def __init__(self, read: Callable[[type[Emulator]], str]) -> None:
+        self._read = read
+
+    def __getitem__(self, provider: str) -> str:
+        return self._read(EMULATORS[provider])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(EMULATORS)
+
+    def __len__(self) -> int:
+        return len(EMULATORS)
 
 
 class _SandboxSettings(Mapping[str, Mapping[str, object]]):
@@ -97,6 +108,8 @@ class _SandboxSettings(Mapping[str, Mapping[str, object]]):
 #: The adapter settings ``sandbox=True`` fills in, by provider (the adapters' own
 #: defaults do the rest).
 SANDBOX_SETTINGS: Mapping[str, Mapping[str, object]] = _SandboxSettings()
+#: The credential each emulator accepts unless told otherwise.
+DEFAULT_CREDENTIALS: Mapping[str, str] = _ByEmulator(lambda emulator: emulator.default_credential)
 
 
 def transport(provider: str, *, asynchronous: bool = False, **options: Any) -> httpx.MockTransport:

@@ -34,7 +34,7 @@ from types import ModuleType
 from typing import Any, cast
 
 import clientbridge as cb
-from clientbridge.registry import adapter_class
+from clientbridge.registry import ENTRY_POINT_GROUP, adapter_class
 
 __all__ = ["ADA", "BUILTINS", "REQUIRED", "ProviderFixture", "fixture", "is_builtin"]
 
@@ -50,17 +50,23 @@ REQUIRED = (
     "CASSETTE_CREDENTIAL",
     "SANDBOX_IDS",
 )
-_BUILTIN_PACKAGE = "clientbridge.adapters."
+
+
+def _plugin_names() -> set[str]:
+    from importlib.metadata import entry_points
+
+    return {entry_point.name for entry_point in entry_points(group=ENTRY_POINT_GROUP)}
 
 
 def is_builtin(provider: str) -> bool:
-    """A provider whose adapter ships in clientbridge (not an installed plug-in)."""
-    return adapter_class(provider).__module__.startswith(_BUILTIN_PACKAGE)
+    """A registered provider that is not an installed plug-in (an entry point)."""
+    return provider in cb.providers() and provider not in _plugin_names()
 
 
 def builtins() -> tuple[str, ...]:
     """The registered built-in providers, as the registry lists them now."""
-    return tuple(name for name in cb.providers() if is_builtin(name))
+    plugins = _plugin_names()
+    return tuple(name for name in cb.providers() if name not in plugins)
 
 
 #: The built-in providers every shared suite runs over.
