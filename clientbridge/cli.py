@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 
 import clientbridge as cb
-from clientbridge.config import OPTION_NAMES, resolve_settings
 from clientbridge.errors import ClientBridgeError, ConfigurationError, outcome_unknown
 from clientbridge.exit_codes import ExitCode
 from clientbridge.registry import adapter_class, canonical_name
+from clientbridge.settings import OPTION_NAMES, resolve_settings
 
 if TYPE_CHECKING:
     from clientbridge.adapters.base import Adapter

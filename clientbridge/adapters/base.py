@@ -20,12 +20,11 @@ requests, receives responses and returns one outcome per client.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import re
 from collections.abc import Callable, Generator, Hashable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, ClassVar, Literal, NamedTuple
-from urllib.parse import quote, urlsplit
+from typing import Any, ClassVar, NamedTuple
+from urllib.parse import quote
 
 import attrs
 
@@ -33,7 +32,6 @@ from clientbridge.errors import (
     RETRYABLE_STATUSES,
     AuthenticationError,
     ClientBridgeError,
-    ConfigurationError,
     DuplicateClientError,
     FieldError,
     NotFoundError,
@@ -49,6 +47,7 @@ from clientbridge.errors import (
 from clientbridge.model import Client, FrozenMapping
 from clientbridge.result import ClientStatus, CreateResult, InviteStatus
 from clientbridge.secrets import Secret, redact_text, redact_value
+from clientbridge.settings import Setting, UnsupportedMode
 from clientbridge.wire import HeaderValue, HttpRequest, HttpResponse, JSONValue
 
 __all__ = [
@@ -74,7 +73,6 @@ Plan = Generator[HttpRequest, HttpResponse, list[Outcome]]
 LookupPlan = Generator[HttpRequest, HttpResponse, dict[str, str]]
 #: A read-only plan that returns, per client, the provider's records matching it.
 FindPlan = Generator[HttpRequest, HttpResponse, list[list[CreateResult]]]
-UnsupportedMode = Literal["warn", "error", "ignore"]
 
 #: The neutral fields an adapter may send or drop, in documentation order.
 NEUTRAL_FIELDS: tuple[str, ...] = (
@@ -99,83 +97,14 @@ _NEVER_DROPPED = frozenset({"external_id", "extras"})
 #: What reading an unexpected JSON shape raises; turned into `UnexpectedResponseError`.
 _READ_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+#: What a value sent in an HTTP header may hold: visible ASCII and spaces (RFC 9110).
+_HEADER_SAFE = re.compile(r"[\x20-\x7e]*")
 #: Control characters no client value needs (tab, CR and LF are text): NUL and the like
 #: make providers fail, sometimes after storing the record (an unknown outcome).
 _BINARY_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-#: What a value sent in an HTTP header may hold: visible ASCII and spaces (RFC 9110).
-_HEADER_SAFE = re.compile(r"[\x20-\x7e]*")
 
 
-# --------------------------------------------------------------------------- settings
-
-
-@attrs.frozen(kw_only=True)
-class Setting:
-    """One setting an adapter accepts (``api_key``, ``base_url``...)."""
-
-    name: str
-    description: str
-    required: bool = False
-    secret: bool = False
-    kind: type = str
-    default: object = None
-    #: used instead of ``default`` with ``sandbox=True`` (credentials, ids, base URL)
-    sandbox_default: object = None
-    choices: tuple[str, ...] = ()
-    #: the value goes into a URL path segment: percent-encoded, and ``/`` or ``..`` refused
-    path_segment: bool = False
-    #: the value is a base URL: absolute http(s), ``http`` only for loopback hosts
-    url: bool = False
-    #: the value is sent in an HTTP header (credentials always are): ASCII only
-    header: bool = False
-
-    def convert(self, value: object, where: str) -> object:
-        """Check and convert a raw value; ``where`` names its origin for errors."""
-        if self.kind is bool:
-            return _to_bool_setting(value, where)
-        if self.kind is int:
-            return _to_int_setting(value, where)
-        text = value.reveal() if isinstance(value, Secret) else value
-        if not isinstance(text, str):
-            raise ConfigurationError(f"{where} must be a string, not {type(text).__name__}")
-        text = text.strip()
-        if not text:
-            raise ConfigurationError(f"{where} is empty; give a value or leave it out")
-        if _CONTROL_CHARACTERS.search(text):
-            raise ConfigurationError(
-                f"{where} contains a control character (CR, LF, NUL...); remove it"
-            )
-        if (self.header or self.secret) and not _HEADER_SAFE.fullmatch(text):
-            raise ConfigurationError(
-                f"{where} contains a character that cannot be sent in an HTTP header (only "
-                "ASCII letters, digits and punctuation can); check that it was copied whole"
-            )
-        if self.choices and text not in self.choices:
-            raise ConfigurationError(f"{where} must be one of {', '.join(self.choices)}")
-        if self.path_segment and ("/" in text or text in {".", ".."}):
-            raise ConfigurationError(f"{where} must not contain '/' or be '.' or '..'")
-        if self.url:
-            text = check_base_url(text, where)
-        return Secret(text) if self.secret else text
-
-
-def _to_bool_setting(value: object, where: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in {"true", "1", "yes", "on"}:
-        return True
-    if isinstance(value, str) and value.strip().lower() in {"false", "0", "no", "off"}:
-        return False
-    raise ConfigurationError(f"{where} must be true or false, not {value!r}")
-
-
-def _to_int_setting(value: object, where: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    raise ConfigurationError(f"{where} must be a whole number, not {value!r}")
+# --------------------------------------------------------------------------- values
 
 
 def _binary_character(value: object) -> str | None:
@@ -196,52 +125,6 @@ def _binary_character(value: object) -> str | None:
         if character is not None:
             return character
     return None
-
-
-def _is_loopback(host: str) -> bool:
-    """``localhost`` or a loopback address (127.0.0.0/8, ::1); not a name like 127.example."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _shown_url(url: str) -> str:
-    """``url`` for an error message: what comes before an ``@`` may be a password, so it
-    is masked (even in a URL too malformed to split into its parts)."""
-    if "@" not in url:
-        return url
-    scheme, separator, _ = url.partition("://")
-    prefix = scheme + separator if separator else ""
-    return f"{prefix}***@{url.rpartition('@')[2]}"
-
-
-def check_base_url(url: str, where: str) -> str:
-    """An absolute http(s) URL without a trailing slash; plain http only to loopback."""
-    try:
-        parts = urlsplit(url)
-        hostname, _ = parts.hostname, parts.port  # both raise on a malformed host or port
-    except ValueError:
-        raise ConfigurationError(
-            f"{where} must be an absolute http(s) URL with a valid host and port, "
-            f"not {_shown_url(url)!r}"
-        ) from None
-    if parts.scheme not in {"http", "https"} or not hostname:
-        raise ConfigurationError(
-            f"{where} must be an absolute http(s) URL, not {_shown_url(url)!r}"
-        )
-    if parts.username or parts.password:
-        raise ConfigurationError(f"{where} must not carry credentials in the URL")
-    if parts.scheme == "http" and not _is_loopback(hostname):
-        raise ConfigurationError(
-            f"{where} uses plain http to {hostname}; use https (plain http is "
-            "allowed only for localhost/127.0.0.1, e.g. the sandbox server)"
-        )
-    if parts.query or parts.fragment:
-        raise ConfigurationError(f"{where} must not have a query string or fragment")
-    return url.rstrip("/")
 
 
 # --------------------------------------------------------------------------- fields
