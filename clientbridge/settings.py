@@ -34,7 +34,6 @@ UnsupportedMode = Literal["warn", "error", "ignore"]
 _ON_UNSUPPORTED: tuple[UnsupportedMode, ...] = ("warn", "error", "ignore")
 
 
-
 class DeclaresSettings(Protocol):
     """What `resolve_settings` reads of an adapter class: its name and settings."""
 

@@ -20,7 +20,7 @@ from clientbridge.adapters.base import (
     take,
     text_or_none,
 )
-from clientbridge.adapters.checks import e164_phone, valid_email
+from clientbridge.adapters.checks import DEFAULT_PHONE_REGION, e164_phone, valid_email
 from clientbridge.errors import ConfigurationError
 from clientbridge.model import Address, Client, ContactKind, ContactMethod
 from clientbridge.result import ClientStatus, InviteStatus
@@ -28,7 +28,6 @@ from clientbridge.wire import HeaderValue, HttpRequest, JSONValue
 
 __all__ = ["ProConveyAdapter"]
 
-DEFAULT_REGION = "GB"
 _PHONE_WIRE = "telephoneNumber"
 #: Country codes that mean the UK (``UK`` is ISO 3166's exceptional reservation for it).
 _UK = frozenset({"GB", "UK"})
@@ -109,7 +108,7 @@ class ProConveyAdapter(Adapter):
         Setting(
             name="default_region",
             description="region (ISO 3166-1 alpha-2) for reading national phone numbers",
-            default=DEFAULT_REGION,
+            default=DEFAULT_PHONE_REGION,
         ),
     )
     fields = (
@@ -129,7 +128,7 @@ class ProConveyAdapter(Adapter):
         FieldRule(
             wire=_PHONE_WIRE,
             neutral=("phone",),
-            pick=e164_phone(lambda: DEFAULT_REGION),
+            pick=e164_phone(lambda: DEFAULT_PHONE_REGION),
             note="E.164; national numbers are read in default_region",
         ),
         _address_rule("line_1", "line1", _required_with_address(address_part("line1"))),
@@ -163,7 +162,7 @@ class ProConveyAdapter(Adapter):
         super().__init__(settings)
         import phonenumbers
 
-        region = str(self.setting("default_region") or DEFAULT_REGION).upper()
+        region = str(self.setting("default_region") or DEFAULT_PHONE_REGION).upper()
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ConfigurationError(
                 f"default_region {region!r} is not a region phone numbers can be read in; "
