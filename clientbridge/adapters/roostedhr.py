@@ -72,6 +72,7 @@ class RoostedHRAdapter(Adapter):
             name="base_url",
             description="API root",
             default="https://api.roostedhr.com/api/1_12",
+            sandbox_default="https://roostedhr.sandbox.invalid/api/1_12",
             url=True,
         ),
         Setting(
