@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from clientbridge.cli._base import Group, UsageFailure
-from clientbridge.cli.target import pairs
+from clientbridge.cli.target import option_value, pairs
 from clientbridge.registry import canonical_name
 
 __all__ = ["sandbox", "serve"]
@@ -78,7 +78,7 @@ def serve(
         from clientbridge.sandbox.server import serve as serve_sandbox
     except ImportError as error:
         raise UsageFailure(f"the sandbox is not available: {error}") from None
-    extra: dict[str, Any] = dict(pairs(emulator_options, "--emulator-option"))
+    extra = _emulator_options(emulator_options)
     extra["faults_on_lookups"] = faults_on_lookups
     if fault_kinds:
         extra["fault_kinds"] = list(fault_kinds)
@@ -94,9 +94,54 @@ def serve(
             on_ready=click.echo,
             **extra,
         )
-    except TypeError as error:  # an --emulator-option no emulator has
-        raise UsageFailure(f"--emulator-option: {error}") from None
     except ValueError as error:
         raise UsageFailure(str(error)) from None
     except OSError as error:
         raise UsageFailure(f"cannot serve on {host}:{port}: {error.strerror or error}") from None
+
+
+#: `Sandbox` keyword arguments that have options of their own (or are not options).
+_OWN_OPTIONS = {
+    "credentials",
+    "seed",
+    "fail_rate",
+    "fault_kinds",
+    "faults_on_lookups",
+    "latency_ms",
+}
+
+
+def _emulator_options(values: tuple[str, ...]) -> dict[str, Any]:
+    """``--emulator-option KEY=VALUE`` as `Sandbox` keyword arguments, checked by name,
+    each value read as the type of the argument's default (text, number, true/false)."""
+    import inspect
+
+    from clientbridge.sandbox import Sandbox
+
+    parameters = inspect.signature(Sandbox).parameters
+    known = sorted(set(parameters) - _OWN_OPTIONS)
+    options: dict[str, Any] = {}
+    for key, text in pairs(values, "--emulator-option"):
+        if key not in known:
+            raise UsageFailure(
+                f"--emulator-option {key!r}: not an emulator option (one of {', '.join(known)})"
+            )
+        default = parameters[key].default
+        value = text if isinstance(default, str) else option_value(text)
+        if default is not None and not _same_kind(value, default):
+            raise UsageFailure(
+                f"--emulator-option {key}={text!r}: give {_KIND_NAMES[type(default)]}"
+            )
+        options[key] = float(value) if isinstance(default, float) else value
+    return options
+
+
+_KIND_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+
+
+def _same_kind(value: object, default: object) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, float):
+        return isinstance(value, int | float)
+    return isinstance(value, type(default))

@@ -19,7 +19,14 @@ if TYPE_CHECKING:
     from clientbridge.config import Config
     from clientbridge.importer import Target
 
-__all__ = ["TargetOptions", "build_target", "fingerprint", "pairs", "target_options"]
+__all__ = [
+    "TargetOptions",
+    "build_target",
+    "fingerprint",
+    "option_value",
+    "pairs",
+    "target_options",
+]
 
 C = TypeVar("C")
 
@@ -95,12 +102,13 @@ def pairs(
 def _parse_settings(values: Iterable[str]) -> dict[str, Any]:
     """``--set key=value`` pairs; connection options (timeout...) read as numbers/booleans."""
     return {
-        key: _option_value(value) if key in OPTION_NAMES else value
+        key: option_value(value) if key in OPTION_NAMES else value
         for key, value in pairs(values, "--set", may_hold_secrets=True)
     }
 
 
-def _option_value(text: str) -> Any:
+def option_value(text: str) -> Any:
+    """A command-line value as a boolean or number where it reads as one."""
     lowered = text.lower()
     if lowered in {"true", "false"}:
         return lowered == "true"
