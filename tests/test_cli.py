@@ -353,19 +353,15 @@ def test_python_m_clientbridge_sandbox_serve_passes_emulator_options_on() -> Non
 # --------------------------------------------------------------------------- help from the registry
 
 
-def test_the_top_help_names_every_registered_provider() -> None:
-    from clientbridge.registry import adapter_class
-
+def test_the_top_help_points_to_the_generated_provider_list() -> None:
     result = invoke(["--help"])
     assert result.exit_code == 0
-    text = " ".join(result.output.split())  # the help is wrapped
-    for name in cb.providers():
-        assert adapter_class(name).display_name in text
+    assert "`clientbridge providers` lists the providers" in " ".join(result.output.split())
 
 
 @pytest.mark.parametrize(
     "command",
-    [["providers"], ["create"], ["preview"], ["import"], ["check"], ["sandbox", "serve"]],
+    [[], ["providers"], ["create"], ["preview"], ["import"], ["check"], ["sandbox", "serve"]],
 )
 def test_command_help_names_no_provider(command: list[str]) -> None:
     from clientbridge.registry import adapter_class

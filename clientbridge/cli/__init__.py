@@ -30,21 +30,7 @@ from clientbridge.cli.sandbox import sandbox
 __all__ = ["CliContext", "UsageFailure", "cli", "main"]
 
 
-class _MainGroup(Group):
-    """The top group: its help names the registered providers, read when it is shown."""
-
-    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from clientbridge.cli.render import provider_names
-
-        help_text = self.help
-        self.help = (help_text or "").replace("{providers}", provider_names())
-        try:
-            super().format_help_text(ctx, formatter)
-        finally:
-            self.help = help_text
-
-
-@click.group(cls=_MainGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(cb.__version__, prog_name="clientbridge")
 @click.option(
     "-v",
@@ -54,11 +40,13 @@ class _MainGroup(Group):
 )
 @click.pass_context
 def cli(ctx: click.Context, verbose: int) -> None:
-    """Create clients in back-office products ({providers}) through one neutral model.
+    """Create clients in back-office products through one neutral model.
+
+    `clientbridge providers` lists the providers (built-in and plug-ins) and what each
+    can do.
 
     \b
     Try it without an account, against the built-in sandbox:
-      clientbridge providers
       clientbridge import examples/clients.csv --provider NAME --sandbox
       clientbridge create --provider NAME --sandbox --name "Ada Lovelace" --email ada@example.com
 

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "format_request",
-    "provider_names",
     "providers_markdown",
     "providers_table",
     "request_json",
@@ -57,17 +56,6 @@ def result_json(result: cb.CreateResult) -> dict[str, Any]:
         "client": converter.unstructure(result.client),
         "raw": converter.unstructure(result.raw),
     }
-
-
-def provider_names() -> str:
-    """The registered providers' display names, for help texts ("A, B, C")."""
-    names = []
-    for name in cb.providers():
-        try:
-            names.append(adapter_class(name).display_name)
-        except Exception:
-            names.append(name)
-    return ", ".join(names)
 
 
 def providers_table(adapters: Sequence[type[Adapter]]) -> str:
