@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any, cast
 import httpx
 
 from clientbridge.adapters.base import Adapter, Capabilities, Outcome, Prepared
-from clientbridge.config import ConnectionOptions, resolve_settings
 from clientbridge.driver import AsyncDriver, RetryPolicy, SyncDriver
 from clientbridge.errors import ClientBridgeError, ConfigurationError
 from clientbridge.model import Client
 from clientbridge.registry import adapter_class
 from clientbridge.result import BatchResult, CreateResult, CredentialCheck, Failure
+from clientbridge.settings import ConnectionOptions, resolve_settings
 from clientbridge.wire import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
@@ -272,16 +272,25 @@ class AsyncConnection(_ConnectionBase):
         """Create one client. Raises a `ClientBridgeError` subclass on failure."""
         return _single(await self._run([self._prepare_one(client)]))
 
-    async def create_many(self, clients: Iterable[Client]) -> BatchResult:
-        """Create several clients, at most ``max_concurrency`` requests at a time.
+    async def create_many(
+        self, clients: Iterable[Client], *, max_concurrency: int | None = None
+    ) -> BatchResult:
+        """Create several clients, at most ``max_concurrency`` requests at a time (the
+        connection's ``max_concurrency`` unless given for this call).
 
         Never raises for a client that failed: see `BatchResult.failed`.
         """
         import anyio
 
+        if max_concurrency is None:
+            max_concurrency = self.options.max_concurrency
+        elif isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
+            raise TypeError(f"max_concurrency must be an int, got {max_concurrency!r}")
+        elif max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
         clients = list(clients)
         groups, outcomes = self._plan_batches(clients)
-        limit = anyio.Semaphore(self.options.max_concurrency)
+        limit = anyio.Semaphore(max_concurrency)
 
         async def run(batch: list[Prepared]) -> None:
             async with limit:

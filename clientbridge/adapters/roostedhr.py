@@ -50,7 +50,11 @@ def _identity(record: Mapping[str, JSONValue]) -> tuple[str | None, ...]:
 def _street(client: Client) -> Picked | None:
     if client.address is None or not client.address.lines:
         return None
-    return Picked(", ".join(client.address.lines), ("address",))
+    address = client.address
+    parts = tuple(
+        f"address.{part}" for part in ("line1", "line2", "line3") if getattr(address, part)
+    )
+    return Picked(", ".join(address.lines), (*parts, "address"))
 
 
 class RoostedHRAdapter(Adapter):

@@ -11,8 +11,8 @@ import click
 
 import clientbridge as cb
 from clientbridge.cli._base import UsageFailure, cli_context, options_object
-from clientbridge.config import OPTION_NAMES, resolve_settings
 from clientbridge.registry import adapter_class, canonical_name
+from clientbridge.settings import OPTION_NAMES, resolve_settings
 
 if TYPE_CHECKING:
     from clientbridge.adapters.base import Adapter
