@@ -37,7 +37,6 @@ import httpx
 import pytest
 
 import clientbridge as cb
-from clientbridge.registry import adapter_class
 from clientbridge.sandbox import (
     DEFAULT_CREDENTIALS,
     SANDBOX_SETTINGS,
@@ -175,13 +174,6 @@ SCENARIOS: Mapping[str, tuple[type[cb.ClientBridgeError], Callable[[], Sequence[
         lambda: [fail(httpx.ReadError, f"reset after X-API-KEY: {CANARY}")],
     ),
 }
-
-
-def has_credential_check(provider: str) -> bool:
-    """Whether ``provider``'s adapter has a request that checks the credential."""
-    from clientbridge.adapters.base import Adapter
-
-    return adapter_class(provider).credential_check is not Adapter.credential_check
 
 
 def canary_settings(provider: str) -> dict[str, Any]:
@@ -372,14 +364,21 @@ def config_surfaces(
         "a bad timeout": write(
             "timeout.toml", f'{setting} = "${{CLIENTBRIDGE_TEST_CANARY}}"', 'timeout = "soon"'
         ),
-        "a missing variable": write(
-            "missing.toml", f'{setting} = "${{CLIENTBRIDGE_TEST_CANARY}}${{CB_NOT_SET_ANYWHERE}}"'
-        ),
     }
     for what, path in refused.items():
         with pytest.raises(cb.ConfigurationError) as refusal:
             cb.load_config(path)
         seen.add_error(f"config error: {what}", refusal.value)
+    # A missing variable fails the connection that needs it, when it is used.
+    missing = write(
+        "missing.toml", f'{setting} = "${{CLIENTBRIDGE_TEST_CANARY}}${{CB_NOT_SET_ANYWHERE}}"'
+    )
+    partial = cb.load_config(missing)
+    seen.add("config with a missing variable", partial["main"])
+    seen.add("config settings with a missing variable", partial["main"].settings)
+    with pytest.raises(cb.ConfigurationError) as refusal:
+        partial.connect("main", sandbox=False)
+    seen.add_error("config error: a missing variable", refusal.value)
     return good
 
 
@@ -468,6 +467,8 @@ def cli_surfaces(seen: Surfaces, provider: str, tmp_path: Path, config: Path) ->
     files = ["--journal", str(journal), "--report", str(report)]
     # The echoed 401 of the last row refuses the target (exit 2), unless a bulk
     # provider's one request already failed as a whole (exit 1).
+    with cb.connect(provider, sandbox=True) as conn:
+        checkable = conn.check_credentials().checked
     runs: list[tuple[str, list[str], Factory | None, set[int]]] = [
         ("create", ["create", *target, *ada], factory, {0}),
         ("create -o json", ["create", *target, *bo, "-o", "json"], factory, {0}),
@@ -496,7 +497,7 @@ def cli_surfaces(seen: Surfaces, provider: str, tmp_path: Path, config: Path) ->
             "check answered 401",
             ["check", *target],
             always(answer(401)),
-            {1} if has_credential_check(provider) else {0},  # the others cannot be checked
+            {1} if checkable else {0},  # the others cannot be checked
         ),
         # Typos that put the credential where an option's name was expected.
         ("--set KEY:VALUE", ["preview", *target[:4], f"{setting}:{CANARY}", *ada], None, {2}),

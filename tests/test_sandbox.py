@@ -312,13 +312,3 @@ def test_agencyhandy_newer_response_shape_through_a_connection() -> None:
     assert [(failure.index, type(failure.error)) for failure in batch.failed] == [
         (0, cb.DuplicateClientError)
     ]
-
-
-def test_the_old_emulator_keywords_still_work_with_a_deprecation_warning() -> None:
-    with pytest.warns(DeprecationWarning, match="AgencyHandyOptions"):
-        sandbox = Sandbox(agencyhandy_response="added_clients", agencyhandy_companies=2)
-    assert sandbox.options == {
-        "agencyhandy": AgencyHandyOptions(response="added_clients", companies=2)
-    }
-    with pytest.raises(TypeError, match="no_such_keyword"):
-        Sandbox(no_such_keyword=1)

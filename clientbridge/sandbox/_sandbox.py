@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import random
-import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -67,11 +66,10 @@ class Sandbox:
         latency_ms: float = 0.0,
         retry_after: float = 1.0,
         options: Mapping[str, object] | None = None,
-        **deprecated: Any,
     ) -> None:
         if latency_ms < 0:
             raise ValueError(f"latency_ms must not be negative, not {latency_ms!r}")
-        self.options = _emulator_options(options or {}, deprecated)
+        self.options = _emulator_options(options or {})
         self.credentials = {
             _emulated(provider): credential for provider, credential in (credentials or {}).items()
         }
@@ -192,14 +190,8 @@ def _emulated(provider: str) -> str:
     return name
 
 
-def _emulator_options(
-    options: Mapping[str, object], deprecated: Mapping[str, Any]
-) -> dict[str, object]:
-    """Each emulator's options by canonical name, checked against the type it declares.
-
-    ``deprecated`` holds the old ``<provider>_<option>=`` keywords (e.g.
-    ``agencyhandy_response``); they still work, with a `DeprecationWarning`.
-    """
+def _emulator_options(options: Mapping[str, object]) -> dict[str, object]:
+    """Each emulator's options by canonical name, checked against the type it declares."""
     chosen = {_emulated(provider): value for provider, value in options.items()}
     for name, value in chosen.items():
         wanted = EMULATORS[name].options_type
@@ -208,25 +200,6 @@ def _emulator_options(
                 f"the {name} emulator's options must be "
                 f"{'none' if wanted is None else wanted.__name__}, not {type(value).__name__}"
             )
-    by_provider: dict[str, dict[str, Any]] = {}
-    for keyword, value in deprecated.items():
-        provider, _, option = keyword.partition("_")
-        emulator = EMULATORS.get(provider)
-        if emulator is None or emulator.options_type is None or not option:
-            raise TypeError(f"Sandbox() got an unexpected keyword argument {keyword!r}")
-        by_provider.setdefault(provider, {})[option] = value
-    for provider, values in by_provider.items():
-        options_type = EMULATORS[provider].options_type
-        assert options_type is not None  # checked above
-        warnings.warn(
-            f"Sandbox({', '.join(f'{provider}_{key}=' for key in values)}) is deprecated; "
-            f"pass options={{{provider!r}: {options_type.__name__}(...)}}",
-            DeprecationWarning,
-            stacklevel=3,
-        )
-        if provider in chosen:
-            raise TypeError(f"{provider}'s emulator options are given twice")
-        chosen[provider] = options_type(**values)
     return chosen
 
 
