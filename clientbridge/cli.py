@@ -656,7 +656,13 @@ def sandbox() -> None:
 
 
 @sandbox.command()
-@click.option("--provider", "-p", required=True, metavar="NAME", help="The provider to emulate.")
+@click.option("--provider", "-p", metavar="NAME", help="The provider to emulate.")
+@click.option(
+    "--all",
+    "every_provider",
+    is_flag=True,
+    help="Emulate every provider, each under its own path, and print a config file for them.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="A loopback address.")
 @click.option(
     "--port", type=int, default=0, show_default=True, help="The port (0 picks a free one)."
@@ -674,7 +680,8 @@ def sandbox() -> None:
 )
 @click.option("--faults-on-lookups", is_flag=True, help="Let faults hit look-ups too.")
 def serve(
-    provider: str,
+    provider: str | None,
+    every_provider: bool,
     host: str,
     port: int,
     credential: str | None,
@@ -684,27 +691,34 @@ def serve(
     fault_kinds: tuple[str, ...],
     faults_on_lookups: bool,
 ) -> None:
-    """Serve one provider's emulator on 127.0.0.1 until Ctrl-C, printing its base_url.
+    """Serve a provider's emulator (or all of them) on 127.0.0.1 until Ctrl-C.
 
     Point real code (or another clientbridge command) at the printed base_url with the
-    printed credential. ``GET /_sandbox/records`` lists what it holds.
+    printed credential; with --all, paste the printed config file. Open the printed
+    inspector URL to watch every request arrive. ``GET /_sandbox/records`` under a
+    base_url lists what its emulator holds.
 
     \b
     Examples:
+      clientbridge sandbox serve --all --port 8765
       clientbridge sandbox serve --provider placio --port 8765
       clientbridge sandbox serve -p roostedhr --fail-rate 0.1 --seed 7 --latency-ms 20
     """
+    if every_provider == (provider is not None):
+        raise UsageFailure("give either --provider NAME or --all")
     try:
+        from clientbridge.sandbox.emulators import EMULATORS
         from clientbridge.sandbox.server import serve as serve_sandbox
     except ImportError as error:
         raise UsageFailure(f"the sandbox is not available: {error}") from None
+    served = list(EMULATORS) if provider is None else canonical_name(provider)
     extra: dict[str, Any] = {"faults_on_lookups": faults_on_lookups}
     if fault_kinds:
         extra["fault_kinds"] = list(fault_kinds)
 
     try:
         serve_sandbox(
-            canonical_name(provider),
+            served,
             host=host,
             port=port,
             credential=credential,

@@ -26,7 +26,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve", help="serve one provider's emulator until Ctrl+C or SIGTERM"
     )
-    serve.add_argument("--provider", required=True, help=f"one of {', '.join(EMULATORS)}")
+    which = serve.add_mutually_exclusive_group(required=True)
+    which.add_argument("--provider", help=f"one of {', '.join(EMULATORS)}")
+    which.add_argument(
+        "--all", action="store_true", help="every provider, each under its own path"
+    )
     serve.add_argument("--host", default="127.0.0.1", help="a loopback address (127.0.0.1)")
     serve.add_argument("--port", type=int, default=0, help="0 (default) picks a free port")
     serve.add_argument("--credential", help="the credential to accept (default: the sandbox's)")
@@ -60,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         serve(
-            arguments.provider,
+            list(EMULATORS) if arguments.all else arguments.provider,
             host=arguments.host,
             port=arguments.port,
             credential=arguments.credential,
