@@ -28,9 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     which = serve.add_mutually_exclusive_group(required=True)
     which.add_argument("--provider", help=f"one of {', '.join(EMULATORS)}")
-    which.add_argument(
-        "--all", action="store_true", help="every provider, each under its own path"
-    )
+    which.add_argument("--all", action="store_true", help="every provider, each under its own path")
     serve.add_argument("--host", default="127.0.0.1", help="a loopback address (127.0.0.1)")
     serve.add_argument("--port", type=int, default=0, help="0 (default) picks a free port")
     serve.add_argument("--credential", help="the credential to accept (default: the sandbox's)")

@@ -7,6 +7,7 @@ a view asks for them, so a server under load pays for a copy and a mask, not a p
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
@@ -75,10 +76,8 @@ class Event:
         found: dict[str, None] = {}  # ordered, no repeats
         values = list(_query_values(self.target))
         if self.request_body:
-            try:
+            with contextlib.suppress(ValueError):
                 values.append(json.loads(self.request_body))
-            except ValueError:
-                pass
         for text in _strings(values):
             if EMAIL_SHAPE.fullmatch(text):
                 found[text.lower()] = None
@@ -157,21 +156,27 @@ class EventLog:
         secrets: Sequence[Secret],
     ) -> Event:
         """Mask and keep one answered request."""
-        headers = tuple((name, mask_header(name, value, secrets)) for name, value in request_headers)
-        fields = {
-            "provider": provider,
-            "kind": kind,
-            "method": method,
-            "target": redact_text(target, secrets),
-            "request_headers": headers,
-            "request_body": None if request_body is None else _text(request_body, secrets),
-            "status": status,
-            "answer_body": _text(answer_body, secrets),
-            "fault": fault,
-            "delay_ms": delay * 1000,
-        }
+        headers = tuple(
+            (name, mask_header(name, value, secrets)) for name, value in request_headers
+        )
+        masked_target = redact_text(target, secrets)
+        body = None if request_body is None else _text(request_body, secrets)
+        answer = _text(answer_body, secrets)
         with self._lock:
-            event = Event(number=self._next_number, time=time.time(), **fields)
+            event = Event(
+                number=self._next_number,
+                time=time.time(),
+                provider=provider,
+                kind=kind,
+                method=method,
+                target=masked_target,
+                request_headers=headers,
+                request_body=body,
+                status=status,
+                answer_body=answer,
+                fault=fault,
+                delay_ms=delay * 1000,
+            )
             self._next_number += 1
             self._events.append(event)
             self._version += 1
@@ -188,7 +193,8 @@ class EventLog:
         """How many requests ``provider`` answered, by counter (``requests``, ``create``,
         ``look-up``, ``2xx``, ``4xx``, ``429``, ``5xx``, ``dropped``, ``faults``)."""
         with self._lock:
-            return {name: count for (owner, name), count in self._totals.items() if owner == provider}
+            totals = self._totals.items()
+            return {name: count for (owner, name), count in totals if owner == provider}
 
     def clear(self) -> None:
         """Forget every event and total."""

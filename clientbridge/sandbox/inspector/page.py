@@ -9,7 +9,7 @@ form posts, so the page also works with scripts off (reloading to see news).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from http import HTTPStatus
 from importlib import resources
@@ -40,6 +40,9 @@ _STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; cha
 _LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
 #: The short name of each fault kind, as the command line also accepts it.
 _SHORT_NAMES = {kind: alias for alias, kind in FAULT_ALIASES.items()}
+
+
+_Action = Callable[[Mapping[str, Sequence[str]]], str]
 
 
 @attrs.frozen
@@ -155,17 +158,15 @@ class InspectorPage:
             return Reply(204, headers=(("Cache-Control", "no-store"),))
         context = self._context(query.get("q", ""))
         sections = {
-            name: self._templates.get_template(f"_{name}.html").render(context)
-            for name in SECTIONS
+            name: self._templates.get_template(f"_{name}.html").render(context) for name in SECTIONS
         }
-        return Reply.json(
-            200, {"version": context["version"], "sections": sections}, (("Cache-Control", "no-store"),)
-        )
+        state = {"version": context["version"], "sections": sections}
+        return Reply.json(200, state, (("Cache-Control", "no-store"),))
 
     # ----------------------------------------------------------------- actions
 
-    def _post(self, request: SandboxRequest, action: Any) -> Reply:
-        form = {key: values for key, values in parse_qs(request.body.decode("utf-8", "replace")).items()}
+    def _post(self, request: SandboxRequest, action: _Action) -> Reply:
+        form = parse_qs(request.body.decode("utf-8", "replace"))
         try:
             message = action(form)
             status = 200
@@ -174,7 +175,8 @@ class InspectorPage:
         if "application/json" in (request.header("accept") or ""):
             return Reply.json(status, {"message": message})
         if status != 200:
-            return _html(status, f"<!doctype html><title>Not applied</title><p>{escape(message)}</p><p><a href='/'>Back</a></p>")
+            page = f"<!doctype html><title>Not applied</title><p>{escape(message)}</p>"
+            return _html(status, page + "<p><a href='/'>Back to the inspector</a></p>")
         return Reply(303, headers=(("Location", "/"), ("Content-Type", "text/plain")))
 
     def _apply_settings(self, form: Mapping[str, Sequence[str]]) -> str:
@@ -191,7 +193,8 @@ class InspectorPage:
         if not fail_rate:
             faults = "faults off"
         else:
-            faults = f"faults on ({fail_rate:g} of calls: {', '.join(self.site.sandbox.faults.kinds)})"
+            drawn = ", ".join(self.site.sandbox.faults.kinds)
+            faults = f"faults on ({fail_rate:g} of creates: {drawn})"
         return f"Applied: {faults}, latency {latency_ms:g} ms."
 
     def _clear(self, form: Mapping[str, Sequence[str]]) -> str:
