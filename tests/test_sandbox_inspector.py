@@ -119,7 +119,9 @@ def test_every_create_and_look_up_is_logged_with_credentials_masked(
     assert {"create", "look-up"} <= {event.kind for event in events}
     credentials = [endpoint.credential for endpoint in every_emulator.endpoints.values()]
     for event in events:
-        assert event.status and event.request_body is not None and event.answer_body
+        assert event.status
+        assert event.request_body is not None
+        assert event.answer_body
         assert not any(credential in repr(event) for credential in credentials)
         if event.kind == "create":
             assert event.client_keys == ("ada@example.com",)
@@ -248,7 +250,8 @@ def test_the_page_loads_nothing_from_another_host(every_emulator: SandboxServer)
         if asset.startswith("/_sandbox/inspector/static/"):
             served = httpx.get(every_emulator.url + asset.lstrip("/"), timeout=TIMEOUT)
             assert served.status_code == 200
-            assert "http://" not in served.text and "https://" not in served.text
+            assert "http://" not in served.text
+            assert "https://" not in served.text
 
 
 def test_one_emulator_keeps_the_root_and_has_the_inspector_too() -> None:

@@ -33,6 +33,8 @@ from clientbridge.secrets import Secret, redact_text
 
 __all__ = ["Endpoint", "SandboxServer", "running_server", "serve"]
 
+#: The printed config file's last line (the banner's last line too).
+_CONFIG_END = "# end of clientbridge.toml"
 #: In the printed config file, a credential the caller chose is read from this variable.
 CREDENTIAL_VARIABLE = "CLIENTBRIDGE_SANDBOX_CREDENTIAL"
 
@@ -274,7 +276,7 @@ class SandboxServer:
             lines = [
                 f"clientbridge sandbox: {len(self.endpoints)} emulators listening "
                 "(stop them with Ctrl+C or SIGTERM)",
-                f"inspector: {self.url}",
+                f"inspector: {self.url} (open it to watch every request arrive)",
                 *(
                     f"  {name:<{width}}  {endpoint.base_url:<{url_width}}  "
                     f"credential: {endpoint.credential}"
@@ -284,6 +286,7 @@ class SandboxServer:
                 "# clientbridge.toml: one connection per provider"
                 + (f" (set {CREDENTIAL_VARIABLE} to your credential)" if self._chosen else ""),
                 self.config_toml(),
+                _CONFIG_END,
             ]
         return redact_text("\n".join(lines), self._chosen)
 

@@ -74,6 +74,7 @@ class InspectorPage:
         )
         self._templates.filters["clock"] = _clock
         self._templates.filters["reason"] = _reason
+        self._templates.filters["pretty"] = _pretty
 
     # ----------------------------------------------------------------- routing
 
@@ -240,6 +241,14 @@ def _records(records: list[dict[str, Any]], query: str) -> dict[str, Any]:
 
 def _clock(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, timezone.utc).strftime("%H:%M:%S.%f")[:-3]
+
+
+def _pretty(body: str) -> str:
+    """A JSON body indented to read (a cut or non-JSON body as it is)."""
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        return body
 
 
 def _reason(status: int) -> str:
