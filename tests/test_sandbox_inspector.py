@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,7 +21,10 @@ from clientbridge.sandbox import running_server
 from clientbridge.sandbox.emulators import EMULATORS
 from clientbridge.sandbox.server import CREDENTIAL_VARIABLE, SandboxServer
 
+from .sandbox_process import serve_all
+
 TIMEOUT = 5.0
+README = Path(__file__).resolve().parents[1] / "README.md"
 CHOSEN = "chosen-Cr3dential-0042"
 STATE = "/_sandbox/inspector/state"
 
@@ -297,3 +301,28 @@ def test_serve_takes_either_a_provider_or_all(arguments: list[str]) -> None:
     result = CliRunner().invoke(cli, ["sandbox", "serve", *arguments])
     assert result.exit_code == 2
     assert "--provider NAME or --all" in result.output
+
+
+def readme_blocks(section: str) -> dict[str, str]:
+    """The first ```bash and ```python blocks of the README's ``section``."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index(section)
+    end = text.find("\n#", start + len(section))
+    blocks = re.findall(r"```(bash|python)\n(.*?)```", text[start:end], re.DOTALL)
+    return dict(reversed(blocks))
+
+
+def test_the_readme_snippet_shows_the_client_in_the_inspector(tmp_path: Path) -> None:
+    blocks = readme_blocks("### Watch it land")
+    command = shlex.split(blocks["bash"])
+    assert command[:4] == ["clientbridge", "sandbox", "serve", "--all"]
+    arguments = ["0" if word == "8765" else word for word in command[3:]]  # a free port
+    with serve_all(arguments) as banner:
+        (tmp_path / "clientbridge.toml").write_text(banner.config_toml, encoding="utf-8")
+        subprocess.run(
+            [sys.executable, "-c", blocks["python"]], cwd=tmp_path, check=True, timeout=60
+        )
+        state = httpx.get(banner.inspector_url + STATE.lstrip("/"), timeout=TIMEOUT).json()
+    clients = state["sections"]["clients"]
+    row = clients[clients.index('data-client="ada@example.com"') :].split("</tr>")[0]
+    assert row.count('data-status="20') == len(EMULATORS)

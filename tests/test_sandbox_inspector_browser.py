@@ -10,11 +10,7 @@ there (the ones in ``docs/`` come from this).
 from __future__ import annotations
 
 import os
-import queue
 import shutil
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +21,9 @@ import pytest
 import clientbridge as cb
 from clientbridge.sandbox.emulators import EMULATORS
 
+from .sandbox_process import Banner, serve_all
+
 TIMEOUT = 10.0
-STARTUP = 30.0
 
 
 def _browser_or_reason() -> tuple[str, str] | str:
@@ -69,44 +66,23 @@ def browser() -> Iterator[Any]:
 
 
 class Served:
-    """``clientbridge sandbox serve --all`` in a subprocess, and what its banner said."""
+    """``clientbridge sandbox serve --all`` running, and what its banner said."""
 
-    def __init__(self, process: subprocess.Popen[str], banner: str, config_path: Path) -> None:
-        self.process = process
-        self.banner = banner
-        self.url = next(
-            line.split()[1] for line in banner.splitlines() if line.startswith("inspector: ")
-        )
+    def __init__(self, banner: Banner, config_path: Path) -> None:
+        self.url = banner.inspector_url
+        config_path.write_text(banner.config_toml, encoding="utf-8")
         self.config = cb.load_config(config_path)
         self.credentials = [
             line.split(" = ", 1)[1].strip('"')
-            for line in banner.splitlines()
+            for line in banner.text.splitlines()
             if line.startswith(("api_key = ", "token = "))
         ]
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    command = [sys.executable, "-m", "clientbridge.cli", "sandbox", "serve", "--all"]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
-    lines: queue.Queue[str] = queue.Queue()
-    assert process.stdout is not None
-    threading.Thread(
-        target=lambda: [lines.put(line) for line in process.stdout], daemon=True
-    ).start()
-    try:
-        banner: list[str] = []
-        deadline = time.monotonic() + STARTUP
-        while not (banner and banner[-1].startswith("# end of clientbridge.toml")):
-            banner.append(lines.get(timeout=max(0.1, deadline - time.monotonic())))
-        text = "".join(banner)
-        path = tmp_path_factory.mktemp("inspector") / "clientbridge.toml"
-        path.write_text(text[text.index("[connections.") :], encoding="utf-8")
-        yield Served(process, text, path)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serve_all() as banner:
+        yield Served(banner, tmp_path_factory.mktemp("inspector") / "clientbridge.toml")
 
 
 def client(email: str) -> cb.Client:
