@@ -96,13 +96,13 @@ class Site:
         else:
             kind = "create" if matched[0].creates else "look-up"
         target = request.path + (f"?{request.query}" if request.query else "")
-        headers = [(name, request.headers[name.lower()]) for name in request.header_names]
         self.events.record(
             provider=mount.provider,
             kind=kind,
             method=request.method,
             target=target,
-            request_headers=headers,
+            header_names=request.header_names,
+            headers=request.headers,
             request_body=None if reply.disconnect else request.body,
             status=0 if reply.disconnect else reply.status,
             answer_body=reply.body,

@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -119,17 +119,76 @@ def _keyed_strings(value: Any) -> Iterator[tuple[str, str]]:
             yield from _keyed_strings(item)
 
 
+class _Entry:
+    """One logged request: kept as it came (cheap for a server under load) until a view
+    asks for it, then masked once into an `Event` and the unmasked copy dropped."""
+
+    __slots__ = ("event", "raw")
+
+    def __init__(self, raw: tuple[Any, ...]) -> None:
+        self.raw: tuple[Any, ...] | None = raw
+        self.event: Event | None = None
+
+    def masked(self) -> Event:
+        event = self.event
+        if event is None:
+            raw = self.raw
+            assert raw is not None
+            event = self.event = _masked_event(*raw)
+            self.raw = None
+        return event
+
+
+def _masked_event(
+    number: int,
+    when: float,
+    provider: str,
+    kind: str,
+    method: str,
+    target: str,
+    header_names: Sequence[str],
+    headers: Mapping[str, str],
+    request_body: bytes | None,
+    status: int,
+    answer_body: bytes,
+    fault: str | None,
+    delay: float,
+    secrets: Sequence[Secret],
+) -> Event:
+    return Event(
+        number=number,
+        time=when,
+        provider=provider,
+        kind=kind,
+        method=method,
+        target=redact_text(target, secrets),
+        request_headers=tuple(
+            (name, mask_header(name, headers[name.lower()], secrets)) for name in header_names
+        ),
+        request_body=None if request_body is None else _text(request_body, secrets),
+        status=status,
+        answer_body=_text(answer_body, secrets),
+        fault=fault,
+        delay_ms=delay * 1000,
+    )
+
+
 class EventLog:
     """The newest ``capacity`` events, with totals that count every event since the start
-    (or the last `clear`). Thread-safe; ``version`` changes whenever what a view shows may."""
+    (or the last `clear`). Thread-safe; ``version`` changes whenever what a view shows may.
+
+    Events come out masked (`events`): credentials never reach a view. Masking is done
+    when an event is first read, not when it is written, so serving costs a few
+    microseconds a request whether or not the page is open.
+    """
 
     def __init__(self, capacity: int = 1000) -> None:
-        self._events: deque[Event] = deque(maxlen=capacity)
+        self._entries: deque[_Entry] = deque(maxlen=capacity)
         self._lock = threading.Lock()
         self._next_number = 1
         self._version = 0
-        #: totals by (provider, counter name)
-        self._totals: Counter[tuple[str, str]] = Counter()
+        #: per provider, counts by counter name
+        self._totals: dict[str, Counter[str]] = {}
 
     @property
     def version(self) -> int:
@@ -147,71 +206,72 @@ class EventLog:
         kind: str,
         method: str,
         target: str,
-        request_headers: Iterable[tuple[str, str]],
+        header_names: Sequence[str],
+        headers: Mapping[str, str],
         request_body: bytes | None,
         status: int,
         answer_body: bytes,
         fault: str | None,
         delay: float,
         secrets: Sequence[Secret],
-    ) -> Event:
-        """Mask and keep one answered request."""
-        headers = tuple(
-            (name, mask_header(name, value, secrets)) for name, value in request_headers
-        )
-        masked_target = redact_text(target, secrets)
-        body = None if request_body is None else _text(request_body, secrets)
-        answer = _text(answer_body, secrets)
+    ) -> None:
+        """Keep one answered request (``headers`` by lower-case name, ``header_names`` as
+        sent; ``secrets`` are masked wherever they appear when the event is read)."""
+        when = time.time()
+        status_class = "dropped" if status == 0 else _STATUS_CLASSES.get(status // 100, "other")
         with self._lock:
-            event = Event(
-                number=self._next_number,
-                time=time.time(),
-                provider=provider,
-                kind=kind,
-                method=method,
-                target=masked_target,
-                request_headers=headers,
-                request_body=body,
-                status=status,
-                answer_body=answer,
-                fault=fault,
-                delay_ms=delay * 1000,
-            )
+            number = self._next_number
             self._next_number += 1
-            self._events.append(event)
+            self._entries.append(
+                _Entry(
+                    (
+                        number,
+                        when,
+                        provider,
+                        kind,
+                        method,
+                        target,
+                        header_names,
+                        headers,
+                        request_body,
+                        status,
+                        answer_body,
+                        fault,
+                        delay,
+                        secrets,
+                    )
+                )
+            )
             self._version += 1
-            for name in _counted_as(event):
-                self._totals[provider, name] += 1
-        return event
+            totals = self._totals.get(provider)
+            if totals is None:
+                totals = self._totals[provider] = Counter()
+            totals["requests"] += 1
+            totals[kind] += 1
+            totals[status_class] += 1
+            if status == 429:
+                totals["429"] += 1
+            if fault is not None:
+                totals["faults"] += 1
 
     def events(self) -> list[Event]:
-        """The events kept, oldest first."""
+        """The events kept, oldest first, credentials masked."""
         with self._lock:
-            return list(self._events)
+            entries = list(self._entries)
+        return [entry.masked() for entry in entries]
 
     def totals(self, provider: str) -> dict[str, int]:
         """How many requests ``provider`` answered, by counter (``requests``, ``create``,
-        ``look-up``, ``2xx``, ``4xx``, ``429``, ``5xx``, ``dropped``, ``faults``)."""
+        ``look-up``, ``other``, ``2xx``, ``4xx``, ``429``, ``5xx``, ``dropped``, ``faults``)."""
         with self._lock:
-            totals = self._totals.items()
-            return {name: count for (owner, name), count in totals if owner == provider}
+            return dict(self._totals.get(provider, {}))
 
     def clear(self) -> None:
         """Forget every event and total."""
         with self._lock:
-            self._events.clear()
+            self._entries.clear()
             self._totals.clear()
             self._version += 1
 
 
-def _counted_as(event: Event) -> Iterator[str]:
-    yield "requests"
-    yield event.kind
-    if event.status == 0:
-        yield "dropped"
-    else:
-        yield f"{event.status // 100}xx"
-    if event.status == 429:
-        yield "429"
-    if event.fault is not None:
-        yield "faults"
+_STATUS_CLASSES = {1: "1xx", 2: "2xx", 3: "3xx", 4: "4xx", 5: "5xx"}
