@@ -1,5 +1,5 @@
 """``clientbridge sandbox serve``, which is also ``python -m clientbridge.sandbox serve``:
-one provider's emulator on 127.0.0.1 until Ctrl-C or SIGTERM."""
+one provider's emulator (or all of them) on 127.0.0.1 until Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
@@ -20,7 +20,13 @@ def sandbox() -> None:
 
 
 @sandbox.command()
-@click.option("--provider", "-p", required=True, metavar="NAME", help="The provider to emulate.")
+@click.option("--provider", "-p", metavar="NAME", help="The provider to emulate.")
+@click.option(
+    "--all",
+    "every_provider",
+    is_flag=True,
+    help="Emulate every provider, each under its own path, and print a config file for them.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="A loopback address.")
 @click.option(
     "--port", type=int, default=0, show_default=True, help="The port (0 picks a free one)."
@@ -51,7 +57,8 @@ def sandbox() -> None:
     "(e.g. a response shape); repeatable.",
 )
 def serve(
-    provider: str,
+    provider: str | None,
+    every_provider: bool,
     host: str,
     port: int,
     credential: str | None,
@@ -62,29 +69,35 @@ def serve(
     faults_on_lookups: bool,
     emulator_options: tuple[str, ...],
 ) -> None:
-    """Serve one provider's emulator on 127.0.0.1 until Ctrl-C or SIGTERM, printing its
-    base_url.
+    """Serve a provider's emulator (or all of them) on 127.0.0.1 until Ctrl-C or SIGTERM.
 
     Point real code (or another clientbridge command) at the printed base_url with the
-    printed credential. ``GET /_sandbox/records`` lists what it holds. The same command
-    runs as ``python -m clientbridge.sandbox serve``.
+    printed credential; with --all, paste the printed config file. Open the printed
+    inspector URL to watch every request arrive. ``GET /_sandbox/records`` under a
+    base_url lists what its emulator holds. The same command runs as
+    ``python -m clientbridge.sandbox serve``.
 
     \b
     Examples:
+      clientbridge sandbox serve --all --port 8765
       clientbridge sandbox serve --provider NAME --port 8765
       clientbridge sandbox serve -p NAME --fail-rate 0.1 --seed 7 --latency-ms 20
     """
+    if every_provider == (provider is not None):
+        raise UsageFailure("give either --provider NAME or --all")
     try:
+        from clientbridge.sandbox.emulators import EMULATORS
         from clientbridge.sandbox.server import serve as serve_sandbox
     except ImportError as error:
         raise UsageFailure(f"the sandbox is not available: {error}") from None
+    served = list(EMULATORS) if provider is None else canonical_name(provider)
     extra = _emulator_options(emulator_options)
     extra["faults_on_lookups"] = faults_on_lookups
     if fault_kinds:
         extra["fault_kinds"] = list(fault_kinds)
     try:
         serve_sandbox(
-            canonical_name(provider),
+            served,
             host=host,
             port=port,
             credential=credential,

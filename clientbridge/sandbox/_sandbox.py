@@ -114,6 +114,11 @@ class Sandbox:
         with emulator.lock:
             return copy.deepcopy(emulator.records)
 
+    def clear(self) -> None:
+        """Forget the records of every emulator in use (a created email may be created again)."""
+        for emulator in list(self._emulators.values()):
+            emulator.clear()
+
     def created(self, provider: str) -> int:
         """How many records ``provider``'s emulator created (retained or not)."""
         return self.emulator(provider).created
@@ -127,6 +132,24 @@ class Sandbox:
         `FaultInjector.inject`, e.g. ``retry_after``, ``latency_ms``, ``include_lookups``)."""
         emulated = None if provider is None else _emulated(provider)
         self.faults.inject(kind, count, provider=emulated, **options)
+
+    def configure(
+        self,
+        *,
+        fail_rate: float | None = None,
+        fault_kinds: Sequence[str] | None = None,
+        faults_on_lookups: bool | None = None,
+        latency_ms: float | None = None,
+    ) -> None:
+        """Change the constructor's fault and latency options while serving (what is not
+        given stays); the next call sees the new values."""
+        if latency_ms is not None and latency_ms < 0:
+            raise ValueError(f"latency_ms must not be negative, not {latency_ms!r}")
+        self.faults.configure(
+            fail_rate=fail_rate, kinds=fault_kinds, include_lookups=faults_on_lookups
+        )
+        if latency_ms is not None:
+            self.latency_ms = latency_ms
 
     @property
     def injected(self) -> Counter[str]:
@@ -159,6 +182,8 @@ class Sandbox:
             else:  # malformed_json: the status stays, the body is cut in half
                 reply.body = reply.body[: len(reply.body) // 2] or b"{"
         reply.delay = delay
+        if fault is not None:
+            reply.fault = fault.kind
         return reply
 
     def transport(self, provider: str, *, asynchronous: bool = False) -> httpx.MockTransport:

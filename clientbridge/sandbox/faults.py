@@ -164,6 +164,27 @@ class FaultInjector:
         with self._lock:
             self._queue.append(_Queued(fault, count))
 
+    def configure(
+        self,
+        *,
+        fail_rate: float | None = None,
+        kinds: Sequence[str] | None = None,
+        include_lookups: bool | None = None,
+    ) -> None:
+        """Change the drawn faults while calls go on (what is not given stays)."""
+        if fail_rate is not None and not 0.0 <= fail_rate <= 1.0:
+            raise ValueError(f"fail_rate must be between 0 and 1, not {fail_rate!r}")
+        chosen = None if kinds is None else tuple(fault_kind(kind) for kind in kinds)
+        if chosen == ():
+            raise ValueError("choose at least one fault kind")
+        with self._lock:
+            if fail_rate is not None:
+                self.fail_rate = fail_rate
+            if chosen is not None:
+                self.kinds = chosen
+            if include_lookups is not None:
+                self.include_lookups = include_lookups
+
     @property
     def pending(self) -> int:
         """Calls still to be hit by queued faults."""

@@ -1,4 +1,4 @@
-"""A real HTTP server around one emulator, on the loopback interface only.
+"""A real HTTP server around one emulator, or all of them, on the loopback interface only.
 
 `serve` blocks until SIGINT or SIGTERM (it backs ``clientbridge sandbox serve`` and
 ``python -m clientbridge.sandbox serve``); `running_server` is the same server as a
@@ -6,7 +6,8 @@ context manager for tests, on a free port, always stopped on exit.
 
 HTTP/1.1 with keep-alive, one thread per connection, each answer written in one piece
 with Nagle's algorithm off: fast enough to benchmark a client against. ``GET
-/_sandbox/records`` answers the JSON list of the records the emulator holds.
+/_sandbox/records`` (under an emulator's base URL) answers the JSON list of the records
+it holds; ``/`` is the inspector, a page showing every request as it arrives.
 """
 
 from __future__ import annotations
@@ -16,18 +17,26 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import Any
 
+import attrs
+
 from clientbridge.errors import ConfigurationError
 from clientbridge.sandbox._sandbox import RECORDS_PATH, Sandbox
+from clientbridge.sandbox._site import Site
 from clientbridge.sandbox.emulators.base import Reply, SandboxRequest
 from clientbridge.secrets import Secret, redact_text
 
-__all__ = ["SandboxServer", "running_server", "serve"]
+__all__ = ["Endpoint", "SandboxServer", "running_server", "serve"]
+
+#: The printed config file's last line (the banner's last line too).
+_CONFIG_END = "# end of clientbridge.toml"
+#: In the printed config file, a credential the caller chose is read from this variable.
+CREDENTIAL_VARIABLE = "CLIENTBRIDGE_SANDBOX_CREDENTIAL"
 
 #: How long `SandboxServer.stop` waits for the serving thread.
 STOP_TIMEOUT = 5.0
@@ -53,10 +62,9 @@ def loopback_host(host: str) -> str:
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], sandbox: Sandbox, provider: str) -> None:
+    def __init__(self, address: tuple[str, int], site: Site) -> None:
         super().__init__(address, _Handler)
-        self.sandbox = sandbox
-        self.provider = provider
+        self.site = site
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
 
@@ -115,7 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.headers.items(),
             lambda: self.rfile.read(length) if length else b"",
         )
-        reply = self.server.sandbox.handle(self.server.provider, request)
+        reply = self.server.site.handle(request)
         if reply.delay:
             time.sleep(reply.delay)
         if reply.disconnect:
@@ -137,34 +145,100 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(head + reply.body)
 
 
-class SandboxServer:
-    """A sandbox server running in a background thread (see `running_server`)."""
+@attrs.frozen
+class Endpoint:
+    """Where one emulator of a running server answers."""
 
-    def __init__(self, provider: str, sandbox: Sandbox, *, host: str, port: int) -> None:
+    provider: str
+    #: what to pass as the adapter's ``base_url``
+    base_url: str
+    #: the credential the emulator accepts
+    credential: str
+    #: ``GET`` it for the records the emulator holds
+    records_url: str
+    #: the adapter settings that reach it: ``cb.connect(provider, **settings)``
+    settings: Mapping[str, str]
+
+
+class SandboxServer:
+    """A sandbox server running in a background thread (see `running_server`).
+
+    ``provider`` is one provider's name (its emulator answers at the server's root, as
+    the provider does) or a sequence of names (each emulator under ``/<name>``, a path
+    that is part of its base URL). ``endpoints`` says where each one answers.
+    """
+
+    def __init__(
+        self, provider: str | Sequence[str], sandbox: Sandbox, *, host: str, port: int
+    ) -> None:
         self.sandbox = sandbox
-        emulator = sandbox.emulator(provider)
-        self.provider = emulator.provider
+        providers = [provider] if isinstance(provider, str) else list(provider)
+        if not providers:
+            raise ConfigurationError("name at least one provider to serve")
+        self.site = Site(sandbox, providers, prefixed=not isinstance(provider, str))
         self.host = loopback_host(host)
-        self._http = _HTTPServer((self.host, port), sandbox, self.provider)
+        self._http = _HTTPServer((self.host, port), self.site)
         self.port = self._http.server_port
         root = f"http://{self.host}:{self.port}"
-        #: what to pass as the adapter's ``base_url``
-        self.base_url = root + emulator.base_path
-        #: the credential the emulator accepts
-        self.credential = emulator.credential
+        self.site.root = root
+        #: the inspector's page
+        self.url = root + "/"
+        self.endpoints: Mapping[str, Endpoint] = {
+            mount.provider: Endpoint(
+                provider=mount.provider,
+                base_url=self.site.base_url(mount),
+                credential=sandbox.credential(mount.provider),
+                records_url=root + mount.prefix + RECORDS_PATH,
+                settings=self.site.connect_settings(mount),
+            )
+            for mount in self.site.mounts
+        }
         # A credential the caller chose is theirs: never echoed into terminals and CI logs.
-        self._chosen_credential = emulator.credential != emulator.default_credential
-        #: ``GET`` it for the records the emulator holds
-        self.records_url = root + RECORDS_PATH
-        #: the adapter settings that reach this server: ``cb.connect(provider, **settings)``
-        self.settings = emulator.connect_settings(root)
+        self._chosen = tuple(
+            Secret(sandbox.credential(name))
+            for name in self.endpoints
+            if sandbox.credential(name) != sandbox.emulator(name).default_credential
+        )
+        self.site.credentials_chosen = bool(self._chosen)
         self._thread = threading.Thread(
             target=self._http.serve_forever,
             kwargs={"poll_interval": 0.05},
-            name=f"clientbridge-sandbox-{self.provider}",
+            name=f"clientbridge-sandbox-{'+'.join(self.endpoints)}",
             daemon=True,
         )
         self._stopped = False
+
+    def _only(self) -> Endpoint:
+        if len(self.endpoints) != 1:
+            raise ValueError(
+                f"this server serves {len(self.endpoints)} emulators; read .endpoints[name]"
+            )
+        return next(iter(self.endpoints.values()))
+
+    @property
+    def provider(self) -> str:
+        """The provider emulated (a server of one emulator)."""
+        return self._only().provider
+
+    @property
+    def base_url(self) -> str:
+        """What to pass as the adapter's ``base_url`` (a server of one emulator)."""
+        return self._only().base_url
+
+    @property
+    def credential(self) -> str:
+        """The credential the emulator accepts (a server of one emulator)."""
+        return self._only().credential
+
+    @property
+    def records_url(self) -> str:
+        """``GET`` it for the records the emulator holds (a server of one emulator)."""
+        return self._only().records_url
+
+    @property
+    def settings(self) -> Mapping[str, str]:
+        """The adapter settings that reach this server (a server of one emulator)."""
+        return self._only().settings
 
     def start(self) -> SandboxServer:
         self._thread.start()
@@ -182,27 +256,71 @@ class SandboxServer:
         self._thread.join(STOP_TIMEOUT)
 
     def announcement(self) -> str:
-        """What `serve` prints: where to connect and with which credential."""
-        settings = ", ".join(f"{key}={value!r}" for key, value in self.settings.items())
-        text = "\n".join(
-            [
-                f"clientbridge sandbox: {self.provider} emulator listening "
+        """What `serve` prints: where to connect and with which credential, and for several
+        emulators a config file with one connection each."""
+        if len(self.endpoints) == 1:
+            endpoint = self._only()
+            settings = ", ".join(f"{key}={value!r}" for key, value in endpoint.settings.items())
+            lines = [
+                f"clientbridge sandbox: {endpoint.provider} emulator listening "
                 "(stop it with Ctrl+C or SIGTERM)",
-                f"base_url: {self.base_url}",
-                f"credential: {self.credential}",
-                f"records: {self.records_url}",
-                f"connect: cb.connect({self.provider!r}, {settings})",
+                f"base_url: {endpoint.base_url}",
+                f"credential: {endpoint.credential}",
+                f"records: {endpoint.records_url}",
+                f"inspector: {self.url}",
+                f"connect: cb.connect({endpoint.provider!r}, {settings})",
             ]
-        )
-        return redact_text(text, [Secret(self.credential)]) if self._chosen_credential else text
+        else:
+            width = max(len(name) for name in self.endpoints)
+            url_width = max(len(endpoint.base_url) for endpoint in self.endpoints.values())
+            lines = [
+                f"clientbridge sandbox: {len(self.endpoints)} emulators listening "
+                "(stop them with Ctrl+C or SIGTERM)",
+                f"inspector: {self.url} (open it to watch every request arrive)",
+                *(
+                    f"  {name:<{width}}  {endpoint.base_url:<{url_width}}  "
+                    f"credential: {endpoint.credential}"
+                    for name, endpoint in self.endpoints.items()
+                ),
+                "",
+                "# clientbridge.toml: one connection per provider"
+                + (f" (set {CREDENTIAL_VARIABLE} to your credential)" if self._chosen else ""),
+                self.config_toml(),
+                _CONFIG_END,
+            ]
+        return redact_text("\n".join(lines), self._chosen)
+
+    def config_toml(self) -> str:
+        """A config file (TOML) with one connection per emulator, named for its provider.
+
+        A credential the caller chose is written as ``${CLIENTBRIDGE_SANDBOX_CREDENTIAL}``,
+        read from the environment when the file is loaded.
+        """
+        chosen = {secret.reveal() for secret in self._chosen}
+        blocks = []
+        for name, endpoint in self.endpoints.items():
+            lines = [f"[connections.{name}]", f"provider = {_toml_string(name)}"]
+            for key, value in endpoint.settings.items():
+                text = f"${{{CREDENTIAL_VARIABLE}}}" if value in chosen else value
+                lines.append(f"{key} = {_toml_string(text)}")
+            blocks.append("\n".join(lines))
+        return "\n\n".join(blocks)
 
     def __repr__(self) -> str:
-        return f"<SandboxServer {self.provider} at {self.base_url}>"
+        where = ", ".join(endpoint.base_url for endpoint in self.endpoints.values())
+        return f"<SandboxServer {'+'.join(self.endpoints)} at {where}>"
+
+
+def _toml_string(text: str) -> str:
+    """``text`` as a TOML basic string (JSON's escapes are TOML's for these characters)."""
+    import json
+
+    return json.dumps(text, ensure_ascii=False)
 
 
 @contextmanager
 def running_server(
-    provider: str,
+    provider: str | Sequence[str],
     *,
     host: str = "127.0.0.1",
     port: int = 0,
@@ -212,11 +330,14 @@ def running_server(
     """A sandbox server for ``provider`` on 127.0.0.1 (a free port unless ``port``).
 
     Yields a `SandboxServer` (``.base_url``, ``.credential``, ``.sandbox`` to inject
-    faults or read records); stops it on exit, whatever happened. ``options`` are
-    `Sandbox`'s (``latency_ms``, ``fail_rate``, ``seed``, ``fault_kinds``,
-    ``retain_records``...).
+    faults or read records); stops it on exit, whatever happened. A sequence of
+    providers serves each under its own path (``.endpoints[name].base_url``), all
+    accepting ``credential`` when one is given. ``options`` are `Sandbox`'s
+    (``latency_ms``, ``fail_rate``, ``seed``, ``fault_kinds``, ``retain_records``...).
     """
-    sandbox = Sandbox(credentials=None if credential is None else {provider: credential}, **options)
+    names = [provider] if isinstance(provider, str) else list(provider)
+    credentials = None if credential is None else dict.fromkeys(names, credential)
+    sandbox = Sandbox(credentials=credentials, **options)
     server = SandboxServer(provider, sandbox, host=host, port=port)
     try:
         yield server.start()
@@ -225,7 +346,7 @@ def running_server(
 
 
 def serve(
-    provider: str,
+    provider: str | Sequence[str],
     *,
     on_ready: Callable[[str], None] | None = None,
     stop: threading.Event | None = None,
@@ -234,7 +355,9 @@ def serve(
     """Serve ``provider``'s emulator until SIGINT or SIGTERM (or until ``stop`` is set).
 
     When listening, calls ``on_ready`` (default: print to stdout) once with a few lines:
-    ``base_url: ...``, ``credential: ...``, the records URL and a ``cb.connect`` line.
+    ``base_url: ...``, ``credential: ...``, the records URL, the inspector's URL and a
+    ``cb.connect`` line. A sequence of providers serves each under its own path, and the
+    lines give each base URL and a config file with one connection per provider.
     Signals are caught only when called from the main thread; elsewhere pass ``stop``.
     ``options`` are `running_server`'s (``host``, ``port``, ``credential``, and
     `Sandbox`'s options).

@@ -165,7 +165,7 @@ class SandboxRequest:
 class Reply:
     """One answer: status, headers and body, plus what the I/O layer must do first."""
 
-    __slots__ = ("body", "delay", "disconnect", "headers", "status")
+    __slots__ = ("body", "delay", "disconnect", "fault", "headers", "status")
 
     def __init__(
         self,
@@ -183,6 +183,8 @@ class Reply:
         self.delay = delay
         #: drop the connection instead of answering
         self.disconnect = disconnect
+        #: the kind of the fault injected into this answer, if any
+        self.fault: str | None = None
 
     @classmethod
     def json(cls, status: int, data: Any, headers: tuple[tuple[str, str], ...] = ()) -> Reply:
@@ -357,6 +359,12 @@ class Emulator:
             self.records.append(record)
             if key is not None:
                 self._keys.add(key)
+
+    def clear(self) -> None:
+        """Forget every record (and its unique key); the count of records created stays."""
+        with self.lock:
+            self.records.clear()
+            self._keys.clear()
 
     def connect_settings(self, base_url: str) -> dict[str, str]:
         """The adapter settings that reach this emulator at ``base_url``."""
