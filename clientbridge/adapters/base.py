@@ -366,6 +366,8 @@ class Prepared:
     payload: dict[str, JSONValue]
     dropped_fields: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: each neutral field that reached the wire -> the wire fields it fills
+    wire_fields: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, repr=False)
 
 
 # --------------------------------------------------------------------------- errors
@@ -512,6 +514,7 @@ class Adapter:
         errors: list[FieldError] = []
         sent: set[str] = set()
         warnings: list[str] = []
+        wire_fields: dict[str, tuple[str, ...]] = {}
         for rule in self.field_rules():
             try:
                 picked = rule.pick(client)
@@ -554,6 +557,8 @@ class Adapter:
                 continue
             _set_path(payload, rule.wire, value)
             sent.update(picked.sources)
+            for source in picked.sources:
+                wire_fields[source] = (*wire_fields.get(source, ()), rule.wire)
             warnings.extend(picked.warnings)
         errors.extend(self.validate_client(client))
         if errors:
@@ -574,12 +579,14 @@ class Adapter:
         extras = client.extras.get(self.name)
         if extras:
             payload.update(extras)
+            wire_fields["extras"] = tuple(extras)
         return Prepared(
             index=index,
             client=client,
             payload=payload,
             dropped_fields=dropped,
             warnings=tuple(warnings),
+            wire_fields=wire_fields,
         )
 
     def dropped_fields(self, client: Client, sent: set[str]) -> tuple[str, ...]:
