@@ -586,7 +586,7 @@ class Adapter:
             payload=payload,
             dropped_fields=dropped,
             warnings=tuple(warnings),
-            wire_fields=wire_fields,
+            wire_fields={f: wire_fields[f] for f in client.given_fields() if f in wire_fields},
         )
 
     def dropped_fields(self, client: Client, sent: set[str]) -> tuple[str, ...]:
