@@ -564,23 +564,54 @@ def create(ctx: click.Context, /, output: str, **options: Any) -> None:
         click.echo(f"  warning: {warning}")
 
 
+def _preview_target_options(function: F) -> F:
+    """The target options, with ``--connection`` repeatable and ``--all-connections``."""
+    options = {
+        **_TARGET_OPTIONS,
+        "connection": click.option(
+            "--connection",
+            "-c",
+            "connection",
+            metavar="NAME",
+            multiple=True,
+            help="A named connection from the config file; repeat it for a coverage table.",
+        ),
+    }
+    for option in reversed(options.values()):
+        function = option(function)
+    return click.option(
+        "--all-connections",
+        is_flag=True,
+        help="A coverage table over every connection of the config file.",
+    )(function)
+
+
 @cli.command()
-@_target_options
+@_preview_target_options
 @_client_options
 @_OUTPUT
 @click.pass_context
-def preview(ctx: click.Context, /, output: str, **options: Any) -> None:
+def preview(ctx: click.Context, /, output: str, all_connections: bool, **options: Any) -> None:
     """Print the requests a create would send, secrets redacted. Sends nothing.
 
-    Values that need a look-up (AgencyHandy's company id) show as placeholders.
+    Values that need a look-up (AgencyHandy's company id) show as placeholders. With
+    several connections (or --all-connections), print one table instead: each field the
+    client sets against each connection, with the wire field it becomes or "dropped".
 
     \b
     Examples:
       clientbridge preview -p roostedhr --sandbox --company "Acme Corp" --email ops@acme.test
       clientbridge preview -c uk --json @client.json --output json
+      clientbridge preview -c uk -c staffing --json @client.json
+      clientbridge preview --all-connections --json @client.json --output json
     """
-    target = build_target(ctx, **_pop_target(options))
+    target_options = _pop_target(options)
+    connections: tuple[str, ...] = target_options.pop("connection")
     client = client_from_options(options)
+    if all_connections or len(connections) > 1:
+        _coverage(ctx, client, connections, all_connections, target_options, output)
+        return
+    target = build_target(ctx, connection=connections[0] if connections else None, **target_options)
     with target.connect() as conn:
         try:
             requests = conn.preview(client)
@@ -593,6 +624,77 @@ def preview(ctx: click.Context, /, output: str, **options: Any) -> None:
         click.echo(json.dumps([_request_json(r) for r in requests], indent=2, ensure_ascii=False))
     else:
         click.echo("\n\n".join(format_request(request) for request in requests))
+
+
+def _coverage(
+    ctx: click.Context,
+    client: cb.Client,
+    connections: tuple[str, ...],
+    all_connections: bool,
+    target_options: dict[str, Any],
+    output: str,
+) -> None:
+    """``preview`` over several connections: the coverage table (text or JSON)."""
+    from clientbridge.coverage import DROPPED, field_coverage
+
+    if target_options["provider"]:
+        raise UsageFailure("a coverage table compares named connections; leave out --provider")
+    if all_connections and connections:
+        raise UsageFailure("--all-connections previews every connection; leave out --connection")
+    config = cb.load_config(target_options["config_path"])
+    names = list(connections) if connections else config.names()
+    views: dict[str, cb.Preview] = {}
+    refused: dict[str, ClientBridgeError] = {}
+    for name in names:
+        target = build_target(ctx, **{**target_options, "connection": name}, config=config)
+        with target.connect() as conn:
+            try:
+                views[name] = conn.preview(client)
+            except ConfigurationError:
+                raise
+            except ClientBridgeError as error:
+                refused[name] = error
+    rows = field_coverage(client, views)
+    if output == "json":
+        document = {
+            "connections": {
+                name: {"provider": config[name].provider, "refused": str(refused[name])}
+                if name in refused
+                else {
+                    "provider": config[name].provider,
+                    "dropped_fields": list(views[name].dropped_fields),
+                    "warnings": list(views[name].warnings),
+                }
+                for name in names
+            },
+            "fields": {
+                row.field: {
+                    name: DROPPED if wire is None else list(wire) for name, wire in row.wire.items()
+                }
+                for row in rows
+            },
+        }
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        header = ["FIELD", *(f"{name} ({config[name].provider})" for name in names)]
+        table = [header]
+        for row in rows:
+            cells = [row.field]
+            for name in names:
+                wire = row.wire.get(name, ())
+                if name in refused:
+                    cells.append("(refused)")
+                elif wire is None:
+                    cells.append(DROPPED)
+                else:
+                    cells.append(", ".join(wire) or "sent")
+            table.append(cells)
+        widths = [max(len(line[column]) for line in table) for column in range(len(header))]
+        for line in table:
+            click.echo("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+    for name, refusal in refused.items():
+        click.echo(f"{name}: refused: {refusal}", err=True)
+    ctx.exit(EXIT_FAILED if refused else EXIT_OK)
 
 
 # --------------------------------------------------------------------------- check
