@@ -39,6 +39,7 @@ from clientbridge.result import (
     Failure,
     FanoutResult,
     InviteStatus,
+    Success,
 )
 from clientbridge.secrets import Secret
 from clientbridge.wire import HttpRequest, HttpResponse, Preview
@@ -84,6 +85,7 @@ __all__ = [
     "ProviderValidationError",
     "RateLimitedError",
     "Secret",
+    "Success",
     "TransportError",
     "UnexpectedResponseError",
     "UnsupportedFeatureError",

@@ -41,9 +41,17 @@ def _cell(field: str, view: Preview) -> tuple[str, ...] | None:
 
 
 def field_coverage(client: Client, views: Mapping[str, Preview]) -> list[FieldCoverage]:
-    """A row per field ``client`` sets (and per address part some connection drops on its
-    own), in the model's order, with a cell per connection of ``views``."""
-    fields = list(client.given_fields())
+    """A row per field ``client`` sets (the address, then each part of it set), in the
+    model's order, with a cell per connection of ``views``."""
+    fields: list[str] = []
+    for field in client.given_fields():
+        fields.append(field)
+        if field == "address" and client.address is not None:
+            fields.extend(
+                f"address.{part.name}"
+                for part in attrs.fields(type(client.address))
+                if getattr(client.address, part.name) is not None
+            )
     for view in views.values():
         for field in view.dropped_fields:
             if field not in fields:

@@ -365,14 +365,21 @@ def config_surfaces(
         "a bad timeout": write(
             "timeout.toml", f'{setting} = "${{CLIENTBRIDGE_TEST_CANARY}}"', 'timeout = "soon"'
         ),
-        "a missing variable": write(
-            "missing.toml", f'{setting} = "${{CLIENTBRIDGE_TEST_CANARY}}${{CB_NOT_SET_ANYWHERE}}"'
-        ),
     }
     for what, path in refused.items():
         with pytest.raises(cb.ConfigurationError) as refusal:
             cb.load_config(path)
         seen.add_error(f"config error: {what}", refusal.value)
+    # A missing variable fails the connection that needs it, when it is used.
+    missing = write(
+        "missing.toml", f'{setting} = "${{CLIENTBRIDGE_TEST_CANARY}}${{CB_NOT_SET_ANYWHERE}}"'
+    )
+    partial = cb.load_config(missing)
+    seen.add("config with a missing variable", partial["main"])
+    seen.add("config settings with a missing variable", partial["main"].settings)
+    with pytest.raises(cb.ConfigurationError) as refusal:
+        partial.connect("main", sandbox=False)
+    seen.add_error("config error: a missing variable", refusal.value)
     return good
 
 
