@@ -16,6 +16,7 @@ from clientbridge.errors import (
     ClientBridgeError,
     ConfigurationError,
     DuplicateClientError,
+    FanoutError,
     FieldError,
     NotFoundError,
     PermissionDeniedError,
@@ -36,22 +37,25 @@ from clientbridge.result import (
     CreateResult,
     CredentialCheck,
     Failure,
+    FanoutResult,
     InviteStatus,
     Success,
 )
 from clientbridge.secrets import Secret
-from clientbridge.wire import HttpRequest, HttpResponse
+from clientbridge.wire import HttpRequest, HttpResponse, Preview
 
 if TYPE_CHECKING:
     import cattrs
 
     from clientbridge.connection import AsyncConnection, Connection, connect, connect_async
+    from clientbridge.group import AsyncConnectionGroup, ConnectionGroup
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Address",
     "AsyncConnection",
+    "AsyncConnectionGroup",
     "AuthenticationError",
     "BatchResult",
     "Client",
@@ -60,18 +64,22 @@ __all__ = [
     "Config",
     "ConfigurationError",
     "Connection",
+    "ConnectionGroup",
     "ContactKind",
     "ContactMethod",
     "CreateResult",
     "CredentialCheck",
     "DuplicateClientError",
     "Failure",
+    "FanoutError",
+    "FanoutResult",
     "FieldError",
     "HttpRequest",
     "HttpResponse",
     "InviteStatus",
     "NotFoundError",
     "PermissionDeniedError",
+    "Preview",
     "ProviderError",
     "ProviderUnavailableError",
     "ProviderValidationError",
@@ -91,6 +99,7 @@ __all__ = [
 
 
 _LAZY_CONNECTION = frozenset({"AsyncConnection", "Connection", "connect", "connect_async"})
+_LAZY_GROUP = frozenset({"AsyncConnectionGroup", "ConnectionGroup"})
 
 
 def __getattr__(name: str) -> Any:
@@ -100,6 +109,12 @@ def __getattr__(name: str) -> Any:
         from clientbridge import connection
 
         value = getattr(connection, name)
+        globals()[name] = value
+        return value
+    if name in _LAZY_GROUP:
+        from clientbridge import group
+
+        value = getattr(group, name)
         globals()[name] = value
         return value
     if name == "converter":

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from clientbridge.connection import AsyncConnection, Connection
+    from clientbridge.group import AsyncConnectionGroup, ConnectionGroup
+    from clientbridge.routing import Routing
 
 __all__ = ["Config", "ConnectionConfig", "load_config"]
 
@@ -99,6 +101,8 @@ class Config:
 
     path: Path | None
     connections: Mapping[str, ConnectionConfig]
+    #: the file's ``[routing]`` table, checked (None when it has none)
+    routing: Routing | None = None
 
     def names(self) -> list[str]:
         """The connection names, in file order."""
@@ -141,6 +145,39 @@ class Config:
         provider, settings = self._settings(name, overrides)
         return connect_async(provider, **settings)
 
+    def _many(self, names: tuple[str, ...]) -> list[str]:
+        chosen = list(names) if names else self.names()
+        for name in chosen:
+            self[name]  # an unknown name raises, naming the file's connections
+        repeated = next((name for name in chosen if chosen.count(name) > 1), None)
+        if repeated is not None:
+            raise ConfigurationError(f"connection {repeated!r} is named twice")
+        return chosen
+
+    def connect_many(self, *names: str, **overrides: Any) -> ConnectionGroup:
+        """A `ConnectionGroup` over the named connections (every one when no name is
+        given), following the file's routes; keyword arguments override each one's
+        settings."""
+        from clientbridge.group import ConnectionGroup
+
+        opened: dict[str, Connection] = {}
+        try:
+            for name in self._many(names):
+                opened[name] = self.connect(name, **overrides)
+        except BaseException:
+            for conn in opened.values():
+                conn.close()
+            raise
+        return ConnectionGroup(opened, routing=self.routing)
+
+    def connect_many_async(self, *names: str, **overrides: Any) -> AsyncConnectionGroup:
+        """An `AsyncConnectionGroup` over the named connections (see `connect_many`)."""
+        from clientbridge.group import AsyncConnectionGroup
+
+        # Opening an async connection does no I/O: nothing needs closing if one fails.
+        opened = {name: self.connect_async(name, **overrides) for name in self._many(names)}
+        return AsyncConnectionGroup(opened, routing=self.routing)
+
 
 def _read_toml(path: Path) -> dict[str, Any]:
     from clientbridge._toml import TOMLDecodeError, parse_toml
@@ -166,11 +203,11 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         path = os.environ.get(CONFIG_ENV_VAR) or DEFAULT_CONFIG_FILE
     file = Path(path)
     document = _read_toml(file)
-    unknown_tables = [key for key in document if key != "connections"]
+    unknown_tables = [key for key in document if key not in {"connections", "routing"}]
     if unknown_tables:
         raise ConfigurationError(
             f"{file}: unknown top-level key {unknown_tables[0]!r}; put connections under "
-            "[connections.NAME]"
+            "[connections.NAME] and routes under [routing]"
         )
     raw_connections = document.get("connections", {})
     if not isinstance(raw_connections, Mapping) or not raw_connections:
@@ -217,4 +254,9 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         connections[name] = ConnectionConfig(
             name=name, provider=provider, settings=checked, where=where
         )
-    return Config(path=file, connections=connections)
+    routing = None
+    if "routing" in document:
+        from clientbridge.routing import routing_from_table
+
+        routing = routing_from_table(document["routing"], list(connections), str(file))
+    return Config(path=file, connections=connections, routing=routing)

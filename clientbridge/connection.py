@@ -17,7 +17,7 @@ from clientbridge.model import Client
 from clientbridge.registry import adapter_class
 from clientbridge.result import BatchResult, CreateResult, CredentialCheck, Failure
 from clientbridge.settings import ConnectionOptions, resolve_settings
-from clientbridge.wire import HttpRequest, HttpResponse
+from clientbridge.wire import HttpRequest, HttpResponse, Preview
 
 if TYPE_CHECKING:
     import anyio
@@ -98,10 +98,20 @@ class _ConnectionBase:
             )
         return self.adapter.find_existing(self._prepare_all(clients))
 
-    def preview(self, client: Client) -> list[HttpRequest]:
-        """The requests a create of ``client`` would send, with secrets redacted. No I/O."""
+    def preview(self, client: Client) -> Preview:
+        """The requests a create of ``client`` would send, with secrets redacted, and the
+        ``dropped_fields`` and ``warnings`` the create would report. No I/O.
+
+        Raises what a create would raise before sending (`ValidationError`,
+        `UnsupportedFeatureError` under ``on_unsupported="error"``).
+        """
         prepared = self._prepare_one(client)
-        return [request.redacted() for request in self.adapter.preview_requests([prepared])]
+        return Preview(
+            (request.redacted() for request in self.adapter.preview_requests([prepared])),
+            dropped_fields=prepared.dropped_fields,
+            warnings=prepared.warnings,
+            wire_fields=prepared.wire_fields,
+        )
 
     def _prepare_one(self, client: Client) -> Prepared:
         return self.adapter.prepare(0, _check_client(client), self.options.on_unsupported)

@@ -18,6 +18,7 @@ __all__ = [
     "ClientBridgeError",
     "ConfigurationError",
     "DuplicateClientError",
+    "FanoutError",
     "FieldError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -222,3 +223,18 @@ def outcome_unknown(error: BaseException) -> bool:
     if isinstance(error, ProviderUnavailableError):
         return error.status_code != 503
     return False
+
+
+class FanoutError(ClientBridgeError):
+    """Some connections of a group did not create the client (see `FanoutResult`).
+
+    ``errors`` maps each failed connection's name to its error; the connections that
+    created the client keep it (clientbridge never deletes).
+    """
+
+    def __init__(self, errors: Mapping[str, ClientBridgeError]) -> None:
+        self.errors: Mapping[str, ClientBridgeError] = dict(errors)
+        failed = "; ".join(f"{name}: {error}" for name, error in self.errors.items())
+        count = len(self.errors)
+        plural = "s" if count != 1 else ""
+        super().__init__(f"the client was not created in {count} connection{plural}: {failed}")

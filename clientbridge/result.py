@@ -5,10 +5,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
+from typing import Any
 
 import attrs
 
-from clientbridge.errors import ClientBridgeError
+from clientbridge.errors import ClientBridgeError, FanoutError
 from clientbridge.model import Client, FrozenMapping
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "CreateResult",
     "CredentialCheck",
     "Failure",
+    "FanoutResult",
     "InviteStatus",
     "Success",
 ]
@@ -163,3 +165,35 @@ class CredentialCheck:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+def _by_connection(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    return FrozenMapping(value)
+
+
+@attrs.frozen(kw_only=True)
+class FanoutResult:
+    """One client sent to several connections: what each one did with it.
+
+    ``results`` holds a `CreateResult` per connection that created the client and
+    ``errors`` the error of each one that did not, both keyed by connection name in the
+    group's order. A connection the client was not routed to is in neither.
+    """
+
+    client: Client
+    results: Mapping[str, CreateResult] = attrs.field(
+        factory=FrozenMapping, converter=_by_connection
+    )
+    errors: Mapping[str, ClientBridgeError] = attrs.field(
+        factory=FrozenMapping, converter=_by_connection
+    )
+
+    @property
+    def ok(self) -> bool:
+        """True when every connection asked created the client."""
+        return not self.errors
+
+    def raise_for_errors(self) -> None:
+        """Raise `FanoutError` (holding ``errors``) when any connection failed."""
+        if self.errors:
+            raise FanoutError(self.errors)

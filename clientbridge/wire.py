@@ -7,7 +7,7 @@ turn them into real HTTP.
 from __future__ import annotations
 
 import json as jsonlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -15,7 +15,7 @@ import attrs
 from clientbridge.model import FrozenMapping
 from clientbridge.secrets import REDACTED, Secret
 
-__all__ = ["HeaderValue", "HttpRequest", "HttpResponse", "JSONValue"]
+__all__ = ["HeaderValue", "HttpRequest", "HttpResponse", "JSONValue", "Preview"]
 
 JSONValue = Any
 HeaderValue = str | Secret
@@ -117,3 +117,40 @@ class HttpResponse:
         if when.tzinfo is None:
             return None
         return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+class Preview(list[HttpRequest]):
+    """What a create would send (`Connection.preview`): the requests, look-ups first,
+    secrets redacted, plus what the create would report about the client.
+
+    ``dropped_fields`` and ``warnings`` are those a create of the client reports before
+    the provider answers (a warning about the provider's answer, such as a failed
+    invitation, can only come from the create). ``wire_fields`` maps each neutral field
+    that reached the wire to the wire fields it fills (``"address"`` to
+    ``("address.line_1", "address.postcode")``).
+    """
+
+    dropped_fields: tuple[str, ...]
+    warnings: tuple[str, ...]
+    wire_fields: Mapping[str, tuple[str, ...]]
+
+    def __init__(
+        self,
+        requests: Iterable[HttpRequest] = (),
+        *,
+        dropped_fields: Iterable[str] = (),
+        warnings: Iterable[str] = (),
+        wire_fields: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        super().__init__(requests)
+        self.dropped_fields = tuple(dropped_fields)
+        self.warnings = tuple(warnings)
+        self.wire_fields = FrozenMapping(
+            {field: tuple(wires) for field, wires in (wire_fields or {}).items()}
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Preview({list.__repr__(self)}, dropped_fields={self.dropped_fields!r}, "
+            f"warnings={self.warnings!r})"
+        )

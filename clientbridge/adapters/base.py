@@ -209,14 +209,20 @@ class Adapter(ResponseReading):
             warnings.extend(self.dropped_warning(field) for field in dropped)
         warnings.extend(self.warnings_for(client))
         extras = client.extras.get(self.name)
+        wire_fields = payload.wire_fields
         if extras:
             payload.body.update(extras)
+            wire_fields["extras"] = tuple(extras)
+        given = set(client.given_fields())
         return Prepared(
             index=index,
             client=client,
             payload=payload.body,
             dropped_fields=dropped,
             warnings=tuple(warnings),
+            wire_fields={
+                field: wires for field, wires in wire_fields.items() if field.split(".")[0] in given
+            },
         )
 
     def dropped_fields(self, client: Client, sent: set[str]) -> tuple[str, ...]:

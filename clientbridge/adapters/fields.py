@@ -146,6 +146,8 @@ class Payload(NamedTuple):
     sent: set[str]
     warnings: list[str]
     errors: list[FieldError]
+    #: each neutral field that reached the wire -> the wire fields it fills
+    wire_fields: dict[str, tuple[str, ...]]
 
 
 def build_payload(rules: Sequence[FieldRule], client: Client, provider: str) -> Payload:
@@ -154,6 +156,7 @@ def build_payload(rules: Sequence[FieldRule], client: Client, provider: str) -> 
     errors: list[FieldError] = []
     sent: set[str] = set()
     warnings: list[str] = []
+    wire_fields: dict[str, tuple[str, ...]] = {}
     for rule in rules:
         try:
             picked = rule.pick(client)
@@ -173,8 +176,10 @@ def build_payload(rules: Sequence[FieldRule], client: Client, provider: str) -> 
             continue
         _set_path(body, rule.wire, picked.value)
         sent.update(picked.sources)
+        for source in picked.sources:
+            wire_fields[source] = (*wire_fields.get(source, ()), rule.wire)
         warnings.extend(picked.warnings)
-    return Payload(body, sent, warnings, errors)
+    return Payload(body, sent, warnings, errors, wire_fields)
 
 
 def _value_problem(rule: FieldRule, value: JSONValue, provider: str) -> str | None:

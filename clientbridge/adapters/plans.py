@@ -7,7 +7,7 @@ validated client with its payload, the unit plans are built from.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 
 import attrs
 
@@ -46,3 +46,5 @@ class Prepared:
     payload: dict[str, JSONValue]
     dropped_fields: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: each neutral field the caller set that reached the wire -> the wire fields it fills
+    wire_fields: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, repr=False)

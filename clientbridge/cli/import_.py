@@ -10,13 +10,22 @@ import attrs
 import click
 
 from clientbridge.cli._base import Command, UsageFailure, options_object
-from clientbridge.cli.target import TargetOptions, build_target, target_options
+from clientbridge.cli.target import (
+    ManyTargetOptions,
+    build_target,
+    build_targets,
+    many_target_options,
+)
 from clientbridge.exit_codes import ExitCode
 
 if TYPE_CHECKING:
-    from clientbridge.importer import ImportSummary, SourceRow, Target
+    from collections.abc import Callable
+
+    from clientbridge.importer import ImportOptions, ImportSummary, Source, SourceRow, Target
     from clientbridge.importer.progress import ProgressMode
     from clientbridge.importer.source import Format
+    from clientbridge.model import Client
+    from clientbridge.routing import Routing
     from clientbridge.wire import HttpRequest
 
 __all__ = ["ImportFlags", "import_"]
@@ -140,10 +149,12 @@ import_options = options_object(
 
 @click.command("import", cls=Command)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@target_options
+@many_target_options
 @import_options
 @click.pass_context
-def import_(ctx: click.Context, /, file: Path, where: TargetOptions, flags: ImportFlags) -> None:
+def import_(
+    ctx: click.Context, /, file: Path, where: ManyTargetOptions, flags: ImportFlags
+) -> None:
     """Import clients from a CSV or JSON Lines FILE, streamed, concurrently, resumably.
 
     CSV columns are Client fields (first_name, email, phone, company_name...), address
@@ -156,21 +167,28 @@ def import_(ctx: click.Context, /, file: Path, where: TargetOptions, flags: Impo
     --retry-failed, and rows that may have been created are never sent again on their
     own (--retry-unknown does). Ctrl-C stops cleanly.
 
+    Several connections at once (--connection repeated, or --all-connections, following
+    the config file's routes): one journal with one state per row and connection, and
+    one report line per row and connection; a row that fails in one connection is still
+    created in the others, and running again sends only what is missing where.
+
     \b
     Examples:
       clientbridge import examples/clients.csv --provider NAME --sandbox --report report.csv
       clientbridge import clients.csv -c uk --concurrency 16 --report report.csv
       clientbridge import export.csv -c uk --map "Given name=first_name" --map "Notes=" --dry-run
       clientbridge import clients.jsonl -c staffing --retry-failed
+      clientbridge import clients.csv -c uk -c staffing --report report.csv
+      clientbridge import clients.csv --all-connections --retry-failed
     """
     from clientbridge import importer
     from clientbridge.cli.render import format_request
     from clientbridge.importer.columns import parse_mapping_option, read_mapping_file
 
-    target = build_target(ctx, where)
+    targets = _targets(ctx, where)
     mapping = read_mapping_file(flags.mapping_file) if flags.mapping_file else {}
     mapping.update(parse_mapping_option(flags.mappings))
-    journal_path = _journal_path(file, flags, target)
+    journal_path = _journal_path(file, flags, list(targets.values()))
     show_count = _show_count(flags.show)
     printed = 0
 
@@ -195,6 +213,10 @@ def import_(ctx: click.Context, /, file: Path, where: TargetOptions, flags: Impo
         ignore_unknown_columns=flags.ignore_unknown_columns,
         delimiter={"auto": None, "tab": "\t"}.get(flags.delimiter, flags.delimiter),
     ) as source:
+        if where.several:
+            _import_several(ctx, source, targets, options, flags, journal_path)
+            return
+        [target] = targets.values()
         try:
             if flags.dry_run:
                 summary = importer.run_dry(source, target, options, report=flags.report)
@@ -214,7 +236,65 @@ def import_(ctx: click.Context, /, file: Path, where: TargetOptions, flags: Impo
     ctx.exit(_exit_code(summary, flags.exit_zero))
 
 
-def _journal_path(file: Path, flags: ImportFlags, target: Target) -> Path | None:
+def _targets(ctx: click.Context, where: ManyTargetOptions) -> dict[str, Target]:
+    """The target of each connection (one, unnamed, for a single-target import); several
+    connections follow the config file's routes."""
+    if not where.several:
+        return {"": build_target(ctx, where.single())}
+    config, targets = build_targets(ctx, where)
+    routing = config.routing
+    if routing is None:
+        return targets
+    return {
+        name: attrs.evolve(target, accepts=_routed_to(routing, name))
+        for name, target in targets.items()
+    }
+
+
+def _routed_to(routing: Routing, name: str) -> Callable[[Client], bool]:
+    def accepts(client: Client) -> bool:
+        return name in routing.connections_for(client)
+
+    return accepts
+
+
+def _import_several(
+    ctx: click.Context,
+    source: Source,
+    targets: dict[str, Target],
+    options: ImportOptions,
+    flags: ImportFlags,
+    journal_path: Path | None,
+) -> None:
+    """``import`` into several connections: a summary per connection, then the total."""
+    from clientbridge import importer
+    from clientbridge.importer.fanout import fanout_exit_code, run_fanout_import
+
+    try:
+        if flags.dry_run:
+            if flags.report is not None:
+                raise UsageFailure(
+                    "--dry-run with several connections writes no report; leave out --report"
+                )
+            summaries = {}
+            for name, target in targets.items():
+                with source.reopen() as reading:
+                    summaries[name] = importer.run_dry(reading, target, options, report=None)
+        else:
+            summaries = run_fanout_import(
+                source, targets, options, journal=journal_path, report=flags.report
+            )
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        ctx.exit(ExitCode.INTERRUPTED)
+    click.echo("\n\n".join(importer.format_summary(summary) for summary in summaries.values()))
+    code = fanout_exit_code(summaries)
+    if flags.exit_zero and code == ExitCode.FAILED:
+        code = ExitCode.OK
+    ctx.exit(code)
+
+
+def _journal_path(file: Path, flags: ImportFlags, targets: list[Target]) -> Path | None:
     """``--journal``, else FILE.journal.sqlite; none for a dry run, ``--no-journal``, or
     an in-process sandbox (nothing to resume in a sandbox that forgets at exit)."""
     if flags.no_journal and flags.journal:
@@ -223,7 +303,9 @@ def _journal_path(file: Path, flags: ImportFlags, target: Target) -> Path | None
         return None
     if flags.journal is not None:
         return flags.journal
-    return None if target.ephemeral else file.with_name(file.name + ".journal.sqlite")
+    if all(target.ephemeral for target in targets):
+        return None
+    return file.with_name(file.name + ".journal.sqlite")
 
 
 def _show_count(show: str) -> int:

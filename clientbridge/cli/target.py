@@ -20,9 +20,12 @@ if TYPE_CHECKING:
     from clientbridge.importer import Target
 
 __all__ = [
+    "ManyTargetOptions",
     "TargetOptions",
     "build_target",
+    "build_targets",
     "fingerprint",
+    "many_target_options",
     "option_value",
     "pairs",
     "target_options",
@@ -42,6 +45,34 @@ class TargetOptions:
     settings: tuple[str, ...] = ()
 
 
+#: The options after ``--connection`` (shared with `many_target_options`).
+_OPTIONS_AFTER_CONNECTION = [
+    click.option(
+        "--config",
+        "config_path",
+        metavar="PATH",
+        type=click.Path(dir_okay=False),
+        help="The config file (default: $CLIENTBRIDGE_CONFIG, else ./clientbridge.toml).",
+    ),
+    click.option(
+        "--provider",
+        "-p",
+        metavar="NAME",
+        help="A provider by name (see `clientbridge providers`), with --set settings.",
+    ),
+    click.option(
+        "--sandbox",
+        is_flag=True,
+        help="Talk to the built-in in-process emulator (no account, no network).",
+    ),
+    click.option(
+        "--set",
+        "settings",
+        metavar="KEY=VALUE",
+        multiple=True,
+        help="A setting (api_key=..., base_url=..., timeout=10); repeatable.",
+    ),
+]
 #: Every command that talks to a provider takes these; they reach it as ``where``.
 target_options = options_object(
     TargetOptions,
@@ -53,33 +84,78 @@ target_options = options_object(
             metavar="NAME",
             help="A named connection from the config file.",
         ),
-        click.option(
-            "--config",
-            "config_path",
-            metavar="PATH",
-            type=click.Path(dir_okay=False),
-            help="The config file (default: $CLIENTBRIDGE_CONFIG, else ./clientbridge.toml).",
-        ),
-        click.option(
-            "--provider",
-            "-p",
-            metavar="NAME",
-            help="A provider by name (see `clientbridge providers`), with --set settings.",
-        ),
-        click.option(
-            "--sandbox",
-            is_flag=True,
-            help="Talk to the built-in in-process emulator (no account, no network).",
-        ),
-        click.option(
-            "--set",
-            "settings",
-            metavar="KEY=VALUE",
-            multiple=True,
-            help="A setting (api_key=..., base_url=..., timeout=10); repeatable.",
-        ),
+        *_OPTIONS_AFTER_CONNECTION,
     ],
 )
+
+
+@attrs.frozen(kw_only=True)
+class ManyTargetOptions:
+    """The target options of a command that can go to several connections at once."""
+
+    connection: tuple[str, ...] = ()
+    all_connections: bool = False
+    config_path: str | None = None
+    provider: str | None = None
+    sandbox: bool = False
+    settings: tuple[str, ...] = ()
+
+    @property
+    def several(self) -> bool:
+        """True when the command goes to several connections (or every one)."""
+        return self.all_connections or len(self.connection) > 1
+
+    def single(self) -> TargetOptions:
+        """The options of the one target (when not `several`)."""
+        return TargetOptions(
+            connection=self.connection[0] if self.connection else None,
+            config_path=self.config_path,
+            provider=self.provider,
+            sandbox=self.sandbox,
+            settings=self.settings,
+        )
+
+
+#: `target_options` with ``--connection`` repeatable and ``--all-connections``.
+many_target_options = options_object(
+    ManyTargetOptions,
+    "where",
+    [
+        click.option(
+            "--connection",
+            "-c",
+            metavar="NAME",
+            multiple=True,
+            help="A named connection from the config file; repeat it for several.",
+        ),
+        click.option(
+            "--all-connections",
+            is_flag=True,
+            help="Every connection of the config file.",
+        ),
+        *_OPTIONS_AFTER_CONNECTION,
+    ],
+)
+
+
+def build_targets(ctx: click.Context, where: ManyTargetOptions) -> tuple[Config, dict[str, Target]]:
+    """The config file and a target per connection of a several-connection command."""
+    if where.provider:
+        raise UsageFailure(
+            "several connections are named connections of the config file; leave out --provider"
+        )
+    if where.all_connections and where.connection:
+        raise UsageFailure("--all-connections takes every connection; leave out --connection")
+    config = cb.load_config(where.config_path)
+    names = list(where.connection) if where.connection else config.names()
+    repeated = next((name for name in names if names.count(name) > 1), None)
+    if repeated is not None:
+        raise UsageFailure(f"--connection {repeated} is given twice")
+    single = where.single()
+    return config, {
+        name: build_target(ctx, attrs.evolve(single, connection=name), config=config)
+        for name in names
+    }
 
 
 def pairs(

@@ -6,8 +6,9 @@ provider's id, ``failed``, or ``unknown`` when the request may have reached the 
 afterwards. A crash between the two leaves the row ``sending``: the next run reports it as
 unknown and never sends it again on its own.
 
-Rows are keyed by the line they start on, with a digest of their content, so a row that
-changed since it was journaled is noticed. The journal also records the target
+Rows are keyed by the line they start on (and, for an import into several connections at
+once, the connection: one state per row and connection), with a digest of their content,
+so a row that changed since it was journaled is noticed. The journal also records the target
 (provider, connection, base URL) and the file's header; a journal of another target or
 layout is refused. WAL mode with ``synchronous=NORMAL`` keeps commits cheap and survives a
 killed process; the file is locked while an import runs, so two imports cannot share it.
@@ -19,7 +20,7 @@ import itertools
 import operator
 import sqlite3
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -28,45 +29,63 @@ import attrs
 from clientbridge.importer.columns import ImportSetupError
 from clientbridge.importer.report import CREATED, FAILED, UNKNOWN
 
-__all__ = ["SENDING", "Journal", "JournalEntry"]
+__all__ = ["SENDING", "SINGLE", "Journal", "JournalEntry"]
 
 #: A row's state between its commit and its outcome (the other states are outcomes).
 SENDING = "sending"
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+#: The connection of a row of a single-target import.
+SINGLE = ""
 #: Outcomes are committed at least this often (they are also committed before each send).
 COMMIT_INTERVAL = 1.0
 COMMIT_ROWS = 5000
 
 #: Every state a row can be in, as the SQL literals of the schema's CHECK.
 _STATES = ", ".join(f"'{state}'" for state in (SENDING, CREATED, FAILED, UNKNOWN))
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    f"""CREATE TABLE IF NOT EXISTS rows (
-        row INTEGER PRIMARY KEY,
+_ROWS_TABLE = f"""CREATE TABLE IF NOT EXISTS rows (
+        connection TEXT NOT NULL DEFAULT '',
+        row INTEGER NOT NULL,
         digest TEXT NOT NULL,
         state TEXT NOT NULL CHECK (state IN ({_STATES})),
         client_id TEXT,
         error TEXT,
         attempts INTEGER NOT NULL DEFAULT 0,
-        updated_at REAL NOT NULL
-    )""",
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (connection, row)
+    )"""
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    _ROWS_TABLE,
+)
+#: Schema 1 had no connection column: its rows are a single-target import's.
+_UPGRADE_FROM_1 = (
+    "ALTER TABLE rows RENAME TO rows_1",
+    _ROWS_TABLE,
+    "INSERT INTO rows (connection, row, digest, state, client_id, error, attempts, updated_at) "
+    "SELECT '', row, digest, state, client_id, error, attempts, updated_at FROM rows_1",
+    "DROP TABLE rows_1",
+    "UPDATE meta SET value = '2' WHERE key = 'schema'",
 )
 
 _MARK = (
-    "INSERT INTO rows (row, digest, state, attempts, updated_at) "
-    "VALUES (?, ?, 'sending', 1, ?) "
-    "ON CONFLICT (row) DO UPDATE SET digest = excluded.digest, state = 'sending', "
+    "INSERT INTO rows (connection, row, digest, state, attempts, updated_at) "
+    "VALUES (?, ?, ?, 'sending', 1, ?) "
+    "ON CONFLICT (connection, row) DO UPDATE SET digest = excluded.digest, state = 'sending', "
     "attempts = attempts + 1, updated_at = excluded.updated_at"
 )
 _RECORD = (
-    "INSERT INTO rows (row, digest, state, client_id, error, updated_at) "
-    "VALUES (?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (row) DO UPDATE SET digest = excluded.digest, state = excluded.state, "
-    "client_id = excluded.client_id, error = excluded.error, "
+    "INSERT INTO rows (connection, row, digest, state, client_id, error, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (connection, row) DO UPDATE SET digest = excluded.digest, "
+    "state = excluded.state, client_id = excluded.client_id, error = excluded.error, "
     "updated_at = excluded.updated_at"
 )
-_FORGET = "DELETE FROM rows WHERE row = ?"
+_FORGET = "DELETE FROM rows WHERE connection = ? AND row = ?"
+
+
+def _target_key(connection: str) -> str:
+    return "target" if connection == SINGLE else f"target:{connection}"
 
 
 @attrs.frozen
@@ -80,26 +99,64 @@ class JournalEntry:
     error: str | None
 
 
-class Journal:
-    """One import's journal. Open it with `Journal.open`; close it when done."""
+class _Store:
+    """What the journals of one file share: the SQLite connection and the writes queued."""
 
-    def __init__(self, path: Path, db: sqlite3.Connection, *, empty: bool) -> None:
-        self.path = path
-        self._db = db
-        #: True when no row has been journaled yet (look-ups can be skipped)
-        self.empty = empty
-        self._uncommitted = 0
-        self._last_commit = time.monotonic()
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.uncommitted = 0
+        self.last_commit = time.monotonic()
         #: writes not yet given to SQLite: (statement, parameters), in order
-        self._pending: list[tuple[str, tuple[object, ...]]] = []
+        self.pending: list[tuple[str, tuple[object, ...]]] = []
+
+
+class Journal:
+    """One import's journal. Open it with `Journal.open`; close it when done.
+
+    An import into several connections opens the file once (`Journal.open` with
+    ``targets``) and gives each connection's run `for_connection`: the rows of one
+    connection never mix with another's.
+    """
+
+    def __init__(self, path: Path, store: _Store, *, empty: bool, connection: str = SINGLE) -> None:
+        self.path = path
+        self._store = store
+        self._db = store.db
+        self.connection = connection
+        #: True when no row has been journaled yet for this connection (look-ups can be
+        #: skipped)
+        self.empty = empty
+
+    def for_connection(self, connection: str) -> Journal:
+        """The journal of one connection of this file (sharing its lock and commits)."""
+        self.flush()
+        empty = (
+            self._db.execute(
+                "SELECT NOT EXISTS (SELECT 1 FROM rows WHERE connection = ?)", (connection,)
+            ).fetchone()[0]
+            == 1
+        )
+        return Journal(self.path, self._store, empty=empty, connection=connection)
 
     @classmethod
-    def open(cls, path: str | Path, *, target: str, layout: str, source: str) -> Journal:
-        """Open or create the journal at ``path`` for ``target`` and a file ``layout``.
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        target: str | None = None,
+        targets: Mapping[str, str] | None = None,
+        layout: str,
+        source: str,
+    ) -> Journal:
+        """Open or create the journal at ``path`` for ``target`` (or, for an import into
+        several connections, ``targets``: connection name -> target) and a file ``layout``.
 
         Raises `ImportSetupError` when the journal belongs to another target or file
         layout, is in use by another import, or is not a journal.
         """
+        if (target is None) == (targets is None):
+            raise TypeError("give target or targets")
+        wanted = {SINGLE: target} if target is not None else dict(targets or {})
         file = Path(path)
         try:
             db = sqlite3.connect(file, isolation_level=None, timeout=0.2)
@@ -119,23 +176,32 @@ class Journal:
                 )
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("BEGIN IMMEDIATE")
+            db.execute(_SCHEMA[0])
+            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+            if meta.get("schema") == "1":
+                for statement in _UPGRADE_FROM_1:
+                    db.execute(statement)
+                meta["schema"] = SCHEMA_VERSION
             for statement in _SCHEMA:
                 db.execute(statement)
-            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
             empty = db.execute("SELECT NOT EXISTS (SELECT 1 FROM rows)").fetchone()[0] == 1
             if meta:
-                _check_meta(file, meta, target=target, layout=layout, source=source)
+                _check_meta(file, meta, targets=wanted, layout=layout, source=source)
             else:
                 db.executemany(
                     "INSERT INTO meta (key, value) VALUES (?, ?)",
                     [
                         ("schema", SCHEMA_VERSION),
-                        ("target", target),
                         ("layout", layout),
                         ("source", source),
                         ("created_at", time.strftime("%Y-%m-%dT%H:%M:%S%z")),
                     ],
                 )
+            # A connection new to a journal of several connections is added to it.
+            db.executemany(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                [(_target_key(name), fingerprint) for name, fingerprint in wanted.items()],
+            )
             db.execute("COMMIT")
         except sqlite3.OperationalError as error:
             db.close()
@@ -155,7 +221,7 @@ class Journal:
         except BaseException:
             db.close()
             raise
-        return cls(file, db, empty=empty)
+        return cls(file, _Store(db), empty=empty)
 
     # ------------------------------------------------------------------ reading
 
@@ -163,9 +229,10 @@ class Journal:
         """What an earlier run recorded for the row starting on ``line``."""
         if self.empty:
             return None
-        self._flush()
+        self.flush()
         found = self._db.execute(
-            "SELECT digest, state, client_id, error FROM rows WHERE row = ?", (line,)
+            "SELECT digest, state, client_id, error FROM rows WHERE connection = ? AND row = ?",
+            (self.connection, line),
         ).fetchone()
         if found is None:
             return None
@@ -175,22 +242,24 @@ class Journal:
         """The rows an earlier run left ``sending`` or ``unknown``: line → digest."""
         if self.empty:
             return {}
-        self._flush()
+        self.flush()
         found = self._db.execute(
-            "SELECT row, digest FROM rows WHERE state IN (?, ?) ORDER BY row", (SENDING, UNKNOWN)
+            "SELECT row, digest FROM rows WHERE connection = ? AND state IN (?, ?) ORDER BY row",
+            (self.connection, SENDING, UNKNOWN),
         ).fetchall()
         return dict(found)
 
     def claimed_client_ids(self, client_ids: Collection[str]) -> set[str]:
-        """Which of ``client_ids`` the journal records as some row's client."""
-        self._flush()
+        """Which of ``client_ids`` the journal records as some row's client (in this
+        connection)."""
+        self.flush()
         ids = list(client_ids)
         claimed: set[str] = set()
         for start in range(0, len(ids), 500):  # SQLite caps the parameters of one query
             chunk = ids[start : start + 500]
             marks = ", ".join("?" * len(chunk))
-            query = f"SELECT client_id FROM rows WHERE client_id IN ({marks})"
-            claimed.update(found for (found,) in self._db.execute(query, chunk))
+            query = f"SELECT client_id FROM rows WHERE connection = ? AND client_id IN ({marks})"
+            claimed.update(found for (found,) in self._db.execute(query, [self.connection, *chunk]))
         return claimed
 
     # ------------------------------------------------------------------ writing
@@ -203,8 +272,9 @@ class Journal:
     def mark_sending(self, rows: Iterable[tuple[int, str]]) -> None:
         """Mark ``(line, digest)`` rows as being sent. Commit before sending them."""
         now = time.time()
-        self._pending.extend((_MARK, (line, digest, now)) for line, digest in rows)
-        self._uncommitted += 1
+        here = self.connection
+        self._store.pending.extend((_MARK, (here, line, digest, now)) for line, digest in rows)
+        self._store.uncommitted += 1
 
     def record(
         self,
@@ -216,22 +286,25 @@ class Journal:
         error: str | None = None,
     ) -> None:
         """Record a row's outcome (committed with the next commit)."""
-        self._pending.append((_RECORD, (line, digest, state, client_id, error, time.time())))
-        self._uncommitted += 1
+        parameters = (self.connection, line, digest, state, client_id, error, time.time())
+        self._store.pending.append((_RECORD, parameters))
+        self._store.uncommitted += 1
 
     def forget(self, lines: Iterable[int]) -> None:
         """Drop rows the provider refused as a whole (bad credential): they were not
         created, and the next run sends them as new rows."""
-        self._pending.extend((_FORGET, (line,)) for line in lines)
-        self._uncommitted += 1
+        self._store.pending.extend((_FORGET, (self.connection, line)) for line in lines)
+        self._store.uncommitted += 1
 
-    def _flush(self) -> None:
-        """Write the queued writes, in order, into the open transaction."""
-        if not self._pending:
+    def flush(self) -> None:
+        """Write the queued writes (of every connection), in order, into the open
+        transaction."""
+        store = self._store
+        if not store.pending:
             return
         if not self._db.in_transaction:
             self._db.execute("BEGIN")
-        pending, self._pending = self._pending, []
+        pending, store.pending = store.pending, []
         written = 0
         try:
             for statement, group in itertools.groupby(pending, key=operator.itemgetter(0)):
@@ -240,21 +313,22 @@ class Journal:
                 written += len(parameters)
         except BaseException:
             # Keep what was not written (disk full...): a later commit or close tries again.
-            self._pending = pending[written:] + self._pending
+            store.pending = pending[written:] + store.pending
             raise
 
     def commit(self) -> None:
-        """Write the queued writes and commit them."""
-        self._flush()
+        """Write the queued writes (of every connection) and commit them."""
+        self.flush()
         if self._db.in_transaction:
             self._db.execute("COMMIT")
-        self._uncommitted = 0
-        self._last_commit = time.monotonic()
+        self._store.uncommitted = 0
+        self._store.last_commit = time.monotonic()
 
     def maybe_commit(self) -> None:
         """Commit when enough outcomes or time have gathered (keeps a resume accurate)."""
-        if self._uncommitted >= COMMIT_ROWS or (
-            self._uncommitted and time.monotonic() - self._last_commit >= COMMIT_INTERVAL
+        store = self._store
+        if store.uncommitted >= COMMIT_ROWS or (
+            store.uncommitted and time.monotonic() - store.last_commit >= COMMIT_INTERVAL
         ):
             self.commit()
 
@@ -276,19 +350,32 @@ class Journal:
         self.close()
 
 
-def _check_meta(path: Path, meta: dict[str, str], *, target: str, layout: str, source: str) -> None:
+def _check_meta(
+    path: Path, meta: dict[str, str], *, targets: Mapping[str, str], layout: str, source: str
+) -> None:
     if meta.get("schema") != SCHEMA_VERSION:
         raise ImportSetupError(
             f"the journal {path} was written by another version of clientbridge "
             f"(schema {meta.get('schema')!r}); finish that import with it, or pass another "
             "--journal path"
         )
-    if meta.get("target") != target:
+    several = any(key.startswith("target:") for key in meta)
+    if (SINGLE in targets) == several:
+        kind = "several connections at once" if several else "one target"
         raise ImportSetupError(
-            f"the journal {path} records an import into {meta.get('target')}, but this "
-            f"command imports into {target}. Pass --journal with a new path for another "
-            "target (keep the old journal: it is what stops a client being created twice)."
+            f"the journal {path} records an import into {kind}; this command imports into "
+            f"{'one target' if SINGLE in targets else 'several connections'}. Pass --journal "
+            "with a new path (keep the old journal: it is what stops a client being created "
+            "twice)."
         )
+    for name, target in targets.items():
+        recorded = meta.get(_target_key(name))
+        if recorded is not None and recorded != target:
+            raise ImportSetupError(
+                f"the journal {path} records an import into {recorded}, but this command "
+                f"imports into {target}. Pass --journal with a new path for another target "
+                "(keep the old journal: it is what stops a client being created twice)."
+            )
     if meta.get("layout") != layout:
         raise ImportSetupError(
             f"the columns of {source} changed since the journal {path} was written (for "

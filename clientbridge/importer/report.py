@@ -34,6 +34,8 @@ class RowOutcome:
     client_id: str | None = None
     error: str | None = None
     warnings: tuple[str, ...] = ()
+    #: the connection, in an import into several connections at once
+    connection: str | None = None
 
 
 def _one_line(text: str | None) -> str:
@@ -41,10 +43,12 @@ def _one_line(text: str | None) -> str:
 
 
 class ReportWriter:
-    """Writes the report CSV incrementally (``row,outcome,id,error,warnings``)."""
+    """Writes the report CSV incrementally (``row,outcome,id,error,warnings``; with
+    ``connections``, ``row,connection,outcome,...``: one line per row and connection)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, connections: bool = False) -> None:
         self.path = Path(path)
+        self.connections = connections
         try:
             self._file = self.path.open("w", encoding="utf-8", newline="")
         except OSError as error:
@@ -52,12 +56,17 @@ class ReportWriter:
                 f"cannot write the report {self.path}: {error.strerror or error}"
             ) from None
         self._writer = csv.writer(self._file)
-        self._writer.writerow(REPORT_FIELDS)
+        fields: tuple[str, ...] = REPORT_FIELDS
+        if connections:
+            fields = (fields[0], "connection", *fields[1:])
+        self._writer.writerow(fields)
 
     def write(self, outcome: RowOutcome) -> None:
+        where = (outcome.connection or "",) if self.connections else ()
         self._writer.writerow(
             (
                 outcome.line,
+                *where,
                 outcome.outcome,
                 outcome.client_id or "",
                 _one_line(outcome.error),

@@ -87,6 +87,8 @@ class Target:
     connect_async: Callable[..., AsyncConnection]
     #: what is created does not outlive the command (the in-process sandbox): no resume
     ephemeral: bool = False
+    #: the clients that go to this target (routes); None: every client
+    accepts: Callable[[Client], bool] | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -126,11 +128,14 @@ class _Outcomes:
         report: ReportWriter | None,
         progress: Progress,
         source: Source,
+        connection: str | None = None,
     ) -> None:
         self.summary = summary
         self.report = report
         self.progress = progress
         self.source = source
+        #: the connection named in the report (an import into several connections)
+        self.connection = connection
         self._held: dict[int, RowOutcome] = {}
         self._skipped: set[int] = set()
         self._next = 0
@@ -141,6 +146,8 @@ class _Outcomes:
         if outcome.outcome in (FAILED, UNKNOWN):
             summary.add_problem(outcome)
         if self.report is not None:
+            if self.connection is not None:
+                outcome = attrs.evolve(outcome, connection=self.connection)
             self._held[seq] = outcome
             self._flush()
         self.progress.update(summary.counts, summary.rows, self.source.bytes_read())
@@ -452,10 +459,15 @@ class _ImportRun:
 
         async with send:
             chunk: list[_Pending] = []
+            accepts = self.target.accepts
             for seq, row in enumerate(self.source.rows()):
                 if self.stop.is_set():
                     self.outcomes.skip(seq)
                     break
+                if accepts is not None and row.client is not None and not accepts(row.client):
+                    self.outcomes.skip(seq)  # routed elsewhere: not this target's row
+                    self.summary.not_routed += 1
+                    continue
                 pending = self._decide(seq, row)
                 if pending is not None:
                     chunk.append(pending)
@@ -564,26 +576,30 @@ class _ImportRun:
     async def _watch_signals(self) -> None:
         import anyio
 
-        progress = self.outcomes.progress
         try:
             receiver = anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM)
             with receiver as signals:
                 async for _ in signals:
-                    if not self.stop.is_set():
-                        self.summary.interrupted = True
-                        self._stop()
-                        progress.message(
-                            f"Stopping: waiting for {len(self._in_flight)} request(s) in flight "
-                            "to finish (press Ctrl-C again to abandon them)..."
-                        )
-                    else:
-                        self.summary.interrupted = True
-                        progress.message("Abandoning the requests in flight.")
-                        self._abandon.cancel()
+                    self.interrupt()
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, Windows
             await anyio.sleep_forever()
 
-    async def run(self) -> None:
+    def interrupt(self) -> None:
+        """Ctrl-C or SIGTERM: the first stops sending, the second abandons the requests in
+        flight."""
+        progress = self.outcomes.progress
+        self.summary.interrupted = True
+        if not self.stop.is_set():
+            self._stop()
+            progress.message(
+                f"Stopping: waiting for {len(self._in_flight)} request(s) in flight "
+                "to finish (press Ctrl-C again to abandon them)..."
+            )
+        else:
+            progress.message("Abandoning the requests in flight.")
+            self._abandon.cancel()
+
+    async def run(self, *, watch_signals: bool = True) -> None:
         import anyio
 
         async with self.target.connect_async(max_concurrency=1) as conn:
@@ -596,7 +612,8 @@ class _ImportRun:
                 self.warm.set()
             bulk_size = max(1, conn.capabilities.bulk_size)
             async with anyio.create_task_group() as outer:
-                outer.start_soon(self._watch_signals)
+                if watch_signals:  # else the caller watches them (several runs at once)
+                    outer.start_soon(self._watch_signals)
                 with self._abandon:
                     # A chunk ready for each worker: workers that finish together take
                     # their next chunks together (and share the journal's commit).

@@ -57,6 +57,8 @@ class ImportSummary:
     #: the provider refuses a second client with the same email (unknown rows with an
     #: email are sent again by the next run)
     unique_email: bool = False
+    #: rows the routes send to other connections (not this one's: neither sent nor reported)
+    not_routed: int = 0
     journal: Path | None = None
     report: Path | None = None
 
@@ -121,6 +123,8 @@ def format_summary(summary: ImportSummary) -> str:
     )
     width = max(len(f"{counts[key]:,}") for key, _ in shown)
     lines.extend(f"  {counts[key]:>{width},} {label}" for key, label in shown)
+    if summary.not_routed:
+        lines.append(f"  ({_rows(summary.not_routed)} routed to other connections, not sent here)")
     if summary.problems:
         lines.append("Problems:")
         lines.extend(_iter_problems(summary))

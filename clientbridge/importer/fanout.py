@@ -1,0 +1,135 @@
+"""An import into several connections at once: one run per connection, side by side.
+
+Each connection gets the whole single-target import (its own reading of the file, its
+workers, look-ups, bulk requests, resume and ``--retry-*`` decisions), in one event loop.
+They share one journal file, with one state per row and connection, so a crash or an
+outage in one connection never re-sends a row to another; and one report, with a
+``connection`` column (one line per row and connection). A row that fails in one
+connection is still created in the others; a connection that refuses the import as a
+whole (bad credential, unreachable) stops alone.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Mapping
+from contextlib import ExitStack
+from pathlib import Path
+
+from clientbridge.exit_codes import ExitCode
+from clientbridge.importer.journal import Journal
+from clientbridge.importer.progress import make_progress
+from clientbridge.importer.report import ReportWriter
+from clientbridge.importer.run import ImportOptions, Target, _ImportRun, _Outcomes
+from clientbridge.importer.source import Source
+from clientbridge.importer.summary import ImportSummary
+
+__all__ = ["fanout_exit_code", "run_fanout_import"]
+
+
+def run_fanout_import(
+    source: Source,
+    targets: Mapping[str, Target],
+    options: ImportOptions,
+    *,
+    journal: Path | None,
+    report: Path | None,
+) -> dict[str, ImportSummary]:
+    """Import every row of ``source`` into each of ``targets`` (connection name -> target)
+    that accepts it. Never raises for a row; a summary per connection."""
+    import anyio
+
+    summaries = {
+        name: ImportSummary(
+            source=source.path,
+            target=target.label,
+            provider=target.provider,
+            ephemeral=target.ephemeral,
+            journal=journal,
+            report=report,
+        )
+        for name, target in targets.items()
+    }
+    # One bar per connection would fight over the terminal: a line each instead.
+    mode = "plain" if options.progress == "bar" else options.progress
+    started = time.monotonic()
+    with ExitStack() as stack:
+        opened = None
+        if journal is not None:
+            opened = Journal.open(
+                journal,
+                targets={name: target.fingerprint for name, target in targets.items()},
+                layout=source.layout,
+                source=str(source.path),
+            )
+            stack.callback(opened.close)
+        writer = None
+        if report is not None:
+            writer = stack.enter_context(ReportWriter(report, connections=True))
+        outcomes: dict[str, _Outcomes] = {}
+        for name in targets:
+            reading = stack.enter_context(source.reopen())
+            progress = make_progress(
+                mode,
+                f"{source.path.name} -> {name}",
+                reading.size,
+                interval=options.progress_interval,
+            )
+            outcomes[name] = _Outcomes(summaries[name], writer, progress, reading, connection=name)
+            stack.callback(outcomes[name].close)
+        journals = {
+            name: opened.for_connection(name) if opened is not None else None for name in targets
+        }
+        anyio.run(_run_all, targets, options, journals, outcomes)
+    elapsed = time.monotonic() - started
+    for summary in summaries.values():
+        summary.elapsed = elapsed
+    return summaries
+
+
+async def _run_all(
+    targets: Mapping[str, Target],
+    options: ImportOptions,
+    journals: Mapping[str, Journal | None],
+    outcomes: Mapping[str, _Outcomes],
+) -> None:
+    import anyio
+
+    runs = [
+        _ImportRun(outcomes[name].source, target, options, journals[name], outcomes[name])
+        for name, target in targets.items()
+    ]
+    async with anyio.create_task_group() as outer:
+        outer.start_soon(_watch_signals, runs)
+        async with anyio.create_task_group() as group:
+            for run in runs:
+                group.start_soon(_run_one, run)
+        outer.cancel_scope.cancel()
+
+
+async def _run_one(run: _ImportRun) -> None:
+    await run.run(watch_signals=False)
+
+
+async def _watch_signals(runs: list[_ImportRun]) -> None:
+    """Ctrl-C or SIGTERM reaches every connection's run (one handler for all of them)."""
+    import anyio
+
+    try:
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for _ in signals:
+                for run in runs:
+                    run.interrupt()
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, Windows
+        await anyio.sleep_forever()
+
+
+def fanout_exit_code(summaries: Mapping[str, ImportSummary]) -> int:
+    """130 when interrupted, 1 when any connection has a failed or unknown row or stopped
+    (e.g. it could not be reached), else 0."""
+    if any(summary.interrupted for summary in summaries.values()):
+        return ExitCode.INTERRUPTED
+    if any(summary.exit_code != ExitCode.OK for summary in summaries.values()):
+        return ExitCode.FAILED
+    return ExitCode.OK
