@@ -1,15 +1,14 @@
-"""Settings: from keyword arguments or a TOML file of named connections.
+"""The TOML file of named connections: `load_config`, ``${VAR}`` expansion, `Config`.
 
-Settings are checked before anything is sent; errors name the setting and, for a
-file, the file and the connection. Credentials become `Secret` as soon as they are
-read.
+Every connection of a file is checked when it is read (by `clientbridge.settings`);
+errors name the file and the connection. Credentials become `Secret` as soon as they
+are read. `Config.connect` opens a connection (this module sits above the connection).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -18,110 +17,26 @@ import attrs
 from clientbridge.errors import ConfigurationError
 from clientbridge.registry import adapter_class, canonical_name
 
+# Re-exported: these names were defined here before `clientbridge.settings` held them.
+from clientbridge.settings import OPTION_NAMES, ConnectionOptions, resolve_settings
+
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from clientbridge.adapters.base import Adapter, UnsupportedMode
     from clientbridge.connection import AsyncConnection, Connection
 
-__all__ = ["Config", "ConnectionOptions", "load_config", "resolve_settings"]
+__all__ = [
+    "OPTION_NAMES",
+    "Config",
+    "ConnectionConfig",
+    "ConnectionOptions",
+    "load_config",
+    "resolve_settings",
+]
 
 DEFAULT_CONFIG_FILE = "clientbridge.toml"
 CONFIG_ENV_VAR = "CLIENTBRIDGE_CONFIG"
-_ON_UNSUPPORTED = ("warn", "error", "ignore")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-@attrs.frozen(kw_only=True)
-class ConnectionOptions:
-    """The options every connection takes, whatever the provider."""
-
-    timeout: float | None = 30.0
-    max_retries: int = 3
-    on_unsupported: UnsupportedMode = "warn"
-    max_concurrency: int = 8
-    transport: Any = None
-    http_client: Any = None
-    sandbox: bool = False
-    #: False disables TLS certificate checks (logged as a warning); never do it in production
-    verify_tls: bool = True
-    #: whether ``timeout`` was given (a caller's ``http_client`` keeps its own otherwise)
-    timeout_given: bool = False
-
-
-OPTION_NAMES = frozenset(attrs.fields_dict(ConnectionOptions)) - {"timeout_given"}
-
-
-def _options(raw: Mapping[str, Any], where: str) -> ConnectionOptions:
-    values: dict[str, Any] = {}
-    if "timeout" in raw:
-        timeout = raw["timeout"]
-        if timeout is not None and (
-            isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
-        ):
-            raise ConfigurationError(f"{where}timeout must be a positive number of seconds")
-        values["timeout"] = None if timeout is None else float(timeout)
-        values["timeout_given"] = True
-    for name in ("max_retries", "max_concurrency"):
-        if name in raw:
-            value = raw[name]
-            minimum = 0 if name == "max_retries" else 1
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise ConfigurationError(f"{where}{name} must be a whole number >= {minimum}")
-            values[name] = value
-    if "on_unsupported" in raw:
-        if raw["on_unsupported"] not in _ON_UNSUPPORTED:
-            raise ConfigurationError(
-                f"{where}on_unsupported must be one of {', '.join(_ON_UNSUPPORTED)}, "
-                f"not {raw['on_unsupported']!r}"
-            )
-        values["on_unsupported"] = raw["on_unsupported"]
-    for name in ("sandbox", "verify_tls"):
-        if name in raw:
-            if not isinstance(raw[name], bool):
-                raise ConfigurationError(f"{where}{name} must be true or false")
-            values[name] = raw[name]
-    for name in ("transport", "http_client"):
-        if raw.get(name) is not None:
-            values[name] = raw[name]
-    return ConnectionOptions(**values)
-
-
-def resolve_settings(
-    adapter: type[Adapter], raw: Mapping[str, Any], *, where: str = ""
-) -> tuple[dict[str, object], ConnectionOptions]:
-    """Split ``raw`` into checked adapter settings and connection options.
-
-    ``where`` prefixes error messages (e.g. ``"clientbridge.toml, connection 'uk': "``).
-    """
-    options = _options(raw, where)
-    spec = {setting.name: setting for setting in adapter.settings_spec}
-    unknown = [name for name in raw if name not in spec and name not in OPTION_NAMES]
-    if unknown:
-        import difflib  # only for the hint: `import clientbridge` stays light
-
-        name = unknown[0]
-        close = difflib.get_close_matches(name, [*spec, *OPTION_NAMES], n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ConfigurationError(
-            f"{where}unknown setting {name!r} for {adapter.name}.{hint} "
-            f"{adapter.name} takes: {', '.join(spec)}."
-        )
-    settings: dict[str, object] = {}
-    for name, setting in spec.items():
-        value = raw.get(name)
-        if value is None and options.sandbox:
-            value = setting.sandbox_default
-        if value is None:
-            value = setting.default
-        if value is None:
-            if setting.required:
-                raise ConfigurationError(
-                    f"{where}missing setting {name!r} for {adapter.name}: {setting.description}."
-                )
-            continue
-        settings[name] = setting.convert(value, f"{where}setting {name!r}")
-    return settings, options
 
 
 def _expand(value: Any, where: str) -> Any:
@@ -195,10 +110,8 @@ class Config:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
+    from clientbridge._toml import tomllib  # here: `import clientbridge` stays light
+
     try:
         with path.open("rb") as handle:
             document: dict[str, Any] = tomllib.load(handle)

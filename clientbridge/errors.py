@@ -174,12 +174,21 @@ class UnexpectedResponseError(ProviderError):
     """A success status whose body we cannot understand (not JSON, no id, wrong shape).
 
     ``maybe_created`` is True when it answered a create (the client may exist), False
-    when it answered a look-up (nothing was created).
+    when it answered a look-up (nothing was created). ``reason`` says what could not be
+    read, without the advice (None when not given).
     """
 
-    def __init__(self, message: str, *, maybe_created: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        maybe_created: bool = True,
+        reason: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(message, **kwargs)
         self.maybe_created = maybe_created
+        self.reason = reason
 
 
 #: statuses after which a create may be sent again: the provider did not process it

@@ -22,6 +22,7 @@ from clientbridge.adapters.base import (
     text_or_none,
 )
 from clientbridge.adapters.checks import e164, valid_email
+from clientbridge.adapters.fields import DEFAULT_REGION
 from clientbridge.errors import (
     ClientBridgeError,
     ConfigurationError,
@@ -39,7 +40,6 @@ from clientbridge.wire import HttpRequest, HttpResponse, JSONValue
 __all__ = ["AgencyHandyAdapter"]
 
 #: AgencyHandy has no region setting: national phone numbers are read as UK numbers.
-PHONE_REGION = "GB"
 _PHONE_KINDS = (ContactKind.PHONE, ContactKind.WHATSAPP)
 _NAME_SPLIT_WARNING = (
     "name was split at its last space into first_name and last_name because AgencyHandy "
@@ -86,13 +86,13 @@ def _first_phone_method(client: Client) -> tuple[int, ContactMethod] | None:
 def _contact_number(client: Client) -> Picked | None:
     """``phone``, else the first PHONE or WHATSAPP contact method, in E.164."""
     if client.phone is not None:
-        return Picked(e164(client.phone, PHONE_REGION), ("phone",))
+        return Picked(e164(client.phone, DEFAULT_REGION), ("phone",))
     found = _first_phone_method(client)
     if found is None:
         return None
     try:
         # contact_methods counts as sent only if every entry arrived (see dropped_fields).
-        return Picked(e164(found[1].value, PHONE_REGION), ())
+        return Picked(e164(found[1].value, DEFAULT_REGION), ())
     except FieldProblem:
         return None  # validate_client reports it against contact_methods[i]
 
@@ -213,7 +213,7 @@ class AgencyHandyAdapter(Adapter):
         found = None if client.phone is not None else _first_phone_method(client)
         if found is not None:
             try:
-                e164(found[1].value, PHONE_REGION)
+                e164(found[1].value, DEFAULT_REGION)
             except FieldProblem as problem:
                 return [FieldError(f"contact_methods[{found[0]}]", str(problem))]
         return []
@@ -230,7 +230,7 @@ class AgencyHandyAdapter(Adapter):
                 )
             if method.kind in _PHONE_KINDS and number is not None:
                 try:
-                    return bool(e164(method.value, PHONE_REGION) == number.value)
+                    return bool(e164(method.value, DEFAULT_REGION) == number.value)
                 except FieldProblem:
                     return False
             return False

@@ -21,6 +21,7 @@ from clientbridge.adapters.base import (
     text_or_none,
 )
 from clientbridge.adapters.checks import e164_phone, valid_email
+from clientbridge.adapters.fields import DEFAULT_REGION
 from clientbridge.errors import ConfigurationError
 from clientbridge.model import Address, Client, ContactKind, ContactMethod
 from clientbridge.result import ClientStatus, InviteStatus
@@ -28,7 +29,6 @@ from clientbridge.wire import HeaderValue, HttpRequest, JSONValue
 
 __all__ = ["ProConveyAdapter"]
 
-DEFAULT_REGION = "GB"
 _PHONE_WIRE = "telephoneNumber"
 #: Country codes that mean the UK (``UK`` is ISO 3166's exceptional reservation for it).
 _UK = frozenset({"GB", "UK"})
@@ -209,7 +209,9 @@ class ProConveyAdapter(Adapter):
                 field: text_or_none(address.get(wire)) for field, wire in _ADDRESS_PARTS.items()
             }
             # ProConvey stores UK addresses only, so its records name no country.
-            country = "GB" if any(value and value.strip() for value in parts.values()) else None
+            country = (
+                DEFAULT_REGION if any(value and value.strip() for value in parts.values()) else None
+            )
             parsed_address = Address(**parts, country=country)
         alternative = text_or_none(record.get("altTelephoneNumber"))
         return Client(

@@ -1,0 +1,48 @@
+"""Plan types: what an adapter's sans-I/O plans yield, receive and return.
+
+A plan is a generator that yields `HttpRequest` values, receives the `HttpResponse`
+to each and returns its result; a driver runs it. `Prepared` is a client checked and
+turned into its wire payload; `Lookup` is a value fetched before a create.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+
+import attrs
+
+from clientbridge.errors import ClientBridgeError
+from clientbridge.model import Client
+from clientbridge.result import CreateResult
+from clientbridge.wire import HttpRequest, HttpResponse, JSONValue
+
+__all__ = ["FindPlan", "Lookup", "LookupPlan", "Outcome", "Plan", "Prepared"]
+
+#: One client's outcome: its result, or the error that stopped it.
+Outcome = CreateResult | ClientBridgeError
+#: A create plan: returns one outcome per client of its batch.
+Plan = Generator[HttpRequest, HttpResponse, list[Outcome]]
+#: A read-only plan that returns the looked-up values a create needs, by key.
+LookupPlan = Generator[HttpRequest, HttpResponse, dict[str, str]]
+#: A read-only plan that returns, per client, the provider's records matching it.
+FindPlan = Generator[HttpRequest, HttpResponse, list[list[CreateResult]]]
+
+
+@attrs.frozen(kw_only=True)
+class Lookup:
+    """A value fetched from the provider before a create, cached on the connection."""
+
+    key: str
+    request: HttpRequest
+    parse: Callable[[HttpResponse], str]
+
+
+@attrs.frozen(kw_only=True)
+class Prepared:
+    """A validated client with its wire payload and what was not sent."""
+
+    index: int
+    client: Client
+    payload: dict[str, JSONValue]
+    dropped_fields: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
