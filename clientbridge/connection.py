@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 import httpx
 
 from clientbridge.adapters.base import Adapter, Capabilities, Outcome, Prepared
-from clientbridge.config import ConnectionOptions, resolve_settings
+from clientbridge.settings import ConnectionOptions, resolve_settings
 from clientbridge.driver import AsyncDriver, RetryPolicy, SyncDriver
 from clientbridge.errors import ClientBridgeError, ConfigurationError
 from clientbridge.model import Client
