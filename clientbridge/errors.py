@@ -188,6 +188,7 @@ class UnexpectedResponseError(ProviderError):
     ) -> None:
         super().__init__(message, **kwargs)
         self.maybe_created = maybe_created
+        #: what could not be read, without advice (e.g. "the response is not JSON")
         self.reason = reason
 
 

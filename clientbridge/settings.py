@@ -1,16 +1,17 @@
-"""Settings: the `Setting` schema, base-URL safety, connection options and their resolution.
+"""Settings: the schema adapters declare, and how raw values become checked settings.
 
-The bottom layer every connection is configured through. It knows nothing of
-connections, drivers or the TOML file: `resolve_settings` takes an adapter's
-``settings_spec`` and raw values (keyword arguments or a file's table) and returns the
-checked settings (credentials as `Secret`) and the `ConnectionOptions`.
+The bottom of the configuration stack, below adapters and connections: a `Setting` says
+what one adapter setting accepts and converts a raw value (credentials become `Secret`,
+base URLs are checked); `ConnectionOptions` are the options every connection takes;
+`resolve_settings` splits what a caller passed (keyword arguments or a config file's
+table) into the two, with errors that name the setting and where it came from.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
@@ -25,16 +26,28 @@ __all__ = [
     "Setting",
     "UnsupportedMode",
     "check_base_url",
+    "check_known_settings",
     "resolve_settings",
 ]
 
+#: What a connection does with a field its provider cannot take.
 UnsupportedMode = Literal["warn", "error", "ignore"]
-_ON_UNSUPPORTED = ("warn", "error", "ignore")
+_ON_UNSUPPORTED: tuple[UnsupportedMode, ...] = ("warn", "error", "ignore")
+
+
+class DeclaresSettings(Protocol):
+    """What `resolve_settings` reads of an adapter class: its name and settings."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def settings_spec(self) -> Sequence[Setting]: ...
+
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-#: Control characters no client value needs (tab, CR and LF are text): NUL and the like
 #: What a value sent in an HTTP header may hold: visible ASCII and spaces (RFC 9110).
-HEADER_SAFE = re.compile(r"[\x20-\x7e]*")
+_HEADER_SAFE = re.compile(r"[\x20-\x7e]*")
 
 
 @attrs.frozen(kw_only=True)
@@ -73,7 +86,7 @@ class Setting:
             raise ConfigurationError(
                 f"{where} contains a control character (CR, LF, NUL...); remove it"
             )
-        if (self.header or self.secret) and not HEADER_SAFE.fullmatch(text):
+        if (self.header or self.secret) and not _HEADER_SAFE.fullmatch(text):
             raise ConfigurationError(
                 f"{where} contains a character that cannot be sent in an HTTP header (only "
                 "ASCII letters, digits and punctuation can); check that it was copied whole"
@@ -151,16 +164,6 @@ def check_base_url(url: str, where: str) -> str:
     return url.rstrip("/")
 
 
-class SettingsSchema(Protocol):
-    """What `resolve_settings` reads of an adapter class: its name and its settings."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def settings_spec(self) -> tuple[Setting, ...]: ...
-
-
 @attrs.frozen(kw_only=True)
 class ConnectionOptions:
     """The options every connection takes, whatever the provider."""
@@ -216,26 +219,38 @@ def _options(raw: Mapping[str, Any], where: str) -> ConnectionOptions:
     return ConnectionOptions(**values)
 
 
+def check_known_settings(
+    adapter: DeclaresSettings, raw: Mapping[str, Any], *, where: str = ""
+) -> None:
+    """Raise `ConfigurationError` naming every key of ``raw`` that is neither one of the
+    adapter's settings nor a connection option, each with its likeliest meaning."""
+    spec = [setting.name for setting in adapter.settings_spec]
+    unknown = [name for name in raw if name not in spec and name not in OPTION_NAMES]
+    if not unknown:
+        return
+    import difflib  # only for the hint: `import clientbridge` stays light
+
+    described = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, [*spec, *sorted(OPTION_NAMES)], n=1)
+        described.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    plural = "s" if len(unknown) > 1 else ""
+    raise ConfigurationError(
+        f"{where}unknown setting{plural} {', '.join(described)} for {adapter.name}. "
+        f"{adapter.name} takes: {', '.join(spec)}."
+    )
+
+
 def resolve_settings(
-    adapter: SettingsSchema, raw: Mapping[str, Any], *, where: str = ""
+    adapter: DeclaresSettings, raw: Mapping[str, Any], *, where: str = ""
 ) -> tuple[dict[str, object], ConnectionOptions]:
     """Split ``raw`` into checked adapter settings and connection options.
 
     ``where`` prefixes error messages (e.g. ``"clientbridge.toml, connection 'uk': "``).
     """
     options = _options(raw, where)
+    check_known_settings(adapter, raw, where=where)
     spec = {setting.name: setting for setting in adapter.settings_spec}
-    unknown = [name for name in raw if name not in spec and name not in OPTION_NAMES]
-    if unknown:
-        import difflib  # only for the hint: `import clientbridge` stays light
-
-        name = unknown[0]
-        close = difflib.get_close_matches(name, [*spec, *OPTION_NAMES], n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ConfigurationError(
-            f"{where}unknown setting {name!r} for {adapter.name}.{hint} "
-            f"{adapter.name} takes: {', '.join(spec)}."
-        )
     settings: dict[str, object] = {}
     for name, setting in spec.items():
         value = raw.get(name)

@@ -1,27 +1,26 @@
-"""The sans-I/O `Adapter` class: what a provider is, as data plus a few small hooks.
+"""The `Adapter` base class: a provider as data plus a few small hooks.
 
 An adapter declares:
 
 * ``settings_spec`` — what it is configured with (`Setting`, in `clientbridge.settings`);
-* ``fields`` — how neutral fields become wire fields (`FieldRule`, in `.fields`);
+* ``fields`` — how neutral fields become wire fields (`FieldRule`, in `.fields`): required
+  fields, length limits and value checks live on the rule, so validation is generic;
 * ``capabilities`` — leads, bulk size, look-ups, invite status (`Capabilities`);
 * ``status_key`` / ``status_table`` / ``invite_table`` — where a record holds the
   provider's status word, and that word normalised;
 * ``error_table`` — HTTP status → exception class (read by `.responses`).
 
-The class delegates the generic work: field rules and the payload to `.fields`, error
-mapping to `.responses`, and its plans use the types of `.plans`. An adapter never does
-I/O: it builds `HttpRequest` values and reads `HttpResponse` values, and a driver sends
-them. A create is a *plan*: a generator that yields requests, receives responses and
-returns one outcome per client.
-
-The names a plugin uses are importable from here (``from clientbridge.adapters.base
-import Adapter, FieldRule, Setting, take``), wherever they are defined.
+An adapter never does I/O: it builds `HttpRequest` values and reads `HttpResponse`
+values, and a driver sends them. A create is a *plan* (`.plans`): a generator that yields
+requests, receives responses and returns one outcome per client. This module keeps the
+class that ties those together; the payload builder, the plan types and the error
+mapping each live in their own module, re-exported here for adapter authors.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -30,40 +29,37 @@ import attrs
 
 from clientbridge.adapters.fields import (
     NEUTRAL_FIELDS,
+    Check,
     FieldProblem,
     FieldRule,
     Picked,
     Picker,
     address_part,
     build_payload,
+    dropped_fields,
     first_of,
     person_name,
     take,
-    unique,
+    unique_errors,
 )
-from clientbridge.adapters.fields import dropped_fields as _dropped_fields
 from clientbridge.adapters.plans import FindPlan, Lookup, LookupPlan, Outcome, Plan, Prepared
 from clientbridge.adapters.responses import (
     DEFAULT_ERROR_TABLE,
     READ_ERRORS,
-    error_class,
-    error_details,
+    ResponseReading,
     parse_timestamp,
-    provider_error,
     text_or_none,
-    unexpected_error,
 )
 from clientbridge.errors import (
     FieldError,
-    ProviderError,
     UnexpectedResponseError,
     UnsupportedFeatureError,
     ValidationError,
 )
 from clientbridge.model import Client, FrozenMapping
 from clientbridge.result import ClientStatus, CreateResult, InviteStatus
-from clientbridge.secrets import Secret, redact_value
-from clientbridge.settings import HEADER_SAFE, Setting, UnsupportedMode, check_base_url
+from clientbridge.secrets import Secret
+from clientbridge.settings import Setting, UnsupportedMode, check_base_url
 from clientbridge.wire import HeaderValue, HttpRequest, HttpResponse, JSONValue
 
 __all__ = [
@@ -71,6 +67,7 @@ __all__ = [
     "NEUTRAL_FIELDS",
     "Adapter",
     "Capabilities",
+    "Check",
     "FieldProblem",
     "FieldRule",
     "FindPlan",
@@ -92,6 +89,9 @@ __all__ = [
     "text_or_none",
 ]
 
+#: What a value sent in an HTTP header may hold: visible ASCII and spaces (RFC 9110).
+_HEADER_SAFE = re.compile(r"[\x20-\x7e]*")
+
 
 @attrs.frozen(kw_only=True)
 class Capabilities:
@@ -111,7 +111,7 @@ class Capabilities:
     unique_email: bool = False
 
 
-class Adapter:
+class Adapter(ResponseReading):
     """Base class of every adapter. Subclasses declare data and override small hooks."""
 
     #: the registry name, e.g. ``"roostedhr"``
@@ -130,9 +130,6 @@ class Adapter:
     #: provider status word → normalised invite status (anything else is UNKNOWN; an
     #: empty table means the provider reports no invite status)
     invite_table: ClassVar[Mapping[str, InviteStatus]] = {}
-    error_table: ClassVar[Mapping[int, type[ProviderError]]] = DEFAULT_ERROR_TABLE
-    #: response keys holding personal data: masked in errors, logged only at DEBUG
-    sensitive_keys: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, settings: Mapping[str, object]) -> None:
         self.settings = dict(settings)
@@ -198,39 +195,44 @@ class Adapter:
     # ----------------------------------------------------------------- preparation
 
     def prepare(self, index: int, client: Client, on_unsupported: UnsupportedMode) -> Prepared:
-        """Validate ``client`` and build its payload. Pure; raises `ValidationError`."""
-        built = build_payload(self.field_rules(), client, self.display_name)
-        errors = [*built.errors, *self.validate_client(client)]
+        """Validate ``client`` and build its payload. Pure; raises `ValidationError`, or
+        `UnsupportedFeatureError` for a dropped field under ``on_unsupported="error"``."""
+        payload = build_payload(self.field_rules(), client, self.display_name)
+        errors = [*payload.errors, *self.validate_client(client)]
         if errors:
-            raise ValidationError.from_errors(self.display_name, tuple(unique(errors)))
-        dropped = self.dropped_fields(client, built.sent)
-        warnings = built.warnings
+            raise ValidationError.from_errors(self.display_name, tuple(unique_errors(errors)))
+        dropped = self.dropped_fields(client, payload.sent)
         if dropped and on_unsupported == "error":
-            raise UnsupportedFeatureError(
-                f"{self.display_name} does not support {', '.join(dropped)}; remove "
-                f"{'it' if len(dropped) == 1 else 'them'} from the client or connect with "
-                'on_unsupported="warn"',
-                provider=self.name,
-                fields=dropped,
-            )
+            raise self.unsupported(dropped)
+        warnings = payload.warnings
         if on_unsupported == "warn":
             warnings.extend(self.dropped_warning(field) for field in dropped)
         warnings.extend(self.warnings_for(client))
         payload = built.payload
         extras = client.extras.get(self.name)
         if extras:
-            payload.update(extras)
+            payload.body.update(extras)
         return Prepared(
             index=index,
             client=client,
-            payload=payload,
+            payload=payload.body,
             dropped_fields=dropped,
             warnings=tuple(warnings),
         )
 
     def dropped_fields(self, client: Client, sent: set[str]) -> tuple[str, ...]:
-        """The caller's fields that did not reach the wire, in declaration order."""
-        return _dropped_fields(client, sent, leads=self.capabilities.leads)
+        """The caller's fields that did not reach the wire, in the model's order."""
+        return dropped_fields(client, sent | {"lead"} if self.capabilities.leads else sent)
+
+    def unsupported(self, dropped: tuple[str, ...]) -> UnsupportedFeatureError:
+        """The error for fields this provider cannot take, under ``on_unsupported="error"``."""
+        return UnsupportedFeatureError(
+            f"{self.display_name} does not support {', '.join(dropped)}; remove "
+            f"{'it' if len(dropped) == 1 else 'them'} from the client or connect with "
+            'on_unsupported="warn"',
+            provider=self.name,
+            fields=dropped,
+        )
 
     def dropped_warning(self, field: str) -> str:
         if field == "lead":
@@ -348,12 +350,12 @@ class Adapter:
                 try:
                     value = lookup.parse(response)
                 except UnexpectedResponseError as error:
-                    if not error.maybe_created:
-                        raise
-                    # A look-up creates nothing, whatever the reader that raised assumed:
-                    # the error is built again from what it could not read.
-                    what = error.reason or f"the {lookup.key} look-up could not be read"
-                    raise self.unexpected(what, response, maybe_created=False) from None
+                    # A look-up creates nothing, whatever the reader that raised assumed.
+                    raise self.unexpected(
+                        error.reason or f"the {lookup.key} look-up could not be read",
+                        response,
+                        maybe_created=False,
+                    ) from None
                 except READ_ERRORS as error:
                     raise self.unexpected(
                         f"the {lookup.key} look-up could not be read ({error})",
@@ -404,64 +406,9 @@ class Adapter:
         provider documents none (``clientbridge check`` then says it cannot check)."""
         return None
 
-    # ----------------------------------------------------------------- responses
-
-    def json_body(self, response: HttpResponse) -> JSONValue:
-        try:
-            return response.json()
-        except ValueError:
-            raise self.unexpected(
-                f"the response (HTTP {response.status_code}) is not JSON", response
-            ) from None
-
-    def unexpected(
-        self, what: str, response: HttpResponse | None = None, *, maybe_created: bool = True
-    ) -> UnexpectedResponseError:
-        """A success answer that cannot be read; ``maybe_created=False`` when it answered
-        a look-up or another read (nothing was created)."""
-        return unexpected_error(
-            self.name, self.display_name, what, response, maybe_created=maybe_created
-        )
-
-    def redact(self, value: JSONValue) -> JSONValue:
-        """A body with credentials and personal data masked."""
-        return redact_value(value, self.secrets(), self.sensitive_keys)
-
-    def error_class(self, response: HttpResponse, body: JSONValue) -> type[ProviderError]:
-        """The exception class for an error response (override for body-based rules)."""
-        return error_class(response.status_code, self.error_table)
-
-    def error_details(self, body: JSONValue) -> tuple[str | None, tuple[FieldError, ...]]:
-        """The provider's message and field errors from an error body (override)."""
-        return error_details(body, self.neutral_field)
-
     def neutral_field(self, wire_field: str) -> str:
         """The neutral name of a wire field, or the wire name when there is none."""
         for rule in self.field_rules():
             if rule.wire == wire_field:
                 return rule.error_label
         return wire_field
-
-    def error_from_response(
-        self, response: HttpResponse, *, answered_create: bool = False
-    ) -> ProviderError:
-        """The pinned exception for an error response, its body redacted.
-
-        ``answered_create``: the response answered a create, so a ``303 See Other`` (which
-        usually points at a record just stored) leaves its outcome unknown.
-        """
-        try:
-            body: JSONValue = response.json()
-        except ValueError:
-            body = response.content.decode("utf-8", "replace")[:1000]
-        body = self.redact(body)
-        return provider_error(
-            response,
-            body,
-            self.error_class(response, body),
-            self.error_details(body),
-            provider=self.name,
-            display_name=self.display_name,
-            secrets=self.secrets(),
-            answered_create=answered_create,
-        )

@@ -1,30 +1,31 @@
-"""Field rules: how neutral `Client` fields become wire fields, and the pure payload builder.
+"""Field rules: how neutral fields become wire fields, and the pure payload builder.
 
-A `FieldRule` names a wire field, the picker that fills it from a `Client` and what the
-value must satisfy. `build_payload` applies an adapter's rules to one client and
-returns the payload, the neutral fields it sent and the problems it found;
-`dropped_fields` works out which of the caller's fields were not sent. Nothing here
-knows an adapter class, a request or a response.
+An adapter declares one `FieldRule` per wire field: where its value comes from (a
+*picker*), whether it is required, its length limit and value check. `build_payload`
+applies the rules to a `Client` and returns the payload, the neutral fields that reached
+the wire and the problems found; `dropped_fields` says which of the caller's fields did
+not reach it. No I/O, no adapter state: the `Adapter` class calls these.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 import attrs
 
 from clientbridge.errors import FieldError
-from clientbridge.model import Client
+from clientbridge.model import Address, Client
 from clientbridge.wire import JSONValue
 
 __all__ = [
-    "DEFAULT_REGION",
+    "ADDRESS_PARTS",
     "NEUTRAL_FIELDS",
-    "Built",
+    "Check",
     "FieldProblem",
     "FieldRule",
+    "Payload",
     "Picked",
     "Picker",
     "address_part",
@@ -35,10 +36,6 @@ __all__ = [
     "take",
 ]
 
-#: The region national phone numbers (and addresses without a country) are read in
-#: unless a connection's settings say otherwise: every built-in provider is UK-first.
-DEFAULT_REGION = "GB"
-
 #: Given fields that are never reported as dropped: ``external_id`` is the caller's own
 #: key and ``extras`` is keyed per adapter on purpose.
 NEVER_DROPPED = frozenset({"external_id", "extras"})
@@ -47,6 +44,10 @@ NEUTRAL_FIELDS: tuple[str, ...] = tuple(
     field.name for field in attrs.fields(Client) if field.name not in NEVER_DROPPED
 )
 
+#: The parts of an `Address`, each counted on its own when an address is sent.
+ADDRESS_PARTS: tuple[str, ...] = tuple(field.name for field in attrs.fields(Address))
+
+#: Control characters no client value needs (tab, CR and LF are text): NUL and the like
 #: make providers fail, sometimes after storing the record (an unknown outcome).
 _BINARY_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -106,6 +107,9 @@ def person_name(client: Client) -> Picked | None:
     """The display name (``name``, which defaults to "first last")."""
     if client.name is None:
         return None
+    if client.name != client.full_name:
+        # A display name of its own: the first and last names are not in it.
+        return Picked(client.name, ("name",))
     return Picked(client.name, ("name", "first_name", "last_name"))
 
 
@@ -129,63 +133,57 @@ def address_part(part: str) -> Picker:
         if client.address is None:
             return None
         value = getattr(client.address, part)
-        return None if value is None else Picked(value, ("address",))
+        return None if value is None else Picked(value, (f"address.{part}", "address"))
 
     return pick
 
 
-# --------------------------------------------------------------------------- payload
+class Payload(NamedTuple):
+    """What the field rules made of one client: the wire payload, the neutral fields
+    that reached it, warnings about values sent, and the problems that stop a send."""
 
-
-class Built(NamedTuple):
-    """What `build_payload` made of one client."""
-
-    payload: dict[str, JSONValue]
-    #: the neutral fields whose values reached the payload
+    body: dict[str, JSONValue]
     sent: set[str]
     warnings: list[str]
-    #: one per rule the client's value fails (empty: the payload can be sent)
     errors: list[FieldError]
 
 
-def build_payload(rules: Iterable[FieldRule], client: Client, provider: str) -> Built:
-    """Apply ``rules`` to ``client``; ``provider`` (a display name) is named in messages.
-
-    Pure: a value that fails its rule becomes a `FieldError` in ``errors`` and is left
-    out of the payload.
-    """
-    payload: dict[str, JSONValue] = {}
+def build_payload(rules: Sequence[FieldRule], client: Client, provider: str) -> Payload:
+    """Apply ``rules`` to ``client``. Pure; ``provider`` (a display name) words errors."""
+    body: dict[str, JSONValue] = {}
     errors: list[FieldError] = []
     sent: set[str] = set()
     warnings: list[str] = []
     for rule in rules:
         try:
             picked = rule.pick(client)
-        except FieldProblem as problem:
-            errors.append(FieldError(rule.error_label, str(problem)))
+        except FieldProblem as refused:
+            errors.append(FieldError(rule.error_label, str(refused)))
             continue
         if picked is None or _is_empty(picked.value):
             if rule.required:
                 message = rule.required_message or f"is required by {provider}"
                 errors.append(FieldError(rule.error_label, message))
             continue
-        value = picked.value
-        problem_text = _value_problem(rule, value, provider)
-        if problem_text is not None:
-            errors.append(FieldError(rule.error_label, problem_text))
+        problem = _value_problem(rule, picked.value, provider)
+        if problem is not None:
+            # Named for the field the value came from (company_name, not the rule's name).
+            label = picked.sources[0] if picked.sources else rule.error_label
+            errors.append(FieldError(label, problem))
             continue
-        _set_path(payload, rule.wire, value)
+        _set_path(body, rule.wire, picked.value)
         sent.update(picked.sources)
         warnings.extend(picked.warnings)
-    return Built(payload, sent, warnings, errors)
+    return Payload(body, sent, warnings, errors)
 
 
 def _value_problem(rule: FieldRule, value: JSONValue, provider: str) -> str | None:
-    """Why ``value`` cannot be sent in ``rule``'s field, or None when it can."""
+    """Why ``value`` cannot be sent as ``rule.wire`` (too long, binary, refused by the
+    rule's check), or None."""
     if rule.max_length is not None and isinstance(value, str) and len(value) > rule.max_length:
         return (
-            f"is {len(value)} characters; {provider} accepts at most "
-            f"{rule.max_length} in {rule.wire}"
+            f"is {len(value)} characters; {provider} accepts at most {rule.max_length} in "
+            f"{rule.wire}"
         )
     binary = _binary_character(value)
     if binary is not None:
@@ -196,28 +194,34 @@ def _value_problem(rule: FieldRule, value: JSONValue, provider: str) -> str | No
     return rule.check(value) if rule.check is not None else None
 
 
-def dropped_fields(client: Client, sent: set[str], *, leads: bool) -> tuple[str, ...]:
-    """The caller's fields that did not reach the wire, in declaration order.
+def dropped_fields(client: Client, sent: Iterable[str]) -> tuple[str, ...]:
+    """The caller's fields that did not reach the wire, in the model's order.
 
-    ``leads``: the provider records ``lead`` some other way than a field (a lead
-    endpoint), so it is never dropped.
+    The parts of an address count on their own: when the address reached the wire
+    without a part the caller set, that part is listed as ``address.<part>``; when no
+    part reached it, only ``address`` is. (An adapter whose pickers name no part, only
+    ``address``, sends the address whole.)
     """
-    return tuple(
-        field
-        for field in client.given_fields()
-        if field not in sent and field not in NEVER_DROPPED and not (leads and field == "lead")
-    )
+    handled = set(sent) | NEVER_DROPPED
+    dropped: list[str] = []
+    for field in client.given_fields():
+        if field not in handled:
+            dropped.append(field)
+        elif field == "address" and client.address is not None:
+            dropped.extend(_dropped_address_parts(client.address, handled))
+    return tuple(dropped)
 
 
-def unique(items: Iterable[FieldError]) -> list[FieldError]:
+def _dropped_address_parts(address: Address, handled: set[str]) -> list[str]:
+    parts = [f"address.{part}" for part in ADDRESS_PARTS if getattr(address, part)]
+    if not any(part in handled for part in parts):
+        return []
+    return [part for part in parts if part not in handled]
+
+
+def unique_errors(items: Iterable[FieldError]) -> list[FieldError]:
     """``items`` without repeats, in order."""
-    seen: set[FieldError] = set()
-    result = []
-    for item in items:
-        if item not in seen:
-            seen.add(item)
-            result.append(item)
-    return result
+    return list(dict.fromkeys(items))
 
 
 def _binary_character(value: object) -> str | None:

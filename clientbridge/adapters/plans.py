@@ -1,8 +1,8 @@
-"""Plan types: what an adapter's sans-I/O plans yield, receive and return.
+"""The shapes of an adapter's plans: what a create, a look-up and a search yield and return.
 
-A plan is a generator that yields `HttpRequest` values, receives the `HttpResponse`
-to each and returns its result; a driver runs it. `Prepared` is a client checked and
-turned into its wire payload; `Lookup` is a value fetched before a create.
+A plan is a generator (httpx's ``Auth.auth_flow`` idea): it yields `HttpRequest` values,
+receives `HttpResponse` values, and returns its result; a driver runs it. `Prepared` is a
+validated client with its payload, the unit plans are built from.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from clientbridge.wire import HttpRequest, HttpResponse, JSONValue
 
 __all__ = ["FindPlan", "Lookup", "LookupPlan", "Outcome", "Plan", "Prepared"]
 
-#: One client's outcome: its result, or the error that stopped it.
+#: What one client of a create plan ends as: created, or the error it failed with.
 Outcome = CreateResult | ClientBridgeError
-#: A create plan: returns one outcome per client of its batch.
+#: A create: yields requests (look-ups first), returns one outcome per client.
 Plan = Generator[HttpRequest, HttpResponse, list[Outcome]]
 #: A read-only plan that returns the looked-up values a create needs, by key.
 LookupPlan = Generator[HttpRequest, HttpResponse, dict[str, str]]

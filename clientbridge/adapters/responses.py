@@ -1,17 +1,17 @@
-"""Responses: turning a provider's answer into the pinned exceptions, with advice.
+"""Reading answers: error statuses into the pinned exceptions, and the shared readers.
 
-An error status becomes the exception its table names (`DEFAULT_ERROR_TABLE`, 5xx:
-`ProviderUnavailableError`), with the provider's message and field errors read from
-the body, the body redacted, and one advice sentence. A success that cannot be read
-becomes `UnexpectedResponseError`, whose advice depends on whether the answer was to a
-create (the client may exist) or to a look-up (nothing was created).
+`ResponseReading` is the part of an adapter that turns an HTTP answer into what the
+caller gets when it is not a created record: the exception class from the adapter's
+``error_table``, the provider's message and per-field errors from the body (redacted),
+and advice on what to do. Adapters inherit it through `Adapter` and override its hooks
+(`error_class`, `error_details`) where a provider's errors need it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from clientbridge.errors import (
     RETRYABLE_STATUSES,
@@ -26,24 +26,21 @@ from clientbridge.errors import (
     RateLimitedError,
     UnexpectedResponseError,
 )
-from clientbridge.secrets import Secret, redact_text
+from clientbridge.secrets import Secret, redact_text, redact_value
 from clientbridge.wire import HttpResponse, JSONValue
 
 __all__ = [
     "DEFAULT_ERROR_TABLE",
     "READ_ERRORS",
-    "error_class",
-    "error_details",
+    "ResponseReading",
     "parse_timestamp",
-    "provider_error",
     "text_or_none",
-    "unexpected_error",
 ]
 
 #: What reading an unexpected JSON shape raises; turned into `UnexpectedResponseError`.
 READ_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 
-_ERROR_ADVICE: Mapping[type[ProviderError], str] = {
+ERROR_ADVICE: Mapping[type[ProviderError], str] = {
     AuthenticationError: "check the credential setting (it is missing, wrong or expired)",
     PermissionDeniedError: "give the credential the permission the provider asks for",
     NotFoundError: "check the base_url and the ids in your settings",
@@ -68,7 +65,7 @@ DEFAULT_ERROR_TABLE: Mapping[int, type[ProviderError]] = {
     429: RateLimitedError,
 }
 
-_MESSAGE_KEYS = ("message", "error_description", "detail", "error", "title", "reason")
+MESSAGE_KEYS = ("message", "error_description", "detail", "error", "title", "reason")
 
 
 def parse_timestamp(value: object) -> datetime | None:
@@ -90,107 +87,130 @@ def text_or_none(value: object) -> str | None:
     return None
 
 
-def unexpected_error(
-    provider: str,
-    display_name: str,
-    what: str,
-    response: HttpResponse | None = None,
-    *,
-    maybe_created: bool = True,
-) -> UnexpectedResponseError:
-    """A success answer that cannot be read: ``what`` says why; ``maybe_created`` is
-    False when it answered a look-up (the advice then says nothing was created)."""
-    advice = _ERROR_ADVICE[UnexpectedResponseError] if maybe_created else NOTHING_CREATED_ADVICE
-    return UnexpectedResponseError(
-        f"{display_name} answered in a way clientbridge cannot read: {what}. {advice}.",
-        provider=provider,
-        status_code=response.status_code if response is not None else None,
-        maybe_created=maybe_created,
-        reason=what,
-    )
+class ResponseReading:
+    """Error mapping and answer reading, shared by every adapter (see `Adapter`)."""
 
+    name: ClassVar[str]
+    display_name: ClassVar[str]
+    error_table: ClassVar[Mapping[int, type[ProviderError]]] = DEFAULT_ERROR_TABLE
+    #: response keys holding personal data: masked in errors, logged only at DEBUG
+    sensitive_keys: ClassVar[frozenset[str]] = frozenset()
 
-def error_class(status: int, error_table: Mapping[int, type[ProviderError]]) -> type[ProviderError]:
-    """The exception class ``error_table`` gives ``status`` (5xx: unavailable)."""
-    if status in error_table:
-        return error_table[status]
-    if status >= 500:
-        return ProviderUnavailableError
-    return ProviderError
+    def secrets(self) -> tuple[Secret, ...]:
+        """The credentials to mask in whatever an answer shows (the adapter's)."""
+        return ()
 
+    def neutral_field(self, wire_field: str) -> str:
+        """The neutral name of a wire field, or the wire name when there is none."""
+        return wire_field
 
-def error_details(
-    body: JSONValue, neutral_field: Callable[[str], str]
-) -> tuple[str | None, tuple[FieldError, ...]]:
-    """The provider's message and field errors from an error body; ``neutral_field``
-    names a wire field the way the caller knows it."""
-    if isinstance(body, str):
-        return body[:300] or None, ()
-    if not isinstance(body, dict):
-        return None, ()
-    message = next((body[key] for key in _MESSAGE_KEYS if isinstance(body.get(key), str)), None)
-    field_errors: list[FieldError] = []
-    errors = body.get("errors")
-    if isinstance(errors, dict):
-        for field, problem in errors.items():
-            text = problem[0] if isinstance(problem, list) and problem else problem
-            field_errors.append(FieldError(neutral_field(str(field)), str(text)))
-    elif isinstance(errors, list):
-        for item in errors:
-            if isinstance(item, dict):
-                field = item.get("field") or item.get("fieldName") or item.get("path")
-                text = item.get("message") or item.get("msg") or ""
-                field_errors.append(FieldError(neutral_field(str(field)), str(text)))
-    field = body.get("fieldName") or body.get("field")
-    if isinstance(field, str) and message:
-        field_errors.append(FieldError(neutral_field(field), message))
-    return message, tuple(field_errors)
+    def json_body(self, response: HttpResponse) -> JSONValue:
+        try:
+            return response.json()
+        except ValueError:
+            raise self.unexpected(
+                f"the response (HTTP {response.status_code}) is not JSON", response
+            ) from None
 
-
-def provider_error(
-    response: HttpResponse,
-    body: JSONValue,
-    cls: type[ProviderError],
-    details: tuple[str | None, tuple[FieldError, ...]],
-    *,
-    provider: str,
-    display_name: str,
-    secrets: tuple[Secret, ...],
-    answered_create: bool = False,
-) -> ProviderError:
-    """The exception for an error ``response`` whose (redacted) ``body`` was read into
-    ``details``. ``answered_create``: a ``303 See Other`` to a create (which usually
-    points at a record just stored) leaves its outcome unknown."""
-    provider_message, field_errors = details
-    status = response.status_code
-    # "…: Invalid API key. Check the credential setting (…)." whatever the provider's
-    # punctuation.
-    said = f": {provider_message.rstrip(' .')}" if provider_message else ""
-    advice = next(
-        (text for kind, text in _ERROR_ADVICE.items() if issubclass(cls, kind)),
-        "see the provider's answer in .body",
-    )
-    advice = advice[:1].upper() + advice[1:]
-    if 300 <= status < 400:
-        advice = (
-            f"It redirects to {response.header('location') or 'another address'}, and "
-            "clientbridge follows no redirect (a create must not be sent elsewhere): "
-            "check base_url"
+    def unexpected(
+        self, what: str, response: HttpResponse | None = None, *, maybe_created: bool = True
+    ) -> UnexpectedResponseError:
+        advice = ERROR_ADVICE[UnexpectedResponseError] if maybe_created else NOTHING_CREATED_ADVICE
+        return UnexpectedResponseError(
+            f"{self.display_name} answered in a way clientbridge cannot read: {what}. {advice}.",
+            provider=self.name,
+            status_code=response.status_code if response is not None else None,
+            maybe_created=maybe_created,
+            reason=what,
         )
-        if status == 303 and answered_create:
-            cls = UnexpectedResponseError
-            advice += (
-                "; a 303 to a create usually means the client was stored, so check "
-                "whether it exists before retrying"
+
+    def redact(self, value: JSONValue) -> JSONValue:
+        """A body with credentials and personal data masked."""
+        return redact_value(value, self.secrets(), self.sensitive_keys)
+
+    def error_class(self, response: HttpResponse, body: JSONValue) -> type[ProviderError]:
+        """The exception class for an error response (override for body-based rules)."""
+        status = response.status_code
+        if status in self.error_table:
+            return self.error_table[status]
+        if status >= 500:
+            return ProviderUnavailableError
+        return ProviderError
+
+    def error_details(self, body: JSONValue) -> tuple[str | None, tuple[FieldError, ...]]:
+        """The provider's message and field errors from an error body (override)."""
+        if isinstance(body, str):
+            return body[:300] or None, ()
+        if not isinstance(body, dict):
+            return None, ()
+        message = next((body[key] for key in MESSAGE_KEYS if isinstance(body.get(key), str)), None)
+        field_errors: list[FieldError] = []
+        errors = body.get("errors")
+        if isinstance(errors, dict):
+            for field, problem in errors.items():
+                text = problem[0] if isinstance(problem, list) and problem else problem
+                field_errors.append(FieldError(self.neutral_field(str(field)), str(text)))
+        elif isinstance(errors, list):
+            for item in errors:
+                if isinstance(item, dict):
+                    field = item.get("field") or item.get("fieldName") or item.get("path")
+                    text = item.get("message") or item.get("msg") or ""
+                    field_errors.append(FieldError(self.neutral_field(str(field)), str(text)))
+        field = body.get("fieldName") or body.get("field")
+        if isinstance(field, str) and message:
+            field_errors.append(FieldError(self.neutral_field(field), message))
+        return message, tuple(field_errors)
+
+    def _location(self, response: HttpResponse) -> str:
+        location = response.header("location")
+        return redact_text(location, self.secrets()) if location else "another address"
+
+    def error_from_response(
+        self, response: HttpResponse, *, answered_create: bool = False
+    ) -> ProviderError:
+        """The pinned exception for an error response, its body redacted.
+
+        ``answered_create``: the response answered a create, so a ``303 See Other`` (which
+        usually points at a record just stored) leaves its outcome unknown.
+        """
+        try:
+            body: JSONValue = response.json()
+        except ValueError:
+            body = response.content.decode("utf-8", "replace")[:1000]
+        body = self.redact(body)
+        cls = self.error_class(response, body)
+        provider_message, field_errors = self.error_details(body)
+        status = response.status_code
+        # "…: Invalid API key. Check the credential setting (…)." whatever the provider's
+        # punctuation.
+        said = f": {provider_message.rstrip(' .')}" if provider_message else ""
+        advice = next(
+            (text for kind, text in ERROR_ADVICE.items() if issubclass(cls, kind)),
+            "see the provider's answer in .body",
+        )
+        advice = advice[:1].upper() + advice[1:]
+        if 300 <= status < 400:
+            advice = (
+                f"It redirects to {self._location(response)}, and "
+                "clientbridge follows no redirect (a create must not be sent elsewhere): "
+                "check base_url"
             )
-    message = redact_text(f"{display_name} answered HTTP {status}{said}. {advice}.", secrets)
-    kwargs: dict[str, Any] = {
-        "provider": provider,
-        "status_code": status,
-        "body": body,
-        "retryable": status in RETRYABLE_STATUSES,
-        "errors": field_errors,
-    }
-    if cls is RateLimitedError:
-        return RateLimitedError(message, retry_after=response.retry_after(), **kwargs)
-    return cls(message, **kwargs)
+            if status == 303 and answered_create:
+                cls = UnexpectedResponseError
+                advice += (
+                    "; a 303 to a create usually means the client was stored, so check "
+                    "whether it exists before retrying"
+                )
+        # Only the provider's words are redacted (the body above, the Location here): a
+        # credential that is a common word must not garble our own text.
+        message = f"{self.display_name} answered HTTP {status}{said}. {advice}."
+        kwargs: dict[str, Any] = {
+            "provider": self.name,
+            "status_code": status,
+            "body": body,
+            "retryable": status in RETRYABLE_STATUSES,
+            "errors": field_errors,
+        }
+        if cls is RateLimitedError:
+            return RateLimitedError(message, retry_after=response.retry_after(), **kwargs)
+        return cls(message, **kwargs)

@@ -404,11 +404,11 @@ def read_mapping_file(path: str | Path) -> dict[str, str]:
         except ValueError as error:
             raise ImportSetupError(f"the mapping file {file} is not valid JSON: {error}") from None
     elif file.suffix.lower() == ".toml":
-        from clientbridge._toml import tomllib
+        from clientbridge._toml import TOMLDecodeError, parse_toml
 
         try:
-            document = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
+            document = parse_toml(text)
+        except TOMLDecodeError as error:
             raise ImportSetupError(f"the mapping file {file} is not valid TOML: {error}") from None
         if isinstance(document, dict) and isinstance(document.get("columns"), dict):
             document = document["columns"]
