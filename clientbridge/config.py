@@ -1,8 +1,8 @@
 """The config file: named connections read from TOML, and connecting by name.
 
-Every connection of a file is checked when it is read (by `clientbridge.settings`);
-errors name the file and the connection. Credentials become `Secret` as soon as they
-are read. `Config.connect` opens a connection (this module sits above the connection).
+Settings are checked before anything is sent; errors name the setting and, for a
+file, the file and the connection. Credentials become `Secret` as soon as they are
+read.
 """
 
 from __future__ import annotations
@@ -18,9 +18,6 @@ from clientbridge.errors import ConfigurationError
 from clientbridge.registry import adapter_class, canonical_name
 from clientbridge.secrets import Secret
 from clientbridge.settings import check_known_settings, resolve_settings
-
-# Re-exported: these names were defined here before `clientbridge.settings` held them.
-from clientbridge.settings import OPTION_NAMES, ConnectionOptions, resolve_settings
 
 if TYPE_CHECKING:
     from pathlib import Path

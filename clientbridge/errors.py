@@ -174,8 +174,7 @@ class UnexpectedResponseError(ProviderError):
     """A success status whose body we cannot understand (not JSON, no id, wrong shape).
 
     ``maybe_created`` is True when it answered a create (the client may exist), False
-    when it answered a look-up (nothing was created). ``reason`` says what could not be
-    read, without the advice (None when not given).
+    when it answered a look-up (nothing was created).
     """
 
     def __init__(

@@ -208,7 +208,6 @@ class Adapter(ResponseReading):
         if on_unsupported == "warn":
             warnings.extend(self.dropped_warning(field) for field in dropped)
         warnings.extend(self.warnings_for(client))
-        payload = built.payload
         extras = client.extras.get(self.name)
         if extras:
             payload.body.update(extras)
@@ -370,7 +369,7 @@ class Adapter(ResponseReading):
     def _check_looked_up(self, key: str, value: str, response: HttpResponse) -> None:
         """A looked-up id goes into headers and URL paths: refuse what could break out of
         them (CR/LF, non-ASCII, ``/``, ``.``, ``..``) before anything is created."""
-        if value in {".", ".."} or "/" in value or not HEADER_SAFE.fullmatch(value):
+        if value in {".", ".."} or "/" in value or not _HEADER_SAFE.fullmatch(value):
             shown = value if len(value) <= 40 else value[:40] + "..."
             raise self.unexpected(
                 f"the {key} look-up answered {shown!r}, which cannot be used in a request",

@@ -218,9 +218,7 @@ class ProConveyAdapter(Adapter):
                 field: text_or_none(address.get(wire)) for field, wire in _ADDRESS_PARTS.items()
             }
             # ProConvey stores UK addresses only, so its records name no country.
-            country = (
-                DEFAULT_REGION if any(value and value.strip() for value in parts.values()) else None
-            )
+            country = "GB" if any(value and value.strip() for value in parts.values()) else None
             parsed_address = Address(**parts, country=country)
         alternative = text_or_none(record.get("altTelephoneNumber"))
         return Client(
