@@ -31,6 +31,7 @@ DYNAMICS_365 = ExportFormat(
         "Mobile Phone": "phone*primary",
         "Home Phone": "phone*",
         "Fax": "fax*",
+        "Birthday": "custom.birthday",
         "Address 1: Street 1": "address_line1",
         "Address 1: Street 2": "address_line2",
         "Address 1: Street 3": "address_line3",
