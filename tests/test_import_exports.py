@@ -51,6 +51,7 @@ FILES = {
     "apple-contacts.vcf": ("vCard 3.0 by Apple", PEOPLE, True),
     "contacts-v4.vcf": ("vCard 4.0", PEOPLE[:2], False),
 }
+QUIET = ("--progress", "none")
 #: what each expected value is, as the report names a field the provider did not take
 DROPPED_AS = {1: "phone", 2: "address", 3: "company_name"}
 
@@ -62,8 +63,7 @@ def import_into_sandbox(path: Path, provider: str, report: Path) -> tuple[str, i
     )
     result = CliRunner().invoke(
         cli,
-        ["import", str(path), "--provider", provider, "--sandbox", "--progress", "none"]
-        + ["--report", str(report)],
+        ["import", str(path), "--provider", provider, "--sandbox", "--report", str(report), *QUIET],
         obj=context,
     )
     return result.output, result.exit_code, sandbox
