@@ -331,7 +331,7 @@ def _place_channels(
         starred = label.startswith("*")
         kind = _phone_kind(channel, label)
         ranked.append((not (primary or starred), order, kind, value))
-    ranked.sort()
+    ranked.sort(key=lambda item: item[:2])  # stable: values of one cell keep their order
     seen: set[tuple[str, str]] = set()
     for _, _, kind, value in ranked:
         if kind != "email":

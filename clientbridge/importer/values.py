@@ -108,9 +108,32 @@ class NameParts:
     title: str | None = None
 
 
+@functools.lru_cache(maxsize=1)
+def _name_words() -> frozenset[str]:
+    """Titles, suffixes, surname particles and conjunctions nameparser knows."""
+    from nameparser.config import CONSTANTS
+
+    words: set[str] = set()
+    for group in (
+        CONSTANTS.titles,
+        CONSTANTS.prefixes,
+        CONSTANTS.suffix_acronyms,
+        CONSTANTS.suffix_not_acronyms,
+        CONSTANTS.conjunctions,
+    ):
+        words.update(str(word).lower() for word in group)
+    return frozenset(words | {word + "." for word in words})
+
+
 def split_full_name(name: str) -> NameParts | None:
     """First and last name (and a salutation) from a full name, or None when it does
     not hold both (a single word, or a company)."""
+    words = name.split()
+    if len(words) < 2:
+        return None
+    if len(words) == 2 and "," not in name and not (_name_words() & {w.lower() for w in words}):
+        # "Ada Lovelace": what nameparser would say, without its ~130 µs a name
+        return NameParts(words[0], words[1])
     from nameparser import HumanName
 
     parsed = HumanName(name)

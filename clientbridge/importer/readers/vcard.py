@@ -167,7 +167,7 @@ class VcardSource(Source):
                 continue
             digest = _digest(block.encode("utf-8", "surrogatepass"))
             try:
-                card = vobject.readOne(block, ignoreUnreadable=True)
+                card = vobject.readOne(block)
                 read: ReadRow = read_values(card_values(card))
             except RowError as error:
                 yield SourceRow(line, digest, None, str(error))
