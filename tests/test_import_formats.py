@@ -342,3 +342,15 @@ def test_a_two_word_name_splits_as_nameparser_splits_it(name: str) -> None:
     parsed, parts = HumanName(name), split_full_name(name)
     assert parts is not None
     assert (parts.first, parts.last) == (parsed.first, parsed.last)
+
+
+def test_a_large_shared_string_table_is_read_from_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clientbridge.importer.readers import xlsx
+
+    in_memory = rows_of(EXPORTS / "dynamics-365-contacts.xlsx")
+    monkeypatch.setattr(xlsx, "MAX_STRINGS_IN_MEMORY", 3)
+    with open_source(EXPORTS / "dynamics-365-contacts.xlsx") as source:
+        assert isinstance(source._workbook._clientbridge_strings, xlsx.SpilledStrings)
+        assert list(source.rows()) == in_memory

@@ -9,6 +9,7 @@ keep them, dates are ISO dates, booleans TRUE/FALSE.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from collections.abc import Container, Iterator, Mapping
 from pathlib import Path
@@ -26,19 +27,100 @@ __all__ = ["XlsxSource", "cell_text"]
 _EXTRA = "files"
 
 
+#: Shared strings held in memory; a larger table is moved to a temporary database.
+MAX_STRINGS_IN_MEMORY = 100_000
+
+
+class SpilledStrings:
+    """A workbook's shared-string table in a temporary SQLite database, read by index.
+
+    Excel writes every distinct text of a workbook once, in a table the cells point
+    into: for a million rows that is millions of strings, which openpyxl holds in a
+    list even in read-only mode. Past `MAX_STRINGS_IN_MEMORY` they go to disk instead,
+    so memory stays flat whatever the size of the sheet.
+    """
+
+    def __init__(self, first: list[str]) -> None:
+        import sqlite3
+
+        self._db = sqlite3.connect("")  # "": a private temporary file, deleted on close
+        self._db.execute("CREATE TABLE strings (id INTEGER PRIMARY KEY, text TEXT)")
+        self._count = 0
+        #: a sheet repeats texts (a company, a town): the recent ones are kept at hand
+        self._cached = functools.lru_cache(maxsize=4096)(self._lookup)
+        self.extend(first)
+
+    def extend(self, texts: list[str]) -> None:
+        start = self._count
+        self._db.executemany("INSERT INTO strings VALUES (?, ?)", enumerate(texts, start=start))
+        self._count += len(texts)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: int) -> str:
+        return self._cached(index)
+
+    def _lookup(self, index: int) -> str:
+        row = self._db.execute("SELECT text FROM strings WHERE id = ?", (index,)).fetchone()
+        if row is None:
+            raise IndexError(index)
+        return str(row[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _read_strings(source: Any) -> list[str] | SpilledStrings:
+    """openpyxl's shared-string reading, moving a large table to disk as it goes."""
+    from openpyxl.cell.text import Text
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+    from openpyxl.xml.functions import iterparse
+
+    tag = f"{{{SHEET_MAIN_NS}}}si"
+    strings: list[str] = []
+    spilled: SpilledStrings | None = None
+    for _, node in iterparse(source):
+        if node.tag == tag:
+            strings.append(Text.from_tree(node).content.replace("x005F_", ""))
+            node.clear()
+            if len(strings) >= MAX_STRINGS_IN_MEMORY:
+                if spilled is None:
+                    spilled = SpilledStrings(strings)
+                else:
+                    spilled.extend(strings)
+                strings = []
+    if spilled is None:
+        return strings
+    spilled.extend(strings)
+    return spilled
+
+
 def _load(binary: Any, path: Path) -> Any:
     try:
-        import openpyxl
+        from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
     except ImportError:  # pragma: no cover - installed with the "files" extra
         raise ImportSetupError(
             f"reading {path.name} needs openpyxl: pip install 'clientbridge[{_EXTRA}]'"
         ) from None
     from zipfile import BadZipFile
 
+    class Reader(ExcelReader):  # type: ignore[misc]
+        # openpyxl's own read_strings, but with the table on disk when it is large
+        def read_strings(self) -> None:
+            part = self.package.find(SHARED_STRINGS)
+            if part is not None:
+                with self.archive.open(part.PartName[1:]) as source:
+                    self.shared_strings = _read_strings(source)
+
     try:
-        return openpyxl.load_workbook(binary, read_only=True, data_only=True)
+        reader = Reader(binary, read_only=True, data_only=True, keep_links=False)
+        reader.read()
     except (BadZipFile, KeyError, OSError, ValueError) as error:
         raise ImportSetupError(f"{path} is not an Excel workbook (.xlsx): {error}") from None
+    workbook = reader.wb
+    workbook._clientbridge_strings = reader.shared_strings
+    return workbook
 
 
 def cell_text(value: object, number_format: str | None = None) -> str:
@@ -166,4 +248,7 @@ class XlsxSource(Source):
         workbook = getattr(self, "_workbook", None)
         if workbook is not None:
             workbook.close()
+            strings = getattr(workbook, "_clientbridge_strings", None)
+            if isinstance(strings, SpilledStrings):
+                strings.close()
         super().close()
