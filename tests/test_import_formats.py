@@ -354,3 +354,18 @@ def test_a_large_shared_string_table_is_read_from_disk(
     with open_source(EXPORTS / "dynamics-365-contacts.xlsx") as source:
         assert isinstance(source._workbook._clientbridge_strings, xlsx.SpilledStrings)
         assert list(source.rows()) == in_memory
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "refusal"),
+    [
+        ("dynamics-365-contacts.xlsx", {"encoding": "cp1252"}, "its encoding is not chosen"),
+        ("apple-contacts.vcf", {"source_format": "outlook"}, "has no header"),
+        ("hubspot-contacts.csv", {"sheet": "Contacts"}, "it has no sheets"),
+    ],
+)
+def test_options_that_do_not_apply_to_a_file_are_refused(
+    name: str, options: dict[str, str], refusal: str
+) -> None:
+    with pytest.raises(ImportSetupError, match=refusal):
+        rows_of(EXPORTS / name, **options)

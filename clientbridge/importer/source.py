@@ -340,12 +340,19 @@ def open_source(
             layout = format_named(source_format)
         except ValueError as error:
             raise ImportSetupError(str(error)) from None
+    if sheet is not None and format != "xlsx":
+        raise ImportSetupError(f"{file.name} is not an Excel workbook: it has no sheets")
+    if encoding is not None and format in ("xlsx", "jsonl"):
+        kind = "an Excel workbook" if format == "xlsx" else "JSON Lines (always UTF-8)"
+        raise ImportSetupError(f"{file.name} is {kind}: its encoding is not chosen")
+    if source_format != "auto" and format in ("vcard", "jsonl"):
+        raise ImportSetupError(
+            f"{file.name} has no header: an export layout applies to CSV files and workbooks"
+        )
     if format == "jsonl":
         if mapping:
             raise ImportSetupError("--map and --mapping-file apply to CSV files, not JSON Lines")
         return JsonlSource(file)
-    if sheet is not None and format != "xlsx":
-        raise ImportSetupError(f"{file.name} is not an Excel workbook: it has no sheets")
     if format == "xlsx":
         from clientbridge.importer.readers.xlsx import XlsxSource
 
