@@ -98,7 +98,7 @@ def write_workbook(path: Path, rows: int) -> None:
             strings.write(b"</sst>")
 
 
-def measure(path: Path) -> tuple[float, float]:
+def measure(path: Path, rows: int) -> tuple[float, float]:
     command = [
         sys.executable,
         str(Path(__file__).with_name("_import_child.py")),
@@ -116,7 +116,7 @@ def measure(path: Path) -> tuple[float, float]:
     ]
     completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     match = re.search(r"BENCH peak_kib=(\d+) seconds=([\d.]+)", completed.stderr)
-    if not match or "0 invalid" not in completed.stdout:
+    if not match or f"{rows:,} valid" not in completed.stdout:
         raise RuntimeError(f"the import did not report: {completed.stdout[-2000:]}")
     return int(match.group(1)) / 1024, float(match.group(2))
 
@@ -133,8 +133,8 @@ def main() -> None:
         write_workbook(large, args.rows)
         written = time.perf_counter() - started
         size = large.stat().st_size / 2**20
-        small_peak, small_time = measure(small)
-        large_peak, large_time = measure(large)
+        small_peak, small_time = measure(small, small_rows)
+        large_peak, large_time = measure(large, args.rows)
     print(f"peak RSS of an .xlsx --dry-run, {small_rows:,} vs {args.rows:,} rows, {machine_note()}")
     print(f"(workbooks written in {written:.0f} s; the large one is {size:.0f} MiB)")
     print(row("rows", "peak RSS (MiB)", "time (s)", "rows/s"))

@@ -60,7 +60,7 @@ _KIND_WORDS: Mapping[str, str] = {
         "address",
     ),
     **dict.fromkeys(("state", "region", "province"), "address"),
-    **dict.fromkeys(("id", "ref", "reference", "number", "no"), "id"),
+    **dict.fromkeys(("id", "ref", "reference"), "id"),
     **dict.fromkeys(("title", "salutation", "prefix", "position", "role"), "title"),
     **dict.fromkeys(("company", "organisation", "organization", "business", "account"), "company"),
     **dict.fromkeys(("name", "first", "last", "surname", "forename", "given", "family"), "name"),
