@@ -369,3 +369,26 @@ def test_options_that_do_not_apply_to_a_file_are_refused(
 ) -> None:
     with pytest.raises(ImportSetupError, match=refusal):
         rows_of(EXPORTS / name, **options)
+
+
+def test_every_row_of_a_sheet_is_read_whatever_row_count_the_file_states(tmp_path: Path) -> None:
+    import re
+    import zipfile
+
+    openpyxl = pytest.importorskip("openpyxl")
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Name", "Email"])
+    sheet.append(["Ada", "ada@example.com"])
+    sheet.append([])  # a blank row: the next one is row 4, as the report must say
+    sheet.append(["Grace", "grace@example.com"])
+    written = tmp_path / "written.xlsx"
+    workbook.save(written)
+    path = tmp_path / "understated.xlsx"
+    with zipfile.ZipFile(written) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            body = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":  # "A1:B1": one row, it says
+                body = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:B1"', body)
+            target.writestr(item, body)
+    assert [(row.line, row.client.name) for row in rows_of(path)] == [(2, "Ada"), (4, "Grace")]
