@@ -37,6 +37,7 @@ from clientbridge.result import (
     CredentialCheck,
     Failure,
     InviteStatus,
+    Success,
 )
 from clientbridge.secrets import Secret
 from clientbridge.wire import HttpRequest, HttpResponse
@@ -76,6 +77,7 @@ __all__ = [
     "ProviderValidationError",
     "RateLimitedError",
     "Secret",
+    "Success",
     "TransportError",
     "UnexpectedResponseError",
     "UnsupportedFeatureError",

@@ -1,4 +1,4 @@
-"""Settings: from keyword arguments or a TOML file of named connections.
+"""The config file: named connections read from TOML, and connecting by name.
 
 Settings are checked before anything is sent; errors name the setting and, for a
 file, the file and the connection. Credentials become `Secret` as soon as they are
@@ -9,139 +9,65 @@ from __future__ import annotations
 
 import os
 import re
-import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from clientbridge.errors import ConfigurationError
 from clientbridge.registry import adapter_class, canonical_name
+from clientbridge.secrets import Secret
+from clientbridge.settings import check_known_settings, resolve_settings
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from clientbridge.adapters.base import Adapter, UnsupportedMode
     from clientbridge.connection import AsyncConnection, Connection
 
-__all__ = ["Config", "ConnectionOptions", "load_config", "resolve_settings"]
+__all__ = ["Config", "ConnectionConfig", "load_config"]
 
 DEFAULT_CONFIG_FILE = "clientbridge.toml"
 CONFIG_ENV_VAR = "CLIENTBRIDGE_CONFIG"
-_ON_UNSUPPORTED = ("warn", "error", "ignore")
-_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+#: ``$$`` (a literal dollar), ``${NAME}``, or a ``$`` that starts anything else.
+_DOLLAR = re.compile(r"\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)\}|\{?[A-Za-z_0-9]*)")
 
 
-@attrs.frozen(kw_only=True)
-class ConnectionOptions:
-    """The options every connection takes, whatever the provider."""
-
-    timeout: float | None = 30.0
-    max_retries: int = 3
-    on_unsupported: UnsupportedMode = "warn"
-    max_concurrency: int = 8
-    transport: Any = None
-    http_client: Any = None
-    sandbox: bool = False
-    #: False disables TLS certificate checks (logged as a warning); never do it in production
-    verify_tls: bool = True
-    #: whether ``timeout`` was given (a caller's ``http_client`` keeps its own otherwise)
-    timeout_given: bool = False
-
-
-OPTION_NAMES = frozenset(attrs.fields_dict(ConnectionOptions)) - {"timeout_given"}
-
-
-def _options(raw: Mapping[str, Any], where: str) -> ConnectionOptions:
-    values: dict[str, Any] = {}
-    if "timeout" in raw:
-        timeout = raw["timeout"]
-        if timeout is not None and (
-            isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
-        ):
-            raise ConfigurationError(f"{where}timeout must be a positive number of seconds")
-        values["timeout"] = None if timeout is None else float(timeout)
-        values["timeout_given"] = True
-    for name in ("max_retries", "max_concurrency"):
-        if name in raw:
-            value = raw[name]
-            minimum = 0 if name == "max_retries" else 1
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise ConfigurationError(f"{where}{name} must be a whole number >= {minimum}")
-            values[name] = value
-    if "on_unsupported" in raw:
-        if raw["on_unsupported"] not in _ON_UNSUPPORTED:
-            raise ConfigurationError(
-                f"{where}on_unsupported must be one of {', '.join(_ON_UNSUPPORTED)}, "
-                f"not {raw['on_unsupported']!r}"
-            )
-        values["on_unsupported"] = raw["on_unsupported"]
-    for name in ("sandbox", "verify_tls"):
-        if name in raw:
-            if not isinstance(raw[name], bool):
-                raise ConfigurationError(f"{where}{name} must be true or false")
-            values[name] = raw[name]
-    for name in ("transport", "http_client"):
-        if raw.get(name) is not None:
-            values[name] = raw[name]
-    return ConnectionOptions(**values)
-
-
-def resolve_settings(
-    adapter: type[Adapter], raw: Mapping[str, Any], *, where: str = ""
-) -> tuple[dict[str, object], ConnectionOptions]:
-    """Split ``raw`` into checked adapter settings and connection options.
-
-    ``where`` prefixes error messages (e.g. ``"clientbridge.toml, connection 'uk': "``).
-    """
-    options = _options(raw, where)
-    spec = {setting.name: setting for setting in adapter.settings_spec}
-    unknown = [name for name in raw if name not in spec and name not in OPTION_NAMES]
-    if unknown:
-        import difflib  # only for the hint: `import clientbridge` stays light
-
-        name = unknown[0]
-        close = difflib.get_close_matches(name, [*spec, *OPTION_NAMES], n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ConfigurationError(
-            f"{where}unknown setting {name!r} for {adapter.name}.{hint} "
-            f"{adapter.name} takes: {', '.join(spec)}."
-        )
-    settings: dict[str, object] = {}
-    for name, setting in spec.items():
-        value = raw.get(name)
-        if value is None and options.sandbox:
-            value = setting.sandbox_default
-        if value is None:
-            value = setting.default
-        if value is None:
-            if setting.required:
-                raise ConfigurationError(
-                    f"{where}missing setting {name!r} for {adapter.name}: {setting.description}."
-                )
-            continue
-        settings[name] = setting.convert(value, f"{where}setting {name!r}")
-    return settings, options
-
-
-def _expand(value: Any, where: str) -> Any:
-    """``${VAR}`` in strings replaced from the environment, recursively."""
+def _expand(value: Any, where: str, missing: list[str]) -> Any:
+    """``${VAR}`` in strings replaced from the environment, recursively; ``$$`` is a
+    literal ``$``. Variables that are not set are added to ``missing`` (the connection
+    that needs them fails when it is used, not the whole file)."""
     if isinstance(value, str):
+        if "$" not in value:
+            return value
 
         def substitute(match: re.Match[str]) -> str:
-            variable = match.group(1)
-            if variable not in os.environ:
+            if match.group(1) == "$":
+                return "$"
+            variable = match.group(2)
+            if variable is None:
                 raise ConfigurationError(
-                    f"{where}needs the environment variable {variable}, which is not set"
+                    f"{where}{match.group()!r} is not a variable: write ${{NAME}} to read the "
+                    "environment variable NAME, or $$ for a literal $"
                 )
+            if variable not in os.environ:
+                if variable not in missing:
+                    missing.append(variable)
+                return ""
             return os.environ[variable]
 
-        return _VARIABLE.sub(substitute, value)
+        return _DOLLAR.sub(substitute, value)
     if isinstance(value, list):
-        return [_expand(item, where) for item in value]
+        return [_expand(item, where, missing) for item in value]
     if isinstance(value, Mapping):
-        return {key: _expand(item, where) for key, item in value.items()}
+        return {key: _expand(item, where, missing) for key, item in value.items()}
     return value
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    import difflib  # only for the hint: `import clientbridge` stays light
+
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 @attrs.frozen
@@ -153,6 +79,18 @@ class ConnectionConfig:
     # Left out of the repr: settings hold secrets (as Secret), and the repr stays short.
     settings: Mapping[str, Any] = attrs.field(repr=False)
     where: str = attrs.field(repr=False)
+    #: environment variables the connection reads that are not set: it cannot be used
+    missing_variables: tuple[str, ...] = ()
+
+    def check(self) -> None:
+        """Raise `ConfigurationError` when the connection cannot be used as configured."""
+        if self.missing_variables:
+            names = ", ".join(self.missing_variables)
+            plural = "s" if len(self.missing_variables) > 1 else ""
+            raise ConfigurationError(
+                f"{self.where}needs the environment variable{plural} {names}, which "
+                f"{'are' if plural else 'is'} not set"
+            )
 
 
 @attrs.frozen
@@ -172,12 +110,22 @@ class Config:
         except KeyError:
             known = ", ".join(self.connections) or "none"
             raise ConfigurationError(
-                f"{self.path or 'the config'} has no connection {name!r} (it has: {known})"
+                f"{self.path or 'the config'} has no connection {name!r}"
+                f"{_did_you_mean(name, self.connections)} (it has: {known})"
             ) from None
 
     def _settings(self, name: str, overrides: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         connection = self[name]
-        return connection.provider, {**connection.settings, **overrides}
+        settings = dict(connection.settings)
+        if overrides.get("sandbox") is True and settings.get("sandbox") is not True:
+            # A real connection tried in the sandbox: the sandbox's own credentials, ids and
+            # base URL, never the file's real ones (nor a production URL in a preview).
+            for setting in adapter_class(connection.provider).settings_spec:
+                if setting.sandbox_default is not None:
+                    settings.pop(setting.name, None)
+        elif connection.missing_variables:
+            connection.check()
+        return connection.provider, {**settings, **overrides}
 
     def connect(self, name: str, **overrides: Any) -> Connection:
         """A sync connection for the named connection; keyword arguments override."""
@@ -195,19 +143,17 @@ class Config:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
+    from clientbridge._toml import TOMLDecodeError, parse_toml
+
     try:
-        with path.open("rb") as handle:
-            document: dict[str, Any] = tomllib.load(handle)
-            return document
+        return parse_toml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigurationError(
             f"config file {path} not found; create it or pass the path to load_config()"
         ) from None
-    except tomllib.TOMLDecodeError as error:
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"{path} is not UTF-8 text") from None
+    except TOMLDecodeError as error:
         raise ConfigurationError(f"{path} is not valid TOML: {error}") from None
 
 
@@ -235,16 +181,36 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         if not isinstance(table, Mapping):
             raise ConfigurationError(f"{where}must be a table of settings")
         if "provider" not in table:
-            raise ConfigurationError(f"{where}missing key 'provider'")
+            misspelt = [key for key in table if _did_you_mean(key, ["provider"])]
+            hint = f" ({misspelt[0]!r} is not a key: did you mean 'provider'?)" if misspelt else ""
+            raise ConfigurationError(f"{where}missing key 'provider'{hint}")
         try:
             provider = canonical_name(table["provider"])
         except ConfigurationError as error:
             raise ConfigurationError(f"{where}{error}") from None
-        raw = _expand({key: value for key, value in table.items() if key != "provider"}, where)
+        missing: list[str] = []
+        raw = _expand(
+            {key: value for key, value in table.items() if key != "provider"}, where, missing
+        )
         for key in ("transport", "http_client"):
             if key in raw:
                 raise ConfigurationError(f"{where}{key!r} can only be passed in code")
-        settings, _ = resolve_settings(adapter_class(provider), raw, where=where)
+        adapter = adapter_class(provider)
+        if missing:
+            # Checked when the connection is used: other connections may still be used.
+            check_known_settings(adapter, raw, where=where)
+            for setting in adapter.settings_spec:  # secrets are Secret from the moment read
+                if setting.secret and isinstance(raw.get(setting.name), str):
+                    raw[setting.name] = Secret(raw[setting.name])
+            connections[name] = ConnectionConfig(
+                name=name,
+                provider=provider,
+                settings=raw,
+                where=where,
+                missing_variables=tuple(missing),
+            )
+            continue
+        settings, _ = resolve_settings(adapter, raw, where=where)
         # Keep the checked, Secret-wrapped settings; options stay as written.
         checked: dict[str, Any] = {key: value for key, value in raw.items() if key not in settings}
         checked.update(settings)

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any, cast
 import httpx
 
 from clientbridge.adapters.base import Adapter, Capabilities, Outcome, Prepared
-from clientbridge.config import ConnectionOptions, resolve_settings
 from clientbridge.driver import AsyncDriver, RetryPolicy, SyncDriver
-from clientbridge.errors import ClientBridgeError, ConfigurationError
+from clientbridge.errors import ClientBridgeError, ConfigurationError, DuplicateClientError
 from clientbridge.model import Client
 from clientbridge.registry import adapter_class
 from clientbridge.result import BatchResult, CreateResult, CredentialCheck, Failure
+from clientbridge.settings import ConnectionOptions, resolve_settings
 from clientbridge.wire import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
@@ -113,6 +113,9 @@ class _ConnectionBase:
         (e.g. AgencyHandy's leads and clients), and the clients that failed validation."""
         outcomes: dict[int, Outcome] = {}
         groups: dict[Hashable, list[Prepared]] = defaultdict(list)
+        first_with_email: dict[str, int] | None = (
+            {} if self.adapter.capabilities.unique_email else None
+        )
         for index, client in enumerate(clients):
             _check_client(client, index)
             try:
@@ -120,6 +123,11 @@ class _ConnectionBase:
             except ClientBridgeError as error:
                 outcomes[index] = error
                 continue
+            if first_with_email is not None and client.email:
+                first = first_with_email.setdefault(client.email.casefold(), index)
+                if first != index:
+                    outcomes[index] = self._repeated_email(first)
+                    continue
             groups[self.adapter.batch_key(client)].append(prepared)
         size = max(1, self.adapter.capabilities.bulk_size)
         chunked = [
@@ -127,6 +135,16 @@ class _ConnectionBase:
             for group in groups.values()
         ]
         return chunked, outcomes
+
+    def _repeated_email(self, first: int) -> DuplicateClientError:
+        """The error of a client whose email an earlier one of the batch has, where the
+        provider refuses a second client with the same email: it is never sent."""
+        return DuplicateClientError(
+            f"{self.display_name} refuses a second client with the same email, and this "
+            f"client repeats the email of client {first} of the batch, so it was not sent; "
+            "merge the two into one client",
+            provider=self.provider,
+        )
 
     @staticmethod
     def _record(
@@ -272,16 +290,25 @@ class AsyncConnection(_ConnectionBase):
         """Create one client. Raises a `ClientBridgeError` subclass on failure."""
         return _single(await self._run([self._prepare_one(client)]))
 
-    async def create_many(self, clients: Iterable[Client]) -> BatchResult:
-        """Create several clients, at most ``max_concurrency`` requests at a time.
+    async def create_many(
+        self, clients: Iterable[Client], *, max_concurrency: int | None = None
+    ) -> BatchResult:
+        """Create several clients, at most ``max_concurrency`` requests at a time (the
+        connection's ``max_concurrency`` unless given for this call).
 
         Never raises for a client that failed: see `BatchResult.failed`.
         """
         import anyio
 
+        if max_concurrency is None:
+            max_concurrency = self.options.max_concurrency
+        elif isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
+            raise TypeError(f"max_concurrency must be an int, got {max_concurrency!r}")
+        elif max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
         clients = list(clients)
         groups, outcomes = self._plan_batches(clients)
-        limit = anyio.Semaphore(self.options.max_concurrency)
+        limit = anyio.Semaphore(max_concurrency)
 
         async def run(batch: list[Prepared]) -> None:
             async with limit:

@@ -177,9 +177,18 @@ class UnexpectedResponseError(ProviderError):
     when it answered a look-up (nothing was created).
     """
 
-    def __init__(self, message: str, *, maybe_created: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        maybe_created: bool = True,
+        reason: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(message, **kwargs)
         self.maybe_created = maybe_created
+        #: what could not be read, without advice (e.g. "the response is not JSON")
+        self.reason = reason
 
 
 #: statuses after which a create may be sent again: the provider did not process it

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 
 import attrs
@@ -18,6 +18,7 @@ __all__ = [
     "CredentialCheck",
     "Failure",
     "InviteStatus",
+    "Success",
 ]
 
 
@@ -80,6 +81,24 @@ class Failure:
     client: Client
     error: ClientBridgeError
 
+    @property
+    def ok(self) -> bool:
+        """Always False: this client was not created (see `Success.ok`)."""
+        return False
+
+
+@attrs.frozen(kw_only=True)
+class Success:
+    """A client of a batch that was created. ``index`` is its position in the input."""
+
+    index: int
+    result: CreateResult
+
+    @property
+    def ok(self) -> bool:
+        """Always True: this client was created (see `Failure.ok`)."""
+        return True
+
 
 def _results(value: Iterable[CreateResult]) -> tuple[CreateResult, ...]:
     return tuple(value)
@@ -109,6 +128,21 @@ class BatchResult:
 
     def __len__(self) -> int:
         return len(self.succeeded) + len(self.failed)
+
+    @property
+    def successes(self) -> tuple[Success, ...]:
+        """Each created client's result with its position in the input."""
+        return tuple(
+            Success(index=index, result=result)
+            for index, result in zip(self.succeeded_indices, self.succeeded, strict=True)
+        )
+
+    def __iter__(self) -> Iterator[Success | Failure]:
+        """Every input's outcome, in input order: a `Success` or a `Failure` (``.ok``
+        tells them apart, ``.index`` is the position in the input)."""
+        outcomes: list[Success | Failure] = [*self.successes, *self.failed]
+        outcomes.sort(key=lambda outcome: outcome.index)
+        return iter(outcomes)
 
 
 @attrs.frozen(kw_only=True)

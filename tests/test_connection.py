@@ -290,3 +290,69 @@ async def test_async_facade_checks_and_finds() -> None:
             if conn.capabilities.find_existing:
                 client = cb.Client(name="Grace Hopper", email="grace@example.com")
                 assert await conn.find_existing([client]) == [[]]
+
+
+# --------------------------------------------------------------------------- batch results
+
+
+def _mixed_batch(provider: str = "placio") -> cb.BatchResult:
+    clients = [
+        cb.Client(name="Ada Lovelace", email="ada@example.com"),
+        cb.Client(name="Bad", email="not an email"),
+        cb.Client(name="Grace Hopper", email="grace@example.com"),
+    ]
+    with cb.connect(provider, sandbox=True) as conn:
+        return conn.create_many(clients)
+
+
+def test_batch_result_iterates_every_input_in_order() -> None:
+    batch = _mixed_batch()
+    outcomes = list(batch)
+    assert [outcome.index for outcome in outcomes] == [0, 1, 2]
+    assert [outcome.ok for outcome in outcomes] == [True, False, True]
+    assert isinstance(outcomes[1], cb.Failure)
+
+
+def test_each_success_knows_its_input_index() -> None:
+    batch = _mixed_batch()
+    assert [(s.index, s.result.client.email) for s in batch.successes] == [
+        (0, "ada@example.com"),
+        (2, "grace@example.com"),
+    ]
+
+
+@pytest.mark.anyio
+async def test_async_create_many_takes_a_per_call_concurrency() -> None:
+    sandbox = cb.sandbox.transport("roostedhr", asynchronous=True)
+    in_flight = 0
+    most = 0
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await anyio.sleep(0.01)
+        in_flight -= 1
+        return await sandbox.handle_async_request(request)
+
+    clients = [cb.Client(name=f"C {n}", email=f"c{n}@example.com") for n in range(12)]
+    async with cb.connect_async(
+        "roostedhr", sandbox=True, transport=httpx.MockTransport(slow), max_concurrency=8
+    ) as conn:
+        await conn.create_many(clients, max_concurrency=2)
+        assert most == 2
+        with pytest.raises(ValueError, match="at least 1"):
+            await conn.create_many(clients, max_concurrency=0)
+
+
+def test_a_credential_that_is_a_common_word_does_not_garble_our_own_text() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"message": "bad credential for this account"})
+
+    transport = httpx.MockTransport(refuse)
+    with cb.connect("roostedhr", api_key="credential", transport=transport) as conn:
+        with pytest.raises(cb.AuthenticationError) as caught:
+            conn.create(cb.Client(company_name="Acme"))
+    message = str(caught.value)
+    assert "bad *** for this account" in message  # the provider's words: redacted
+    assert "Check the credential setting" in message  # ours: intact

@@ -21,7 +21,7 @@ from clientbridge.adapters.base import (
     take,
     text_or_none,
 )
-from clientbridge.adapters.checks import e164, valid_email
+from clientbridge.adapters.checks import DEFAULT_PHONE_REGION, e164, valid_email
 from clientbridge.errors import (
     ClientBridgeError,
     ConfigurationError,
@@ -39,7 +39,6 @@ from clientbridge.wire import HttpRequest, HttpResponse, JSONValue
 __all__ = ["AgencyHandyAdapter"]
 
 #: AgencyHandy has no region setting: national phone numbers are read as UK numbers.
-PHONE_REGION = "GB"
 _PHONE_KINDS = (ContactKind.PHONE, ContactKind.WHATSAPP)
 _NAME_SPLIT_WARNING = (
     "name was split at its last space into first_name and last_name because AgencyHandy "
@@ -86,13 +85,13 @@ def _first_phone_method(client: Client) -> tuple[int, ContactMethod] | None:
 def _contact_number(client: Client) -> Picked | None:
     """``phone``, else the first PHONE or WHATSAPP contact method, in E.164."""
     if client.phone is not None:
-        return Picked(e164(client.phone, PHONE_REGION), ("phone",))
+        return Picked(e164(client.phone, DEFAULT_PHONE_REGION), ("phone",))
     found = _first_phone_method(client)
     if found is None:
         return None
     try:
         # contact_methods counts as sent only if every entry arrived (see dropped_fields).
-        return Picked(e164(found[1].value, PHONE_REGION), ())
+        return Picked(e164(found[1].value, DEFAULT_PHONE_REGION), ())
     except FieldProblem:
         return None  # validate_client reports it against contact_methods[i]
 
@@ -146,7 +145,11 @@ class AgencyHandyAdapter(Adapter):
             header=True,
         ),
         Setting(
-            name="base_url", description="API root", default="https://api.agencyhandy.com", url=True
+            name="base_url",
+            description="API root",
+            default="https://api.agencyhandy.com",
+            sandbox_default="https://agencyhandy.sandbox.invalid",
+            url=True,
         ),
         Setting(
             name="send_invitation_email",
@@ -213,7 +216,7 @@ class AgencyHandyAdapter(Adapter):
         found = None if client.phone is not None else _first_phone_method(client)
         if found is not None:
             try:
-                e164(found[1].value, PHONE_REGION)
+                e164(found[1].value, DEFAULT_PHONE_REGION)
             except FieldProblem as problem:
                 return [FieldError(f"contact_methods[{found[0]}]", str(problem))]
         return []
@@ -230,7 +233,7 @@ class AgencyHandyAdapter(Adapter):
                 )
             if method.kind in _PHONE_KINDS and number is not None:
                 try:
-                    return bool(e164(method.value, PHONE_REGION) == number.value)
+                    return bool(e164(method.value, DEFAULT_PHONE_REGION) == number.value)
                 except FieldProblem:
                     return False
             return False
@@ -263,6 +266,10 @@ class AgencyHandyAdapter(Adapter):
         return self._lookup(
             "client_role_id", self.url("roles") + "?type=company", self.parse_role_id
         )
+
+    def credential_check(self) -> HttpRequest:
+        # The company list is a documented, harmless read that needs the key.
+        return self._company_lookup.request
 
     def _lookup(self, key: str, url: str, parse: Callable[[HttpResponse], str]) -> Lookup:
         headers = {"x-api-key": self.secret("api_key")}
@@ -422,12 +429,16 @@ class AgencyHandyAdapter(Adapter):
         # The seed shape leaves a refused client out without a reason; the docs' only cause
         # for that is an email already in the workspace, so it counts as a duplicate.
         duplicate = reason is None or _says_duplicate(reason)
-        said = reason or "it did not say why (the documented cause is an email already in use)"
+        said = (
+            redact_text(reason, self.secrets())
+            if reason
+            else "it did not say why (the documented cause is an email already in use)"
+        )
         advice = "look the client up instead of creating it" if duplicate else "fix it and retry"
         cls = DuplicateClientError if duplicate else ProviderValidationError
         message = f"AgencyHandy did not create this client: {said}; {advice}."
         return cls(
-            redact_text(message, self.secrets()),
+            message,
             provider=self.name,
             status_code=response.status_code,
         )

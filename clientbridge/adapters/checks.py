@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from clientbridge.adapters.base import FieldProblem, Picked, Picker
 from clientbridge.model import Client
 
-__all__ = ["e164", "e164_phone", "valid_email", "valid_http_url"]
+__all__ = ["DEFAULT_PHONE_REGION", "e164", "e164_phone", "valid_email", "valid_http_url"]
 
 
 @lru_cache(maxsize=4096)
@@ -43,6 +43,11 @@ def valid_http_url(value: Any) -> str | None:
     if parts.scheme not in {"http", "https"} or not parts.netloc or " " in value:
         return "must be an absolute http(s) URL"
     return None
+
+
+#: The region national phone numbers are read in when nothing says otherwise: the four
+#: built-in providers are UK products (ProConvey's ``default_region`` setting changes it).
+DEFAULT_PHONE_REGION = "GB"
 
 
 @lru_cache(maxsize=4096)

@@ -17,7 +17,7 @@ from clientbridge.adapters.base import (
     take,
     text_or_none,
 )
-from clientbridge.adapters.checks import e164, valid_email, valid_http_url
+from clientbridge.adapters.checks import DEFAULT_PHONE_REGION, e164, valid_email, valid_http_url
 from clientbridge.errors import FieldError
 from clientbridge.model import Client, ContactKind, ContactMethod
 from clientbridge.wire import HeaderValue, HttpRequest, JSONValue
@@ -25,7 +25,6 @@ from clientbridge.wire import HeaderValue, HttpRequest, JSONValue
 __all__ = ["PlacioAdapter"]
 
 #: Placio has no region setting: national phone numbers are read as UK numbers.
-PHONE_REGION = "GB"
 
 
 class _Channel(NamedTuple):
@@ -43,7 +42,7 @@ def _channels(client: Client) -> list[_Channel]:
         channels.append(_Channel(ContactKind.EMAIL, client.email, False))
     if client.phone:
         try:
-            phone = e164(client.phone, PHONE_REGION)
+            phone = e164(client.phone, DEFAULT_PHONE_REGION)
         except FieldProblem:
             phone = None  # validate_client reports it against "phone"
         if phone:
@@ -159,7 +158,7 @@ class PlacioAdapter(Adapter):
                 errors.append(FieldError("email", problem))
         if client.phone is not None:
             try:
-                e164(client.phone, PHONE_REGION)
+                e164(client.phone, DEFAULT_PHONE_REGION)
             except FieldProblem as error:
                 errors.append(FieldError("phone", str(error)))
         for position, method in enumerate(client.contact_methods):

@@ -20,7 +20,7 @@ from clientbridge.adapters.base import (
     take,
     text_or_none,
 )
-from clientbridge.adapters.checks import e164_phone, valid_email
+from clientbridge.adapters.checks import DEFAULT_PHONE_REGION, e164_phone, valid_email
 from clientbridge.errors import ConfigurationError
 from clientbridge.model import Address, Client, ContactKind, ContactMethod
 from clientbridge.result import ClientStatus, InviteStatus
@@ -28,7 +28,6 @@ from clientbridge.wire import HeaderValue, HttpRequest, JSONValue
 
 __all__ = ["ProConveyAdapter"]
 
-DEFAULT_REGION = "GB"
 _PHONE_WIRE = "telephoneNumber"
 #: Country codes that mean the UK (``UK`` is ISO 3166's exceptional reservation for it).
 _UK = frozenset({"GB", "UK"})
@@ -43,6 +42,9 @@ def _is_uk(address: Address) -> bool:
     return address.country is None or address.country.upper() in _UK
 
 
+_POSTCODE_SOURCES = ("address.postal_code", "address")
+
+
 def _postcode(client: Client) -> Picked | None:
     """``postal_code``, as ``SW1A 1AA`` when it looks like a UK postcode, else as given."""
     address = client.address
@@ -50,8 +52,8 @@ def _postcode(client: Client) -> Picked | None:
         return None
     compact = "".join(address.postal_code.split()).upper()
     if _is_uk(address) and _UK_POSTCODE.fullmatch(compact):
-        return Picked(f"{compact[:-3]} {compact[-3:]}", ("address",))
-    return Picked(address.postal_code, ("address",))
+        return Picked(f"{compact[:-3]} {compact[-3:]}", _POSTCODE_SOURCES)
+    return Picked(address.postal_code, _POSTCODE_SOURCES)
 
 
 def _required_with_address(picker: Picker) -> Picker:
@@ -109,7 +111,7 @@ class ProConveyAdapter(Adapter):
         Setting(
             name="default_region",
             description="region (ISO 3166-1 alpha-2) for reading national phone numbers",
-            default=DEFAULT_REGION,
+            default=DEFAULT_PHONE_REGION,
         ),
     )
     fields = (
@@ -129,7 +131,7 @@ class ProConveyAdapter(Adapter):
         FieldRule(
             wire=_PHONE_WIRE,
             neutral=("phone",),
-            pick=e164_phone(lambda: DEFAULT_REGION),
+            pick=e164_phone(lambda: DEFAULT_PHONE_REGION),
             note="E.164; national numbers are read in default_region",
         ),
         _address_rule("line_1", "line1", _required_with_address(address_part("line1"))),
@@ -163,7 +165,7 @@ class ProConveyAdapter(Adapter):
         super().__init__(settings)
         import phonenumbers
 
-        region = str(self.setting("default_region") or DEFAULT_REGION).upper()
+        region = str(self.setting("default_region") or DEFAULT_PHONE_REGION).upper()
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ConfigurationError(
                 f"default_region {region!r} is not a region phone numbers can be read in; "
@@ -179,13 +181,20 @@ class ProConveyAdapter(Adapter):
     def field_rules(self) -> tuple[FieldRule, ...]:
         return self._field_rules
 
-    def warnings_for(self, client: Client) -> list[str]:
-        if client.address is None or _is_uk(client.address):
-            return []
-        return [
-            f"address.country is {client.address.country!r} but ProConvey stores UK addresses "
-            "only; the address was sent without its country"
-        ]
+    def dropped_fields(self, client: Client, sent: set[str]) -> tuple[str, ...]:
+        address = client.address
+        if address is not None and address.country and _is_uk(address):
+            # Stored as a UK address: a GB country is what ProConvey records imply.
+            sent = sent | {"address.country"}
+        return super().dropped_fields(client, sent)
+
+    def dropped_warning(self, field: str) -> str:
+        if field == "address.country":
+            return (
+                "address.country is not sent: ProConvey stores UK addresses only, so the "
+                "address was sent without its country"
+            )
+        return super().dropped_warning(field)
 
     def auth_headers(self) -> Mapping[str, HeaderValue]:
         return {"Authorization": self.bearer("api_key")}

@@ -14,7 +14,6 @@ from __future__ import annotations
 import difflib
 import json
 import re
-import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -405,13 +404,11 @@ def read_mapping_file(path: str | Path) -> dict[str, str]:
         except ValueError as error:
             raise ImportSetupError(f"the mapping file {file} is not valid JSON: {error}") from None
     elif file.suffix.lower() == ".toml":
-        if sys.version_info >= (3, 11):
-            import tomllib
-        else:  # pragma: no cover - Python 3.10
-            import tomli as tomllib
+        from clientbridge._toml import TOMLDecodeError, parse_toml
+
         try:
-            document = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
+            document = parse_toml(text)
+        except TOMLDecodeError as error:
             raise ImportSetupError(f"the mapping file {file} is not valid TOML: {error}") from None
         if isinstance(document, dict) and isinstance(document.get("columns"), dict):
             document = document["columns"]

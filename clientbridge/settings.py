@@ -1,0 +1,268 @@
+"""Settings: the schema adapters declare, and how raw values become checked settings.
+
+The bottom of the configuration stack, below adapters and connections: a `Setting` says
+what one adapter setting accepts and converts a raw value (credentials become `Secret`,
+base URLs are checked); `ConnectionOptions` are the options every connection takes;
+`resolve_settings` splits what a caller passed (keyword arguments or a config file's
+table) into the two, with errors that name the setting and where it came from.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
+
+import attrs
+
+from clientbridge.errors import ConfigurationError
+from clientbridge.secrets import Secret
+
+__all__ = [
+    "OPTION_NAMES",
+    "ConnectionOptions",
+    "Setting",
+    "UnsupportedMode",
+    "check_base_url",
+    "check_known_settings",
+    "resolve_settings",
+]
+
+#: What a connection does with a field its provider cannot take.
+UnsupportedMode = Literal["warn", "error", "ignore"]
+_ON_UNSUPPORTED: tuple[UnsupportedMode, ...] = ("warn", "error", "ignore")
+
+
+class DeclaresSettings(Protocol):
+    """What `resolve_settings` reads of an adapter class: its name and settings."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def settings_spec(self) -> Sequence[Setting]: ...
+
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+#: What a value sent in an HTTP header may hold: visible ASCII and spaces (RFC 9110).
+_HEADER_SAFE = re.compile(r"[\x20-\x7e]*")
+
+
+@attrs.frozen(kw_only=True)
+class Setting:
+    """One setting an adapter accepts (``api_key``, ``base_url``...)."""
+
+    name: str
+    description: str
+    required: bool = False
+    secret: bool = False
+    kind: type = str
+    default: object = None
+    #: used instead of ``default`` with ``sandbox=True`` (credentials, ids, base URL)
+    sandbox_default: object = None
+    choices: tuple[str, ...] = ()
+    #: the value goes into a URL path segment: percent-encoded, and ``/`` or ``..`` refused
+    path_segment: bool = False
+    #: the value is a base URL: absolute http(s), ``http`` only for loopback hosts
+    url: bool = False
+    #: the value is sent in an HTTP header (credentials always are): ASCII only
+    header: bool = False
+
+    def convert(self, value: object, where: str) -> object:
+        """Check and convert a raw value; ``where`` names its origin for errors."""
+        if self.kind is bool:
+            return _to_bool_setting(value, where)
+        if self.kind is int:
+            return _to_int_setting(value, where)
+        text = value.reveal() if isinstance(value, Secret) else value
+        if not isinstance(text, str):
+            raise ConfigurationError(f"{where} must be a string, not {type(text).__name__}")
+        text = text.strip()
+        if not text:
+            raise ConfigurationError(f"{where} is empty; give a value or leave it out")
+        if _CONTROL_CHARACTERS.search(text):
+            raise ConfigurationError(
+                f"{where} contains a control character (CR, LF, NUL...); remove it"
+            )
+        if (self.header or self.secret) and not _HEADER_SAFE.fullmatch(text):
+            raise ConfigurationError(
+                f"{where} contains a character that cannot be sent in an HTTP header (only "
+                "ASCII letters, digits and punctuation can); check that it was copied whole"
+            )
+        if self.choices and text not in self.choices:
+            raise ConfigurationError(f"{where} must be one of {', '.join(self.choices)}")
+        if self.path_segment and ("/" in text or text in {".", ".."}):
+            raise ConfigurationError(f"{where} must not contain '/' or be '.' or '..'")
+        if self.url:
+            text = check_base_url(text, where)
+        return Secret(text) if self.secret else text
+
+
+def _to_bool_setting(value: object, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "1", "yes", "on"}:
+        return True
+    if isinstance(value, str) and value.strip().lower() in {"false", "0", "no", "off"}:
+        return False
+    raise ConfigurationError(f"{where} must be true or false, not {value!r}")
+
+
+def _to_int_setting(value: object, where: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise ConfigurationError(f"{where} must be a whole number, not {value!r}")
+
+
+def _is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1); not a name like 127.example."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _shown_url(url: str) -> str:
+    """``url`` for an error message: what comes before an ``@`` may be a password, so it
+    is masked (even in a URL too malformed to split into its parts)."""
+    if "@" not in url:
+        return url
+    scheme, separator, _ = url.partition("://")
+    prefix = scheme + separator if separator else ""
+    return f"{prefix}***@{url.rpartition('@')[2]}"
+
+
+def check_base_url(url: str, where: str) -> str:
+    """An absolute http(s) URL without a trailing slash; plain http only to loopback."""
+    try:
+        parts = urlsplit(url)
+        hostname, _ = parts.hostname, parts.port  # both raise on a malformed host or port
+    except ValueError:
+        raise ConfigurationError(
+            f"{where} must be an absolute http(s) URL with a valid host and port, "
+            f"not {_shown_url(url)!r}"
+        ) from None
+    if parts.scheme not in {"http", "https"} or not hostname:
+        raise ConfigurationError(
+            f"{where} must be an absolute http(s) URL, not {_shown_url(url)!r}"
+        )
+    if parts.username or parts.password:
+        raise ConfigurationError(f"{where} must not carry credentials in the URL")
+    if parts.scheme == "http" and not _is_loopback(hostname):
+        raise ConfigurationError(
+            f"{where} uses plain http to {hostname}; use https (plain http is "
+            "allowed only for localhost/127.0.0.1, e.g. the sandbox server)"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigurationError(f"{where} must not have a query string or fragment")
+    return url.rstrip("/")
+
+
+@attrs.frozen(kw_only=True)
+class ConnectionOptions:
+    """The options every connection takes, whatever the provider."""
+
+    timeout: float | None = 30.0
+    max_retries: int = 3
+    on_unsupported: UnsupportedMode = "warn"
+    max_concurrency: int = 8
+    transport: Any = None
+    http_client: Any = None
+    sandbox: bool = False
+    #: False disables TLS certificate checks (logged as a warning); never do it in production
+    verify_tls: bool = True
+    #: whether ``timeout`` was given (a caller's ``http_client`` keeps its own otherwise)
+    timeout_given: bool = False
+
+
+OPTION_NAMES = frozenset(attrs.fields_dict(ConnectionOptions)) - {"timeout_given"}
+
+
+def _options(raw: Mapping[str, Any], where: str) -> ConnectionOptions:
+    values: dict[str, Any] = {}
+    if "timeout" in raw:
+        timeout = raw["timeout"]
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+        ):
+            raise ConfigurationError(f"{where}timeout must be a positive number of seconds")
+        values["timeout"] = None if timeout is None else float(timeout)
+        values["timeout_given"] = True
+    for name in ("max_retries", "max_concurrency"):
+        if name in raw:
+            value = raw[name]
+            minimum = 0 if name == "max_retries" else 1
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ConfigurationError(f"{where}{name} must be a whole number >= {minimum}")
+            values[name] = value
+    if "on_unsupported" in raw:
+        if raw["on_unsupported"] not in _ON_UNSUPPORTED:
+            raise ConfigurationError(
+                f"{where}on_unsupported must be one of {', '.join(_ON_UNSUPPORTED)}, "
+                f"not {raw['on_unsupported']!r}"
+            )
+        values["on_unsupported"] = raw["on_unsupported"]
+    for name in ("sandbox", "verify_tls"):
+        if name in raw:
+            if not isinstance(raw[name], bool):
+                raise ConfigurationError(f"{where}{name} must be true or false")
+            values[name] = raw[name]
+    for name in ("transport", "http_client"):
+        if raw.get(name) is not None:
+            values[name] = raw[name]
+    return ConnectionOptions(**values)
+
+
+def check_known_settings(
+    adapter: DeclaresSettings, raw: Mapping[str, Any], *, where: str = ""
+) -> None:
+    """Raise `ConfigurationError` naming every key of ``raw`` that is neither one of the
+    adapter's settings nor a connection option, each with its likeliest meaning."""
+    spec = [setting.name for setting in adapter.settings_spec]
+    unknown = [name for name in raw if name not in spec and name not in OPTION_NAMES]
+    if not unknown:
+        return
+    import difflib  # only for the hint: `import clientbridge` stays light
+
+    described = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, [*spec, *sorted(OPTION_NAMES)], n=1)
+        described.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    plural = "s" if len(unknown) > 1 else ""
+    raise ConfigurationError(
+        f"{where}unknown setting{plural} {', '.join(described)} for {adapter.name}. "
+        f"{adapter.name} takes: {', '.join(spec)}."
+    )
+
+
+def resolve_settings(
+    adapter: DeclaresSettings, raw: Mapping[str, Any], *, where: str = ""
+) -> tuple[dict[str, object], ConnectionOptions]:
+    """Split ``raw`` into checked adapter settings and connection options.
+
+    ``where`` prefixes error messages (e.g. ``"clientbridge.toml, connection 'uk': "``).
+    """
+    options = _options(raw, where)
+    check_known_settings(adapter, raw, where=where)
+    spec = {setting.name: setting for setting in adapter.settings_spec}
+    settings: dict[str, object] = {}
+    for name, setting in spec.items():
+        value = raw.get(name)
+        if value is None and options.sandbox:
+            value = setting.sandbox_default
+        if value is None:
+            value = setting.default
+        if value is None:
+            if setting.required:
+                raise ConfigurationError(
+                    f"{where}missing setting {name!r} for {adapter.name}: {setting.description}."
+                )
+            continue
+        settings[name] = setting.convert(value, f"{where}setting {name!r}")
+    return settings, options
