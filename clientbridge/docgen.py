@@ -21,6 +21,7 @@ from clientbridge.registry import adapter_class, providers
 __all__ = [
     "capability_matrix",
     "field_mapping",
+    "import_headers",
     "render_pages",
     "settings_table",
     "update_docs",
@@ -114,6 +115,52 @@ def settings_table(name: str) -> str:
     return table
 
 
+def _describe_target(target: str) -> str:
+    """What an export column fills, for people (see `clientbridge.importer.formats.base`)."""
+    if not target:
+        return "— (not imported)"
+    channel, star, rest = target.partition("*")
+    if star:
+        if rest == "label":
+            return f"the label of the {channel} numbered alike (`*` marks the primary one)"
+        if channel not in ("email", "phone"):
+            return f"`contact_methods` ({channel})"
+        order = "before the others" if rest == "primary" else "the first one"
+        return f"`{channel}` ({order}; further ones: `contact_methods`)"
+    if target.startswith("address."):
+        _, group, part = target.split(".", 2)
+        which = "address N" if group == "{n}" else f"the {group} address"
+        return f"`address` {part.replace('_', ' ')} (of {which})"
+    if target.startswith("custom."):
+        return f'`custom_fields["{target.removeprefix("custom.").replace("{n}", "N")}"]`'
+    if target.startswith("contact."):
+        return f"`contact_methods` ({target.removeprefix('contact.')})"
+    return f"`{target}`"
+
+
+def import_headers() -> str:
+    """Markdown: every header `clientbridge import` recognises, generic and per export."""
+    from clientbridge.importer.columns import _ALIASES, ADDRESS_COLUMNS, CLIENT_COLUMNS
+    from clientbridge.importer.formats import FORMATS
+
+    rows = [["field", "headers (compared without case, spaces, `_`, `-`, `.`)"], ["---"] * 2]
+    for field in (*CLIENT_COLUMNS, *ADDRESS_COLUMNS, *(f for f in _ALIASES if "." in f)):
+        spellings = [field, *_ALIASES.get(field, ())]
+        rows.append([f"`{field}`", ", ".join(f"`{spelling}`" for spelling in spellings)])
+    parts = ["#### Generic columns (any file)\n\n", _table(rows)]
+    for fmt in FORMATS:
+        name = "column" if fmt.kind == "csv" else "property"
+        table = [[name, "read as"], ["---"] * 2]
+        table.extend(
+            [f"`{header}`", _describe_target(target)] for header, target in fmt.columns.items()
+        )
+        forced = f"`--source-format {fmt.name}`" if fmt.kind == "csv" else "`.vcf` files"
+        parts.append(
+            f"\n#### {fmt.title}\n\n{forced}; columns from <{fmt.help_url}>.\n\n" + _table(table)
+        )
+    return "".join(parts)
+
+
 def _table(rows: list[list[str]]) -> str:
     return "".join(
         "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |\n" for row in rows
@@ -123,6 +170,8 @@ def _table(rows: list[list[str]]) -> str:
 def _generated(name: str) -> str:
     if name == "capability-matrix":
         return capability_matrix()
+    if name == "import-headers":
+        return import_headers()
     kind, _, provider = name.partition(".")
     if kind == "fields":
         return field_mapping(provider)

@@ -180,20 +180,35 @@ def test_a_ragged_row_fails_alone(tmp_path: Path) -> None:
     assert second.client == cb.Client(name="Grace", email="g@example.com")
 
 
-def test_a_row_that_is_not_utf8_fails_alone(tmp_path: Path) -> None:
+def test_a_windows_1252_file_is_read_whole_not_up_to_its_first_accent(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
-    path.write_bytes(b"Name,Email\nZo\xeb,z@example.com\nGrace,g@example.com\n")
+    path.write_bytes(b"Name,Email\nGrace,g@example.com\nZo\xeb,z@example.com\n")
     first, second = rows_of(path)
-    assert first.client is None
-    assert "not UTF-8" in first.error
-    assert second.client is not None
+    assert first.client == cb.Client(name="Grace", email="g@example.com")
+    assert second.client == cb.Client(name="Zoë", email="z@example.com")
 
 
-def test_utf16_files_are_refused_with_advice(tmp_path: Path) -> None:
+def test_a_utf16_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
-    path.write_bytes("Name,Email\n".encode("utf-16"))
-    with pytest.raises(ImportSetupError, match=r"UTF-16.*save it as UTF-8"):
-        rows_of(path)
+    path.write_bytes("Name\tEmail\nZoë\tz@example.com\n".encode("utf-16"))
+    [row] = rows_of(path)
+    assert row.client == cb.Client(name="Zoë", email="z@example.com")
+
+
+def test_a_forced_encoding_the_file_is_not_in_is_refused_before_any_row(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_bytes(b"Name,Email\nGrace,g@example.com\nZo\xeb,z@example.com\n")
+    with pytest.raises(
+        ImportSetupError, match=r"not UTF-8 text: the byte at offset 33 does not decode"
+    ):
+        rows_of(path, encoding="utf-8")
+
+
+def test_a_forced_encoding_is_used(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_bytes("Name,Email\nRenée,r@example.com\n".encode("iso8859_15"))
+    [row] = rows_of(path, encoding="iso8859_15")
+    assert row.client == cb.Client(name="Renée", email="r@example.com")
 
 
 def test_an_empty_file_is_refused(tmp_path: Path) -> None:

@@ -36,6 +36,9 @@ class ImportFlags:
     """The import command's own options (the file and the target aside)."""
 
     file_format: str
+    source_format: str
+    encoding: str | None
+    sheet: str | None
     delimiter: str
     mappings: tuple[str, ...]
     mapping_file: str | None
@@ -60,10 +63,26 @@ import_options = options_object(
         click.option(
             "--format",
             "file_format",
-            type=click.Choice(["auto", "csv", "jsonl"]),
+            type=click.Choice(["auto", "csv", "jsonl", "xlsx", "vcard"]),
             default="auto",
             show_default=True,
-            help="auto: .jsonl/.ndjson are JSON Lines, anything else CSV.",
+            help="auto: .jsonl/.ndjson are JSON Lines, .xlsx a workbook, .vcf vCards, else CSV.",
+        ),
+        click.option(
+            "--source-format",
+            default="auto",
+            show_default=True,
+            metavar="NAME",
+            help="The export layout of a CSV or workbook (a CRM's or address book's export; "
+            "docs/import.md lists them), 'generic', or auto: detected from the header.",
+        ),
+        click.option(
+            "--encoding",
+            metavar="NAME",
+            help="The text encoding of a CSV or vCard file (e.g. cp1252); default: detected.",
+        ),
+        click.option(
+            "--sheet", metavar="NAME", help="The sheet of a workbook to read (default: the first)."
         ),
         click.option(
             "--delimiter",
@@ -155,12 +174,14 @@ import_options = options_object(
 def import_(
     ctx: click.Context, /, file: Path, where: ManyTargetOptions, flags: ImportFlags
 ) -> None:
-    """Import clients from a CSV or JSON Lines FILE, streamed, concurrently, resumably.
+    """Import clients from a CSV, Excel, vCard or JSON Lines FILE, streamed, resumably.
 
     CSV columns are Client fields (first_name, email, phone, company_name...), address
     parts (address_line1... address_postal_code, address_country) and custom.<key>;
     common spellings (First Name, Email Address, Mobile, Postcode, Zip, Company,
-    Address 1...) are understood. JSON Lines hold one client object per line.
+    Address 1...) are understood, and so are the exports of common CRMs and address
+    books (the layout is detected from the header). The encoding is detected before
+    anything is sent. JSON Lines hold one client object per line.
 
     A journal next to FILE records every row, so running the same command again
     resumes: created rows are skipped, failed rows are sent again only with
@@ -212,6 +233,9 @@ def import_(
         mapping=mapping,
         ignore_unknown_columns=flags.ignore_unknown_columns,
         delimiter={"auto": None, "tab": "\t"}.get(flags.delimiter, flags.delimiter),
+        encoding=flags.encoding,
+        source_format=flags.source_format,
+        sheet=flags.sheet,
     ) as source:
         if where.several:
             _import_several(ctx, source, targets, options, flags, journal_path)

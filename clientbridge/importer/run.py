@@ -226,6 +226,7 @@ class _ImportRun:
         """Count and report a finished row, and journal its outcome (committed later)."""
         if journal and self.journal is not None:
             self.journal.record(row.line, row.digest, outcome, client_id=client_id, error=error)
+        warnings = row.notes + warnings  # what reading changed (a split name) comes first
         self.outcomes.add(seq, RowOutcome(row.line, outcome, client_id, error, warnings))
         if self.outcomes.held < MAX_REORDER // 2:
             self._drained.set()
@@ -670,6 +671,7 @@ def _recording(
         ephemeral=target.ephemeral and not dry_run,
         journal=journal,
         report=report,
+        read_as=source.description,
     )
     started = time.monotonic()
     with ExitStack() as stack:
@@ -744,7 +746,7 @@ def _dry_outcome(conn: Connection, row: SourceRow, options: ImportOptions) -> Ro
     try:
         requests = conn.preview(row.client)
     except (ValidationError, UnsupportedFeatureError) as error:
-        return RowOutcome(row.line, FAILED, error=str(error))
+        return RowOutcome(row.line, FAILED, error=str(error), warnings=row.notes)
     if options.on_preview is not None:
         options.on_preview(row, requests)
-    return RowOutcome(row.line, VALID)
+    return RowOutcome(row.line, VALID, warnings=row.notes)

@@ -1,4 +1,5 @@
-"""Streaming readers: CSV and JSONL files as rows, one at a time, in constant memory.
+"""Streaming readers: CSV, JSONL, Excel and vCard files as rows, one at a time, in
+constant memory (the Excel and vCard readers are in `clientbridge.importer.readers`).
 
 Each row carries the line it starts on (the report's ``row``), a digest of its content
 (the journal notices a changed row) and either a `Client` or the reason it is not one.
@@ -16,21 +17,26 @@ import re
 from collections.abc import Container, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Literal
+from typing import IO, TYPE_CHECKING, Literal
 
 import attrs
 
 from clientbridge.importer.columns import (
-    ColumnMap,
     ImportSetupError,
     RowError,
     client_from_document,
 )
+from clientbridge.importer.layout import HeaderLayout
 from clientbridge.model import Client
+
+if TYPE_CHECKING:
+    from clientbridge.importer.formats import ExportFormat
 
 __all__ = ["CsvSource", "JsonlSource", "Source", "SourceRow", "open_source"]
 
-Format = Literal["auto", "csv", "jsonl"]
+Format = Literal["auto", "csv", "jsonl", "xlsx", "vcard"]
+_XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+_VCARD_SUFFIXES = frozenset({".vcf", ".vcard"})
 
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 _JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson", ".jsonlines"})
@@ -48,6 +54,8 @@ class SourceRow:
     client: Client | None
     #: why the record is not a client (when ``client`` is None)
     error: str | None = None
+    #: what reading changed, for the report ("name 'Ada Lovelace' split into ...")
+    notes: tuple[str, ...] = ()
 
 
 def _digest(data: bytes) -> str:
@@ -60,6 +68,8 @@ class Source:
     #: a digest of the file's layout (its header), stored in the journal
     layout: str
     path: Path
+    #: how the file was read, for the summary ("Google Contacts CSV (detected), UTF-8")
+    description: str | None = None
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -100,7 +110,7 @@ class Source:
         self.close()
 
 
-def _check_encoding(head: bytes, path: Path) -> None:
+def _check_utf16(head: bytes, path: Path) -> None:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ImportSetupError(
             f"{path} is UTF-16 text; save it as UTF-8 (in Excel: CSV UTF-8) and try again"
@@ -118,7 +128,8 @@ def _pick_delimiter(header_line: str) -> str:
 
 
 class CsvSource(Source):
-    """A CSV file with a header row: UTF-8 with or without BOM, ``,`` ``;`` or tab."""
+    """A CSV file with a header row, ``,`` ``;`` or tab separated, in any encoding
+    `decide_encoding` recognises (decided for the whole file before the first row)."""
 
     def __init__(
         self,
@@ -127,16 +138,28 @@ class CsvSource(Source):
         mapping: Mapping[str, str] | None = None,
         ignore_unknown_columns: bool = False,
         delimiter: str | None = None,
+        encoding: str | None = None,
+        source_format: ExportFormat | str | None = "auto",
     ) -> None:
+        from clientbridge.importer.encodings import EncodingError, decide_encoding, describe
+
         super().__init__(path)
         self._mapping = mapping
         self._ignore_unknown_columns = ignore_unknown_columns
+        self._source_format = source_format
         try:
-            _check_encoding(self._binary.read(2), path)
-            self._binary.seek(0)
+            try:
+                self.encoding = decide_encoding(self._binary, encoding)
+            except EncodingError as error:
+                raise ImportSetupError(
+                    f"{path}: {error}; save it as UTF-8 or name its encoding. Nothing was sent."
+                ) from None
             # surrogateescape: a row with broken bytes is reported, not the whole file.
             self._text = io.TextIOWrapper(
-                self._binary, encoding="utf-8-sig", errors="surrogateescape", newline=""
+                self._binary,
+                encoding="utf-8-sig" if self.encoding == "utf-8" else self.encoding,
+                errors="surrogateescape",
+                newline="",
             )
             first_line = self._text.readline()
             if not first_line.strip():
@@ -150,14 +173,16 @@ class CsvSource(Source):
                 raise ImportSetupError(
                     f"the header of {path} is not UTF-8 text; save the file as UTF-8"
                 )
-            self.columns = ColumnMap.from_header(
-                [cell.strip() for cell in header],
+            self.columns = HeaderLayout.from_header(
+                [cell.strip().lstrip("\ufeff") for cell in header],
                 mapping,
                 ignore_unknown=ignore_unknown_columns,
+                source_format=source_format,
             )
         except BaseException:
             self.close()
             raise
+        self.description = _describe(self.columns, describe(self.encoding))
         self.layout = _digest(json.dumps(["csv", *header]).encode("utf-8", "surrogateescape"))
 
     def reopen(self) -> CsvSource:
@@ -166,6 +191,8 @@ class CsvSource(Source):
             mapping=self._mapping,
             ignore_unknown_columns=self._ignore_unknown_columns,
             delimiter=self.delimiter,
+            encoding=self.encoding,
+            source_format=self.columns.format,
         )
 
     def rows(self, only: Container[int] | None = None) -> Iterator[SourceRow]:
@@ -200,12 +227,25 @@ class CsvSource(Source):
                     error="the row is not UTF-8 text (save the file as UTF-8)",
                 )
                 continue
-            try:
-                client = self.columns.client(cells)
-            except RowError as error:
-                yield SourceRow(line=start, digest=digest, client=None, error=str(error))
-            else:
-                yield SourceRow(line=start, digest=digest, client=client)
+            yield read_row(self.columns, start, digest, cells)
+
+
+def read_row(columns: HeaderLayout, line: int, digest: str, cells: list[str]) -> SourceRow:
+    """The `SourceRow` for one row of cells (a row error is a row-level failure)."""
+    try:
+        read = columns.read(cells)
+    except RowError as error:
+        return SourceRow(line=line, digest=digest, client=None, error=str(error))
+    return SourceRow(line=line, digest=digest, client=read.client, notes=read.notes)
+
+
+def _describe(columns: HeaderLayout, encoding: str | None) -> str:
+    """How a file with a header was read: its layout and encoding."""
+    if columns.format is None:
+        what = "generic columns"
+    else:
+        what = columns.format.title + (" (detected from the header)" if columns.detected else "")
+    return f"{what}, {encoding}" if encoding else what
 
 
 def _chain_first(first: str, rest: IO[str]) -> Iterator[str]:
@@ -221,7 +261,7 @@ class JsonlSource(Source):
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         try:
-            _check_encoding(self._binary.read(2), path)
+            _check_utf16(self._binary.read(2), path)
             self._binary.seek(0)
         except BaseException:
             self.close()
@@ -259,6 +299,17 @@ class JsonlSource(Source):
             yield SourceRow(number, digest, client)
 
 
+def _format_of(file: Path) -> Format:
+    suffix = file.suffix.lower()
+    if suffix in _JSONL_SUFFIXES:
+        return "jsonl"
+    if suffix in _XLSX_SUFFIXES:
+        return "xlsx"
+    if suffix in _VCARD_SUFFIXES:
+        return "vcard"
+    return "csv"
+
+
 def open_source(
     path: str | os.PathLike[str],
     *,
@@ -266,16 +317,61 @@ def open_source(
     mapping: Mapping[str, str] | None = None,
     ignore_unknown_columns: bool = False,
     delimiter: str | None = None,
+    encoding: str | None = None,
+    source_format: str = "auto",
+    sheet: str | None = None,
 ) -> Source:
-    """Open ``path`` for streaming; ``format="auto"`` goes by the file name
-    (``.jsonl``/``.ndjson`` are JSON Lines, anything else CSV)."""
+    """Open ``path`` for streaming.
+
+    ``format="auto"`` goes by the file name: ``.jsonl``/``.ndjson`` are JSON Lines,
+    ``.xlsx`` an Excel workbook (its first sheet, or ``sheet``), ``.vcf`` vCards, anything
+    else CSV. ``source_format`` names the export layout of a CSV or workbook (``"auto"``
+    detects it from the header, ``"generic"`` uses the generic columns only);
+    ``encoding`` forces a text file's encoding instead of detecting it.
+    """
+    from clientbridge.importer.formats import format_named
+
     file = Path(path)
     if format == "auto":
-        format = "jsonl" if file.suffix.lower() in _JSONL_SUFFIXES else "csv"
+        format = _format_of(file)
+    layout: ExportFormat | str | None = source_format
+    if source_format != "auto":
+        try:
+            layout = format_named(source_format)
+        except ValueError as error:
+            raise ImportSetupError(str(error)) from None
+    if sheet is not None and format != "xlsx":
+        raise ImportSetupError(f"{file.name} is not an Excel workbook: it has no sheets")
+    if encoding is not None and format in ("xlsx", "jsonl"):
+        kind = "an Excel workbook" if format == "xlsx" else "JSON Lines (always UTF-8)"
+        raise ImportSetupError(f"{file.name} is {kind}: its encoding is not chosen")
+    if source_format != "auto" and format in ("vcard", "jsonl"):
+        raise ImportSetupError(
+            f"{file.name} has no header: an export layout applies to CSV files and workbooks"
+        )
     if format == "jsonl":
         if mapping:
             raise ImportSetupError("--map and --mapping-file apply to CSV files, not JSON Lines")
         return JsonlSource(file)
+    if format == "xlsx":
+        from clientbridge.importer.readers.xlsx import XlsxSource
+
+        return XlsxSource(
+            file,
+            mapping=mapping,
+            ignore_unknown_columns=ignore_unknown_columns,
+            source_format=layout,
+            sheet=sheet,
+        )
+    if format == "vcard":
+        from clientbridge.importer.readers.vcard import VcardSource
+
+        return VcardSource(file, encoding=encoding)
     return CsvSource(
-        file, mapping=mapping, ignore_unknown_columns=ignore_unknown_columns, delimiter=delimiter
+        file,
+        mapping=mapping,
+        ignore_unknown_columns=ignore_unknown_columns,
+        delimiter=delimiter,
+        encoding=encoding,
+        source_format=layout,
     )

@@ -61,6 +61,9 @@ class ImportSummary:
     not_routed: int = 0
     journal: Path | None = None
     report: Path | None = None
+    #: how the file was read: its layout and encoding ("Outlook contacts CSV (detected
+    #: from the header), Windows-1252")
+    read_as: str | None = None
 
     def add_problem(self, outcome: RowOutcome) -> None:
         """Keep the failed or unknown row if it is among the first ``MAX_PROBLEMS`` by line."""
@@ -111,6 +114,8 @@ def format_summary(summary: ImportSummary) -> str:
         else f"Imported {summary.source.name} into {summary.target}"
     )
     lines = [f"{what}: {_rows(summary.rows)} in {summary.elapsed:.1f} s ({rate:,.0f} rows/s)"]
+    if summary.read_as:
+        lines.append(f"  read as {summary.read_as}")
     shown = (
         [(VALID, "valid (would be sent)"), (FAILED, "invalid")]
         if summary.dry_run

@@ -1,0 +1,60 @@
+"""`ExportFormat`: one vendor's documented export columns, as data.
+
+Each column of a table names a *target*:
+
+* a column of the generic vocabulary (``first_name``, ``company_name``,
+  ``address_postal_code``, ``custom.<key>``, ``contact.<kind>``...);
+* ``""``: a documented column that is not imported (a row checksum, an owner's name);
+* ``<channel>*`` with channel ``email``, ``phone``, ``fax``, ``whatsapp`` or ``other``: one
+  value of a channel. The first email becomes ``email`` and the first phone ``phone``; the
+  others become ``contact_methods`` of their kind. ``<channel>*primary`` goes first;
+  ``<channel>*label`` is the label of the value numbered alike (``Phone 2 - Label`` for
+  ``Phone 2 - Value``): "Mobile", "Work Fax", "* Home" (a ``*`` marks Google's primary);
+* ``address.<group>.<part>``: a part (``line1``, ``line2``, ``line3``, ``number``,
+  ``city``, ``region``, ``postal_code``, ``country``, ``po_box``, ``formatted``,
+  ``label``) of one of several addresses (``business``, ``home``...). The first address
+  with a value is the client's address; the others are kept as custom fields.
+
+A header may hold ``{n}`` (``E-mail {n} - Value``): it matches any number, and ``{n}`` in
+the target is replaced by it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import attrs
+
+__all__ = ["ExportFormat"]
+
+
+@attrs.frozen
+class ExportFormat:
+    """A vendor's export layout: its documented columns and what each one fills."""
+
+    #: the name ``--source-format`` takes, e.g. ``google-contacts``
+    name: str
+    #: for people: "Google Contacts CSV"
+    title: str
+    #: the vendor's help page the columns are taken from
+    help_url: str
+    #: documented header → target (see the module's documentation)
+    columns: Mapping[str, str]
+    #: headers only this layout writes: a file is read as this format when its header
+    #: holds at least one of them (and more of its columns than another format's)
+    identify: tuple[str, ...]
+    #: the file kind the layout is found in (vCard properties are documented as columns)
+    kind: str = "csv"
+
+    def patterns(self) -> list[tuple[re.Pattern[str], str]]:
+        """Numbered headers as ``(pattern on the header key, target)``."""
+        from clientbridge.importer.columns import header_key
+
+        compiled = []
+        for header, target in self.columns.items():
+            if "{n}" in header:
+                before, _, after = header.partition("{n}")
+                pattern = re.escape(header_key(before)) + r"(\d+)" + re.escape(header_key(after))
+                compiled.append((re.compile(pattern + r"\Z"), target))
+        return compiled

@@ -1,0 +1,42 @@
+"""HubSpot: contacts exported from the Contacts index page (CSV, XLS or XLSX).
+
+Columns: https://knowledge.hubspot.com/import-and-export/export-records and the default
+contact properties at https://knowledge.hubspot.com/properties/hubspots-default-contact-properties
+"""
+
+from clientbridge.importer.formats.base import ExportFormat
+
+HUBSPOT = ExportFormat(
+    name="hubspot",
+    title="HubSpot contacts export",
+    help_url="https://knowledge.hubspot.com/import-and-export/export-records",
+    columns={
+        "Record ID": "external_id",
+        "Salutation": "title",
+        "First Name": "first_name",
+        "Last Name": "last_name",
+        "Email": "email*primary",
+        "Additional email addresses": "email*",
+        "Phone Number": "phone*",
+        "Mobile Phone Number": "phone*primary",
+        "Fax Number": "fax*",
+        "WhatsApp Phone Number": "whatsapp*",
+        "Company Name": "company_name",
+        "Associated Company": "",
+        "Job Title": "custom.job_title",
+        "Street Address": "address_line1",
+        "City": "address_city",
+        "State/Region": "address_region",
+        "Postal Code": "address_postal_code",
+        "Country/Region": "address_country",
+        "Website URL": "custom.website",
+        "Contact owner": "",
+        "Lifecycle Stage": "custom.lifecycle_stage",
+        "Lead Status": "custom.lead_status",
+        "Original Source": "source",
+        "Create Date": "",
+        "Last Activity Date": "",
+        "Marketing contact status": "",
+    },
+    identify=("Record ID", "Mobile Phone Number", "State/Region", "Country/Region"),
+)

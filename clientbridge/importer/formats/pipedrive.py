@@ -1,0 +1,50 @@
+"""Pipedrive: people exported from the People list view (CSV or Excel).
+
+Columns are "Person - <field>"; multi-valued email and phone fields are one column per
+label, and an address field is one column per part:
+https://support.pipedrive.com/en/article/exporting-data
+"""
+
+from clientbridge.importer.formats.base import ExportFormat
+
+_ADDRESS = "Person - Postal address"
+
+PIPEDRIVE = ExportFormat(
+    name="pipedrive",
+    title="Pipedrive people export",
+    help_url="https://support.pipedrive.com/en/article/exporting-data",
+    columns={
+        "Person - ID": "external_id",
+        "Person - Name": "name",
+        "Person - First name": "first_name",
+        "Person - Last name": "last_name",
+        "Person - Organization": "company_name",
+        "Person - Job title": "custom.job_title",
+        "Person - Email - Work": "email*primary",
+        "Person - Email - Home": "email*",
+        "Person - Email - Other": "email*",
+        "Person - Phone - Work": "phone*",
+        "Person - Phone - Home": "phone*",
+        "Person - Phone - Mobile": "phone*primary",
+        "Person - Phone - Other": "phone*",
+        f"{_ADDRESS}": "address.postal.formatted",
+        f"{_ADDRESS} - Apartment/suite no": "address.postal.line2",
+        f"{_ADDRESS} - House number": "address.postal.number",
+        f"{_ADDRESS} - Street/road name": "address.postal.line1",
+        f"{_ADDRESS} - District/sublocality": "address.postal.line3",
+        f"{_ADDRESS} - City/town/village/locality": "address.postal.city",
+        f"{_ADDRESS} - State/county": "address.postal.region",
+        f"{_ADDRESS} - Region": "",
+        f"{_ADDRESS} - Country": "address.postal.country",
+        f"{_ADDRESS} - ZIP/Postal code": "address.postal.postal_code",
+        f"{_ADDRESS} - Full/combined address": "address.postal.formatted",
+        "Person - Label": "custom.label",
+        "Person - Owner": "",
+        "Person - Visible to": "",
+        "Person - Person created": "",
+        "Person - Update time": "",
+        "Person - Open deals": "",
+        "Person - Closed deals": "",
+    },
+    identify=("Person - Name", "Person - ID", "Person - Email - Work", "Person - Organization"),
+)

@@ -1,0 +1,62 @@
+"""Zoho CRM: the Contacts module exported to CSV.
+
+Columns are the module's field labels:
+https://help.zoho.com/portal/en/kb/crm/data-administration/export-data/articles/export-data
+and the Contacts fields at
+https://help.zoho.com/portal/en/kb/crm/customize-crm-account/customizing-fields/articles/standard-modules-fields
+"""
+
+from clientbridge.importer.formats.base import ExportFormat
+
+# Zoho's "Title" is the job title; the salutation is "Salutation".
+ZOHO_CRM = ExportFormat(
+    name="zoho-crm",
+    title="Zoho CRM contacts export",
+    help_url=(
+        "https://help.zoho.com/portal/en/kb/crm/data-administration/export-data/articles/"
+        "export-data"
+    ),
+    columns={
+        "Record Id": "external_id",
+        "Contact Owner": "",
+        "Lead Source": "source",
+        "Salutation": "title",
+        "First Name": "first_name",
+        "Last Name": "last_name",
+        "Full Name": "name",
+        "Account Name": "company_name",
+        "Vendor Name": "",
+        "Title": "custom.job_title",
+        "Department": "custom.department",
+        "Email": "email*primary",
+        "Secondary Email": "email*",
+        "Phone": "phone*",
+        "Mobile": "phone*primary",
+        "Home Phone": "phone*",
+        "Other Phone": "phone*",
+        "Asst Phone": "phone*",
+        "Fax": "fax*",
+        "Skype ID": "custom.skype",
+        "Twitter": "custom.twitter",
+        "Date of Birth": "custom.birthdate",
+        "Email Opt Out": "",
+        "Mailing Street": "address.mailing.line1",
+        "Mailing City": "address.mailing.city",
+        "Mailing State": "address.mailing.region",
+        "Mailing Zip": "address.mailing.postal_code",
+        "Mailing Country": "address.mailing.country",
+        "Other Street": "address.other.line1",
+        "Other City": "address.other.city",
+        "Other State": "address.other.region",
+        "Other Zip": "address.other.postal_code",
+        "Other Country": "address.other.country",
+        "Description": "custom.description",
+        "Created By": "",
+        "Modified By": "",
+        "Created Time": "",
+        "Modified Time": "",
+        "Last Activity Time": "",
+        "Tag": "custom.tag",
+    },
+    identify=("Mailing Zip", "Secondary Email", "Skype ID", "Email Opt Out", "Record Id"),
+)

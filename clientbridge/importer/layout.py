@@ -1,0 +1,452 @@
+"""A header row understood: which column fills what, and how a row becomes a `Client`.
+
+`HeaderLayout` reads a header with a vendor layout (detected from the header, or named)
+and the generic vocabulary of `clientbridge.importer.columns`, and reports every problem
+with the header at once. A row then becomes a `Client` with the values people write put
+right: the first of several emails and phones is the primary one and the others are
+extra ``contact_methods`` of their kind, a country name becomes its ISO code, a national
+phone number is written in E.164 with the row's country, and a single full name is split
+into first and last name (each split is noted for the report).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+import attrs
+
+from clientbridge.importer.columns import (
+    ADDRESS_COLUMNS,
+    CLIENT_COLUMNS,
+    ImportSetupError,
+    RowError,
+    client_from_fields,
+    header_key,
+    known_columns,
+    resolve_column,
+)
+from clientbridge.importer.formats import ExportFormat, detect
+from clientbridge.model import Client
+
+__all__ = ["HeaderLayout", "ReadRow", "read_values", "target_slot"]
+
+_CHANNELS = frozenset({"email", "phone", "fax", "whatsapp", "other"})
+_ADDRESS_PARTS = frozenset(
+    {
+        "line1",
+        "line2",
+        "line3",
+        "number",
+        "city",
+        "region",
+        "postal_code",
+        "country",
+        "po_box",
+        "formatted",
+        "label",
+    }
+)
+#: Google writes several values in one cell, separated by " ::: ".
+_MULTI = re.compile(r"\s+:::\s+")
+#: Words that say what kind of field a header is about; the last one found wins
+#: ("Business Phone" is a phone, "Contact ID" an id, "Organization Title" a title).
+_KIND_WORDS: Mapping[str, str] = {
+    **dict.fromkeys(("phone", "tel", "telephone", "mobile", "cell", "fax", "pager"), "phone"),
+    **dict.fromkeys(("email", "e-mail", "mail"), "email"),
+    **dict.fromkeys(
+        ("street", "city", "town", "zip", "postcode", "postal", "address", "country", "county"),
+        "address",
+    ),
+    **dict.fromkeys(("state", "region", "province"), "address"),
+    **dict.fromkeys(("id", "ref", "reference"), "id"),
+    **dict.fromkeys(("title", "salutation", "prefix", "position", "role"), "title"),
+    **dict.fromkeys(("company", "organisation", "organization", "business", "account"), "company"),
+    **dict.fromkeys(("name", "first", "last", "surname", "forename", "given", "family"), "name"),
+}
+_FIELD_KIND: Mapping[str, str] = {
+    "first_name": "name",
+    "last_name": "name",
+    "name": "name",
+    "email": "email",
+    "phone": "phone",
+    "company_name": "company",
+    "title": "title",
+    "external_id": "id",
+    **dict.fromkeys(ADDRESS_COLUMNS, "address"),
+}
+
+
+@attrs.frozen
+class _Slot:
+    """What one column fills."""
+
+    #: "field" (a generic column), "channel", "label" or "address"
+    kind: str
+    #: the generic column, the channel, or the address part
+    name: str
+    #: the number or address group the column belongs to
+    group: str = ""
+    primary: bool = False
+    #: from a vendor layout (two columns may then fill one field: the first value wins)
+    from_format: bool = False
+
+
+def target_slot(target: str, number: str, header: str) -> _Slot | None:
+    """The slot ``target`` (a layout's target, ``{n}`` being ``number``) describes; a
+    numbered single field past the first is kept as ``custom.<header>``."""
+    target = target.replace("{n}", number)
+    channel, star, rest = target.partition("*")
+    if star and channel in _CHANNELS:
+        if rest == "label":
+            return _Slot("label", channel, group=number, from_format=True)
+        return _Slot("channel", channel, group=number, primary=rest == "primary", from_format=True)
+    if target.startswith("address."):
+        _, group, part = target.split(".", 2)
+        if part not in _ADDRESS_PARTS:
+            raise ValueError(f"unknown address part {part!r} in {target!r}")
+        return _Slot("address", part, group=group, from_format=True)
+    column = resolve_column(target)
+    if column is None:
+        raise ValueError(f"{target!r} is not a column clientbridge knows")
+    if number not in ("", "1") and column in (*CLIENT_COLUMNS, *ADDRESS_COLUMNS):
+        column = f"custom.{header}"  # the second organisation's name is kept, not merged
+    return _Slot("field", column, from_format=True)
+
+
+class _Vocabulary:
+    """A vendor layout's headers, ready to match (plain keys and numbered patterns)."""
+
+    def __init__(self, fmt: ExportFormat | None) -> None:
+        self.plain: dict[str, str] = {}
+        #: header key → the header as the vendor documents it
+        self.names: dict[str, str] = {}
+        self.patterns: list[tuple[re.Pattern[str], str]] = []
+        if fmt is not None:
+            self.names = {header_key(h): h for h in fmt.columns if "{n}" not in h}
+            self.plain = {
+                header_key(header): target
+                for header, target in fmt.columns.items()
+                if "{n}" not in header
+            }
+            self.patterns = fmt.patterns()
+
+    def slot(self, header: str) -> _Slot | bool | None:
+        """The slot for ``header``; None when the layout ignores it; False when unknown."""
+        key = header_key(header)
+        if key in self.plain:
+            target = self.plain[key]
+            return target_slot(target, "", header) if target else None
+        for pattern, target in self.patterns:
+            match = pattern.match(key)
+            if match:
+                return target_slot(target, match.group(1), header) if target else None
+        return False
+
+    def spellings(self) -> list[str]:
+        return list(self.plain)
+
+
+@attrs.frozen
+class ReadRow:
+    """One row as read: the client, and notes for the report (a split name)."""
+
+    client: Client
+    notes: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class HeaderLayout:
+    """Which column fills what; `read` turns a row of cells into a `ReadRow`."""
+
+    headers: tuple[str, ...]
+    slots: tuple[_Slot | None, ...]
+    #: the vendor layout the header is read with (None: the generic vocabulary only)
+    format: ExportFormat | None = None
+    #: the layout was detected from the header (not named by the caller)
+    detected: bool = False
+
+    @classmethod
+    def from_header(
+        cls,
+        headers: Sequence[str],
+        overrides: Mapping[str, str] | None = None,
+        *,
+        ignore_unknown: bool = False,
+        source_format: ExportFormat | str | None = "auto",
+    ) -> HeaderLayout:
+        """Understand ``headers``; raises `ImportSetupError` naming every problem at once.
+
+        ``source_format`` is a layout, None for the generic vocabulary only, or ``"auto"``
+        to detect it. ``overrides`` maps a header to a column name (``""`` ignores it).
+        """
+        detected = source_format == "auto"
+        fmt = detect(headers) if isinstance(source_format, str) else source_format
+        vocabulary = _Vocabulary(fmt)
+        pending = {header_key(h): (h, target) for h, target in (overrides or {}).items()}
+        problems: list[str] = []
+        unknown: list[tuple[int, str]] = []
+        slots: list[_Slot | None] = []
+        for position, header in enumerate(headers, start=1):
+            override = pending.pop(header_key(header), None)
+            if override is not None:
+                slots.append(_override_slot(*override, problems))
+                continue
+            slot = vocabulary.slot(header)
+            if slot is False:
+                column = resolve_column(header)
+                slot = None if column is None else _Slot("field", column)
+                if column is None:
+                    unknown.append((position, header))
+            slots.append(slot if isinstance(slot, _Slot) else None)
+        if pending:
+            names = [header for header, _ in pending.values()]
+            problems.append(
+                f"--map names {', '.join(repr(name) for name in names)}, which "
+                f"{'is' if len(names) == 1 else 'are'} not in the file's header"
+            )
+        problems.extend(_duplicates(headers, slots))
+        if unknown and not ignore_unknown:
+            problems.append(_unknown_message(unknown, vocabulary))
+        if problems:
+            where = f" (read as {fmt.title})" if fmt is not None else ""
+            raise ImportSetupError(
+                f"the header cannot be used{where}:\n  - "
+                + "\n  - ".join(problems)
+                + "\nNothing was sent."
+            )
+        return cls(tuple(headers), tuple(slots), fmt, detected and fmt is not None)
+
+    @property
+    def used(self) -> dict[str, str]:
+        """File header → what it fills, for the columns that are read."""
+        used = {}
+        for header, slot in zip(self.headers, self.slots, strict=True):
+            if slot is not None:
+                used[header] = slot.name if slot.kind == "field" else f"{slot.kind}:{slot.name}"
+        return used
+
+    def read(self, cells: Sequence[str]) -> ReadRow:
+        """The client one row describes; raises `RowError`."""
+        if len(cells) != len(self.slots):
+            raise RowError(
+                f"the row has {len(cells)} cells but the header has {len(self.slots)}; "
+                "check for a stray delimiter or an unclosed quote"
+            )
+        return read_values(zip(self.slots, cells, strict=True))
+
+
+def read_values(values: Iterable[tuple[_Slot | None, str]]) -> ReadRow:
+    """A `ReadRow` from ``(slot, text)`` pairs (the vCard reader builds them too)."""
+    fields: dict[str, str] = {}
+    extra: list[tuple[str, str]] = []
+    channels: list[tuple[bool, int, str, str, str]] = []  # primary, order, channel, group, value
+    labels: dict[tuple[str, str], str] = {}
+    addresses: dict[str, dict[str, str]] = {}
+    for order, (slot, text) in enumerate(values):
+        value = text.strip() if text else ""
+        if slot is None or not value:
+            continue
+        if slot.kind == "field":
+            if slot.name.startswith("contact."):
+                extra.append((slot.name, value))
+            elif slot.name not in fields:
+                fields[slot.name] = value
+        elif slot.kind == "label":
+            labels[(slot.name, slot.group)] = value
+        elif slot.kind == "channel":
+            for part in _MULTI.split(value):
+                channels.append((slot.primary, order, slot.name, slot.group, part))
+        else:
+            addresses.setdefault(slot.group, {}).setdefault(slot.name, value)
+    _place_addresses(fields, addresses)
+    country = fields.get("address_country")
+    if country:
+        from clientbridge.importer.values import country_code
+
+        fields["address_country"] = country_code(country) or country
+    _place_channels(fields, extra, channels, labels, fields.get("address_country"))
+    notes = _split_name(fields)
+    return ReadRow(client_from_fields([*fields.items(), *extra]), notes)
+
+
+def _place_addresses(fields: dict[str, str], addresses: dict[str, dict[str, str]]) -> None:
+    """The first address with a value is the client's; the others become custom fields."""
+    has_address = any(column in fields for column in ADDRESS_COLUMNS)
+    for group, parts in addresses.items():
+        label = parts.pop("label", "").lstrip("* ").strip()
+        if not parts:
+            continue
+        line1 = " ".join(part for part in (parts.get("number"), parts.get("line1")) if part)
+        if not line1 and parts.get("po_box"):
+            box = parts["po_box"]
+            line1 = box if box.lower().startswith(("po", "p.o")) else f"PO Box {box}"
+        structured = {
+            "address_line1": line1,
+            "address_line2": parts.get("line2", ""),
+            "address_line3": parts.get("line3", ""),
+            "address_city": parts.get("city", ""),
+            "address_region": parts.get("region", ""),
+            "address_postal_code": parts.get("postal_code", ""),
+            "address_country": parts.get("country", ""),
+        }
+        if not any(structured.values()) and parts.get("formatted"):
+            lines = [line.strip() for line in parts["formatted"].splitlines() if line.strip()]
+            structured["address_line1"] = ", ".join(lines)
+        if not has_address:
+            fields.update((column, text) for column, text in structured.items() if text)
+            has_address = True
+        else:
+            name = (label or group).lower()
+            joined = ", ".join(text for text in structured.values() if text)
+            fields.setdefault(f"custom.{name} address", joined)
+
+
+def _phone_kind(channel: str, label: str) -> str:
+    text = label.lower()
+    if channel != "phone":
+        return channel
+    if "fax" in text:
+        return "fax"
+    if "whatsapp" in text:
+        return "whatsapp"
+    if "pager" in text:
+        return "other"
+    return "phone"
+
+
+def _place_channels(
+    fields: dict[str, str],
+    extra: list[tuple[str, str]],
+    channels: list[tuple[bool, int, str, str, str]],
+    labels: Mapping[tuple[str, str], str],
+    country: str | None,
+) -> None:
+    from clientbridge.importer.values import phone_in_country
+
+    ranked = []
+    for primary, order, channel, group, value in channels:
+        label = labels.get((channel, group), "")
+        starred = label.startswith("*")
+        kind = _phone_kind(channel, label)
+        ranked.append((not (primary or starred), order, kind, value))
+    ranked.sort(key=lambda item: item[:2])  # stable: values of one cell keep their order
+    seen: set[tuple[str, str]] = set()
+    for _, _, kind, value in ranked:
+        if kind != "email":
+            value = phone_in_country(value, country)
+        if (kind, value) in seen:
+            continue
+        seen.add((kind, value))
+        if kind in ("email", "phone") and kind not in fields:
+            fields[kind] = value
+        elif fields.get(kind) != value:
+            extra.append((f"contact.{kind}", value))
+    if "phone" in fields and country:
+        fields["phone"] = phone_in_country(fields["phone"], country)
+
+
+def _split_name(fields: dict[str, str]) -> tuple[str, ...]:
+    name = fields.get("name")
+    if not name or "first_name" in fields or "last_name" in fields:
+        return ()
+    from clientbridge.importer.values import split_full_name
+
+    parts = split_full_name(name)
+    if parts is None:
+        return ()
+    fields["first_name"], fields["last_name"] = parts.first, parts.last
+    if parts.title and "title" not in fields:
+        fields["title"] = parts.title
+    return (f"name {name!r} split into first name {parts.first!r} and last name {parts.last!r}",)
+
+
+def _override_slot(header: str, override: str, problems: list[str]) -> _Slot | None:
+    if override.strip() in {"", "-"}:
+        return None
+    column = resolve_column(override)
+    if column is None:
+        problems.append(
+            f"--map {header}={override}: {override!r} is not a column clientbridge knows; "
+            f"use one of {', '.join(known_columns())}, or leave it empty to ignore the column"
+        )
+        return None
+    return _Slot("field", column)
+
+
+def _duplicates(headers: Sequence[str], slots: Sequence[_Slot | None]) -> list[str]:
+    """Two generic columns for one field (a layout's may share one: the first value wins)."""
+    seen: dict[str, str] = {}
+    problems = []
+    for header, slot in zip(headers, slots, strict=True):
+        if slot is None or slot.kind != "field" or slot.from_format:
+            continue
+        if slot.name.startswith("contact."):
+            continue
+        if slot.name in seen:
+            problems.append(
+                f"columns {seen[slot.name]!r} and {header!r} both fill {slot.name}; ignore one "
+                f'with --map "{header}=" or map it to another field'
+            )
+        seen[slot.name] = header
+    return problems
+
+
+def _header_kind(header: str) -> str | None:
+    words = re.findall(r"[a-z]+(?:-mail)?", header.lower())
+    for word in reversed(words):
+        if word in _KIND_WORDS:
+            return _KIND_WORDS[word]
+    return None
+
+
+def suggestion(header: str, vocabulary: _Vocabulary | None = None) -> str | None:
+    """A known name ``header`` is a near-miss of, or None.
+
+    Only a close spelling is offered (a typo, a missing letter), and never a field of
+    another kind than the header's own words say: "Business Phone" is not a company.
+    """
+    from clientbridge.importer.columns import _INDEX
+
+    key = header_key(header)
+    if not key:
+        return None
+    spellings: dict[str, str] = {}
+    if vocabulary is not None:
+        spellings.update((key, target) for key, target in vocabulary.plain.items() if target)
+    for spelling, field in _INDEX.items():
+        spellings.setdefault(spelling, field)
+    close = difflib.get_close_matches(key, list(spellings), n=3, cutoff=0.8)
+    kind = _header_kind(header)
+    for spelling in close:
+        target = spellings[spelling]
+        column: str | None = resolve_column(target) if "*" not in target else target
+        field_kind = _FIELD_KIND.get(column or "", None)
+        if target.startswith(("email*",)):
+            field_kind = "email"
+        elif target.startswith(("phone*", "fax*", "whatsapp*", "other*")):
+            field_kind = "phone"
+        if kind is not None and field_kind is not None and kind != field_kind:
+            continue
+        if vocabulary is not None and spelling in vocabulary.names:
+            return repr(vocabulary.names[spelling])
+        return column
+    return None
+
+
+def _unknown_message(unknown: list[tuple[int, str]], vocabulary: _Vocabulary) -> str:
+    described = []
+    for position, header in unknown:
+        if not header.strip():
+            described.append(f"column {position} (no name)")
+            continue
+        close = suggestion(header, vocabulary)
+        described.append(f"{header!r}" + (f" (did you mean {close}?)" if close else ""))
+    many = len(unknown) > 1
+    return (
+        f"unknown column{'s' if many else ''}: {', '.join(described)}. Map "
+        f'{"them" if many else "it"} with --map "HEADER=FIELD" (FIELD is one of '
+        f"{', '.join(known_columns())}), or pass --ignore-unknown-columns to skip "
+        f"{'them' if many else 'it'}"
+    )
