@@ -673,6 +673,19 @@ def sandbox() -> None:
     help="A fault --fail-rate may draw (429, 500, 503, drop, 500-after-create...); repeatable.",
 )
 @click.option("--faults-on-lookups", is_flag=True, help="Let faults hit look-ups too.")
+@click.option(
+    "--rate-limit",
+    metavar="RATE",
+    help="Answer 429 past this rate, per credential (20/s, 600/min).",
+)
+@click.option(
+    "--burst",
+    type=click.IntRange(min=1),
+    help="Requests a credential may send at once (default: the rate's count).",
+)
+@click.option(
+    "--no-retry-after", is_flag=True, help="Answer the rate limit's 429 without Retry-After."
+)
 def serve(
     provider: str,
     host: str,
@@ -683,22 +696,39 @@ def serve(
     seed: int | None,
     fault_kinds: tuple[str, ...],
     faults_on_lookups: bool,
+    rate_limit: str | None,
+    burst: int | None,
+    no_retry_after: bool,
 ) -> None:
     """Serve one provider's emulator on 127.0.0.1 until Ctrl-C, printing its base_url.
 
     Point real code (or another clientbridge command) at the printed base_url with the
-    printed credential. ``GET /_sandbox/records`` lists what it holds.
+    printed credential. ``GET /_sandbox/records`` lists what it holds, ``GET
+    /_sandbox/stats`` counts requests and rate-limited ones.
 
     \b
     Examples:
       clientbridge sandbox serve --provider placio --port 8765
       clientbridge sandbox serve -p roostedhr --fail-rate 0.1 --seed 7 --latency-ms 20
+      clientbridge sandbox serve -p proconvey --rate-limit 20/s --burst 5
     """
     try:
         from clientbridge.sandbox.server import serve as serve_sandbox
     except ImportError as error:
         raise UsageFailure(f"the sandbox is not available: {error}") from None
-    extra: dict[str, Any] = {"faults_on_lookups": faults_on_lookups}
+    if rate_limit is not None:
+        from clientbridge.ratelimit import parse_rate
+
+        try:
+            parse_rate(rate_limit)
+        except ValueError as error:
+            raise UsageFailure(f"--rate-limit: {error}") from None
+    extra: dict[str, Any] = {
+        "faults_on_lookups": faults_on_lookups,
+        "rate_limit": rate_limit,
+        "rate_limit_burst": burst,
+        "rate_limit_retry_after": not no_retry_after,
+    }
     if fault_kinds:
         extra["fault_kinds"] = list(fault_kinds)
 

@@ -46,6 +46,17 @@ def _parser() -> argparse.ArgumentParser:
         "--faults-on-lookups", action="store_true", help="let faults hit look-ups too"
     )
     serve.add_argument(
+        "--rate-limit", help="answer 429 past this rate per credential (20/s, 600/min)"
+    )
+    serve.add_argument(
+        "--burst", type=int, help="requests a credential may send at once (default: the rate's)"
+    )
+    serve.add_argument(
+        "--no-retry-after",
+        action="store_true",
+        help="answer the rate limit's 429 without Retry-After",
+    )
+    serve.add_argument(
         "--agencyhandy-response",
         choices=RESPONSE_SHAPES,
         default="created_members",
@@ -70,6 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             fault_kinds=arguments.fault_kinds,
             faults_on_lookups=arguments.faults_on_lookups,
             agencyhandy_response=arguments.agencyhandy_response,
+            rate_limit=arguments.rate_limit,
+            rate_limit_burst=arguments.burst,
+            rate_limit_retry_after=not arguments.no_retry_after,
         )
     except (ConfigurationError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -6,7 +6,8 @@ context manager for tests, on a free port, always stopped on exit.
 
 HTTP/1.1 with keep-alive, one thread per connection, each answer written in one piece
 with Nagle's algorithm off: fast enough to benchmark a client against. ``GET
-/_sandbox/records`` answers the JSON list of the records the emulator holds.
+/_sandbox/records`` answers the JSON list of the records the emulator holds, ``GET
+/_sandbox/stats`` the counts ``{"requests": N, "rate_limited": M, ...}``.
 """
 
 from __future__ import annotations
@@ -214,7 +215,7 @@ def running_server(
     Yields a `SandboxServer` (``.base_url``, ``.credential``, ``.sandbox`` to inject
     faults or read records); stops it on exit, whatever happened. ``options`` are
     `Sandbox`'s (``latency_ms``, ``fail_rate``, ``seed``, ``fault_kinds``,
-    ``retain_records``...).
+    ``retain_records``, ``rate_limit``...).
     """
     sandbox = Sandbox(credentials=None if credential is None else {provider: credential}, **options)
     server = SandboxServer(provider, sandbox, host=host, port=port)
