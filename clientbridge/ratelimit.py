@@ -24,7 +24,6 @@ adaptation and the pause; pyrate-limiter is imported only when a request first w
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 import threading
@@ -55,8 +54,6 @@ __all__ = [
     "parse_rate",
     "shared_limit",
 ]
-
-logger = logging.getLogger("clientbridge")
 
 #: ``"auto"`` learns the limit from 429s; ``"off"`` leaves every request to itself.
 RateLimitMode = Literal["auto", "off"]
@@ -482,7 +479,9 @@ class Throttle:
         if retry_after is not None and retry_after <= self.longest_pause:
             self.shared.pause(retry_after, now)
         if self.configured is None and learned.refused(sent_at, now):
-            logger.info(
+            import logging  # here, on a rare 429: `import clientbridge` stays light
+
+            logging.getLogger("clientbridge").info(
                 "%s answered 429 (too many requests): requests to this account now leave "
                 "at most %.3g a second, growing while answers are clean",
                 self.provider,
