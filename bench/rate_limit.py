@@ -97,7 +97,7 @@ def run_imports(commands: list[list[str]]) -> float:
         for command in commands
     ]
     for process in processes:
-        out, err = process.communicate(timeout=1800)
+        _, err = process.communicate(timeout=1800)
         if process.returncode != 0:
             raise RuntimeError(f"import failed ({process.returncode}): {err.decode()[-2000:]}")
     return time.perf_counter() - started

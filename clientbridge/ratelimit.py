@@ -138,7 +138,9 @@ def check_rate_options(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
             try:
                 values["rate_limit"] = parse_rate(value)
             except ValueError as error:
-                raise ConfigurationError(f"{where}rate_limit: {error}, or 'auto' or 'off'") from None
+                raise ConfigurationError(
+                    f"{where}rate_limit: {error}, or 'auto' or 'off'"
+                ) from None
         else:
             raise ConfigurationError(
                 f"{where}rate_limit must be text such as '10/s', '600/min', 'auto' or 'off'"
@@ -378,10 +380,8 @@ class Throttle:
             from pyrate_limiter import GCRA
 
             self._algorithm = GCRA()
-        if self.storage is None:
-            now_ms = int(monotonic() * 1000)
-        else:  # shared between machines: the wall clock, as pyrate-limiter's Redis store
-            now_ms = time.time_ns() // 1_000_000
+        # Shared between machines, the wall clock (as pyrate-limiter's Redis store reads).
+        now_ms = int(monotonic() * 1000) if self.storage is None else time.time_ns() // 1_000_000
         try:
             decision = store.check(self._algorithm, self._bucket_rate(rate), now_ms, 1)
         except Exception as error:

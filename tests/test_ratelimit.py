@@ -54,7 +54,7 @@ def test_anything_else_is_not_a_rate(text: str) -> None:
 
 
 def test_the_rate_limit_option_is_checked_when_connecting() -> None:
-    with pytest.raises(cb.ConfigurationError, match="rate_limit.*'10/s'"):
+    with pytest.raises(cb.ConfigurationError, match=r"rate_limit.*'10/s'"):
         cb.connect("placio", sandbox=True, rate_limit="fast")
 
 
@@ -262,9 +262,7 @@ def test_a_429_before_anything_was_accepted_says_no_rate() -> None:
     assert rate.rate is None
 
 
-def test_clean_answers_grow_the_rate_by_a_fixed_step_each_second_it_holds_requests_back() -> (
-    None
-):
+def test_clean_answers_grow_the_rate_by_a_fixed_step_each_second_it_holds_requests_back() -> None:
     rate = learned_after(50)
     rate.refused(sent_at=1.0, now=1.0)  # 45/s, growing by 0.9/s each second
     now = 1.0

@@ -96,9 +96,7 @@ class Sandbox:
         self._ids = random.Random(None if seed is None else f"ids:{seed}")
         self._emulators: dict[str, Emulator] = {}  # by canonical name
         self.rate_limit = (
-            SandboxRateLimit(
-                rate_limit, burst=rate_limit_burst, retry_after=rate_limit_retry_after
-            )
+            SandboxRateLimit(rate_limit, burst=rate_limit_burst, retry_after=rate_limit_retry_after)
             if isinstance(rate_limit, str)
             else rate_limit
         )

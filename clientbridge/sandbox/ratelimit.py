@@ -85,9 +85,12 @@ class SandboxRateLimit:
     def wait(self, request: SandboxRequest) -> float | None:
         """None when ``request`` may go on (a token was taken), else the seconds until
         its credential's bucket has a token again."""
+        from pyrate_limiter import Decision
+
         decision = self._store(_credential_of(request)).check(
             self._algorithm, self._rates, int(self._clock() * 1000), 1
         )
+        assert isinstance(decision, Decision)  # an in-memory store decides at once
         if decision.allowed:
             return None
         return (decision.retry_after_ms or 1) / 1000
