@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from clientbridge.errors import ConfigurationError
 from clientbridge.registry import adapter_class, canonical_name
-from clientbridge.settings import resolve_settings
+from clientbridge.secrets import Secret
+from clientbridge.settings import check_known_settings, resolve_settings
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -27,27 +28,46 @@ __all__ = ["Config", "ConnectionConfig", "load_config"]
 
 DEFAULT_CONFIG_FILE = "clientbridge.toml"
 CONFIG_ENV_VAR = "CLIENTBRIDGE_CONFIG"
-_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+#: ``$$`` (a literal dollar), ``${NAME}``, or a ``$`` that starts anything else.
+_DOLLAR = re.compile(r"\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)\}|\{?[A-Za-z_0-9]*)")
 
 
-def _expand(value: Any, where: str) -> Any:
-    """``${VAR}`` in strings replaced from the environment, recursively."""
+def _expand(value: Any, where: str, missing: list[str]) -> Any:
+    """``${VAR}`` in strings replaced from the environment, recursively; ``$$`` is a
+    literal ``$``. Variables that are not set are added to ``missing`` (the connection
+    that needs them fails when it is used, not the whole file)."""
     if isinstance(value, str):
+        if "$" not in value:
+            return value
 
         def substitute(match: re.Match[str]) -> str:
-            variable = match.group(1)
-            if variable not in os.environ:
+            if match.group(1) == "$":
+                return "$"
+            variable = match.group(2)
+            if variable is None:
                 raise ConfigurationError(
-                    f"{where}needs the environment variable {variable}, which is not set"
+                    f"{where}{match.group()!r} is not a variable: write ${{NAME}} to read the "
+                    "environment variable NAME, or $$ for a literal $"
                 )
+            if variable not in os.environ:
+                if variable not in missing:
+                    missing.append(variable)
+                return ""
             return os.environ[variable]
 
-        return _VARIABLE.sub(substitute, value)
+        return _DOLLAR.sub(substitute, value)
     if isinstance(value, list):
-        return [_expand(item, where) for item in value]
+        return [_expand(item, where, missing) for item in value]
     if isinstance(value, Mapping):
-        return {key: _expand(item, where) for key, item in value.items()}
+        return {key: _expand(item, where, missing) for key, item in value.items()}
     return value
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    import difflib  # only for the hint: `import clientbridge` stays light
+
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 @attrs.frozen
@@ -59,6 +79,18 @@ class ConnectionConfig:
     # Left out of the repr: settings hold secrets (as Secret), and the repr stays short.
     settings: Mapping[str, Any] = attrs.field(repr=False)
     where: str = attrs.field(repr=False)
+    #: environment variables the connection reads that are not set: it cannot be used
+    missing_variables: tuple[str, ...] = ()
+
+    def check(self) -> None:
+        """Raise `ConfigurationError` when the connection cannot be used as configured."""
+        if self.missing_variables:
+            names = ", ".join(self.missing_variables)
+            plural = "s" if len(self.missing_variables) > 1 else ""
+            raise ConfigurationError(
+                f"{self.where}needs the environment variable{plural} {names}, which "
+                f"{'are' if plural else 'is'} not set"
+            )
 
 
 @attrs.frozen
@@ -78,12 +110,22 @@ class Config:
         except KeyError:
             known = ", ".join(self.connections) or "none"
             raise ConfigurationError(
-                f"{self.path or 'the config'} has no connection {name!r} (it has: {known})"
+                f"{self.path or 'the config'} has no connection {name!r}"
+                f"{_did_you_mean(name, self.connections)} (it has: {known})"
             ) from None
 
     def _settings(self, name: str, overrides: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         connection = self[name]
-        return connection.provider, {**connection.settings, **overrides}
+        settings = dict(connection.settings)
+        if overrides.get("sandbox") is True and settings.get("sandbox") is not True:
+            # A real connection tried in the sandbox: the sandbox's own credentials, ids and
+            # base URL, never the file's real ones (nor a production URL in a preview).
+            for setting in adapter_class(connection.provider).settings_spec:
+                if setting.sandbox_default is not None:
+                    settings.pop(setting.name, None)
+        elif connection.missing_variables:
+            connection.check()
+        return connection.provider, {**settings, **overrides}
 
     def connect(self, name: str, **overrides: Any) -> Connection:
         """A sync connection for the named connection; keyword arguments override."""
@@ -139,16 +181,36 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         if not isinstance(table, Mapping):
             raise ConfigurationError(f"{where}must be a table of settings")
         if "provider" not in table:
-            raise ConfigurationError(f"{where}missing key 'provider'")
+            misspelt = [key for key in table if _did_you_mean(key, ["provider"])]
+            hint = f" ({misspelt[0]!r} is not a key: did you mean 'provider'?)" if misspelt else ""
+            raise ConfigurationError(f"{where}missing key 'provider'{hint}")
         try:
             provider = canonical_name(table["provider"])
         except ConfigurationError as error:
             raise ConfigurationError(f"{where}{error}") from None
-        raw = _expand({key: value for key, value in table.items() if key != "provider"}, where)
+        missing: list[str] = []
+        raw = _expand(
+            {key: value for key, value in table.items() if key != "provider"}, where, missing
+        )
         for key in ("transport", "http_client"):
             if key in raw:
                 raise ConfigurationError(f"{where}{key!r} can only be passed in code")
-        settings, _ = resolve_settings(adapter_class(provider), raw, where=where)
+        adapter = adapter_class(provider)
+        if missing:
+            # Checked when the connection is used: other connections may still be used.
+            check_known_settings(adapter, raw, where=where)
+            for setting in adapter.settings_spec:  # secrets are Secret from the moment read
+                if setting.secret and isinstance(raw.get(setting.name), str):
+                    raw[setting.name] = Secret(raw[setting.name])
+            connections[name] = ConnectionConfig(
+                name=name,
+                provider=provider,
+                settings=raw,
+                where=where,
+                missing_variables=tuple(missing),
+            )
+            continue
+        settings, _ = resolve_settings(adapter, raw, where=where)
         # Keep the checked, Secret-wrapped settings; options stay as written.
         checked: dict[str, Any] = {key: value for key, value in raw.items() if key not in settings}
         checked.update(settings)

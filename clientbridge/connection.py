@@ -12,7 +12,7 @@ import httpx
 
 from clientbridge.adapters.base import Adapter, Capabilities, Outcome, Prepared
 from clientbridge.driver import AsyncDriver, RetryPolicy, SyncDriver
-from clientbridge.errors import ClientBridgeError, ConfigurationError
+from clientbridge.errors import ClientBridgeError, ConfigurationError, DuplicateClientError
 from clientbridge.model import Client
 from clientbridge.ratelimit import make_throttle
 from clientbridge.registry import adapter_class
@@ -114,6 +114,9 @@ class _ConnectionBase:
         (e.g. AgencyHandy's leads and clients), and the clients that failed validation."""
         outcomes: dict[int, Outcome] = {}
         groups: dict[Hashable, list[Prepared]] = defaultdict(list)
+        first_with_email: dict[str, int] | None = (
+            {} if self.adapter.capabilities.unique_email else None
+        )
         for index, client in enumerate(clients):
             _check_client(client, index)
             try:
@@ -121,6 +124,11 @@ class _ConnectionBase:
             except ClientBridgeError as error:
                 outcomes[index] = error
                 continue
+            if first_with_email is not None and client.email:
+                first = first_with_email.setdefault(client.email.casefold(), index)
+                if first != index:
+                    outcomes[index] = self._repeated_email(first)
+                    continue
             groups[self.adapter.batch_key(client)].append(prepared)
         size = max(1, self.adapter.capabilities.bulk_size)
         chunked = [
@@ -128,6 +136,16 @@ class _ConnectionBase:
             for group in groups.values()
         ]
         return chunked, outcomes
+
+    def _repeated_email(self, first: int) -> DuplicateClientError:
+        """The error of a client whose email an earlier one of the batch has, where the
+        provider refuses a second client with the same email: it is never sent."""
+        return DuplicateClientError(
+            f"{self.display_name} refuses a second client with the same email, and this "
+            f"client repeats the email of client {first} of the batch, so it was not sent; "
+            "merge the two into one client",
+            provider=self.provider,
+        )
 
     @staticmethod
     def _record(

@@ -27,6 +27,7 @@ __all__ = [
     "Setting",
     "UnsupportedMode",
     "check_base_url",
+    "check_known_settings",
     "resolve_settings",
 ]
 
@@ -224,6 +225,28 @@ def _options(raw: Mapping[str, Any], where: str) -> ConnectionOptions:
     return ConnectionOptions(**values)
 
 
+def check_known_settings(
+    adapter: DeclaresSettings, raw: Mapping[str, Any], *, where: str = ""
+) -> None:
+    """Raise `ConfigurationError` naming every key of ``raw`` that is neither one of the
+    adapter's settings nor a connection option, each with its likeliest meaning."""
+    spec = [setting.name for setting in adapter.settings_spec]
+    unknown = [name for name in raw if name not in spec and name not in OPTION_NAMES]
+    if not unknown:
+        return
+    import difflib  # only for the hint: `import clientbridge` stays light
+
+    described = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, [*spec, *sorted(OPTION_NAMES)], n=1)
+        described.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    plural = "s" if len(unknown) > 1 else ""
+    raise ConfigurationError(
+        f"{where}unknown setting{plural} {', '.join(described)} for {adapter.name}. "
+        f"{adapter.name} takes: {', '.join(spec)}."
+    )
+
+
 def resolve_settings(
     adapter: DeclaresSettings, raw: Mapping[str, Any], *, where: str = ""
 ) -> tuple[dict[str, object], ConnectionOptions]:
@@ -232,18 +255,8 @@ def resolve_settings(
     ``where`` prefixes error messages (e.g. ``"clientbridge.toml, connection 'uk': "``).
     """
     options = _options(raw, where)
+    check_known_settings(adapter, raw, where=where)
     spec = {setting.name: setting for setting in adapter.settings_spec}
-    unknown = [name for name in raw if name not in spec and name not in OPTION_NAMES]
-    if unknown:
-        import difflib  # only for the hint: `import clientbridge` stays light
-
-        name = unknown[0]
-        close = difflib.get_close_matches(name, [*spec, *OPTION_NAMES], n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ConfigurationError(
-            f"{where}unknown setting {name!r} for {adapter.name}.{hint} "
-            f"{adapter.name} takes: {', '.join(spec)}."
-        )
     settings: dict[str, object] = {}
     for name, setting in spec.items():
         value = raw.get(name)

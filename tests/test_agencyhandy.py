@@ -765,3 +765,42 @@ class TestAgencyHandyConformance(AdapterConformance):
 
     def answer(self, request: httpx.Request) -> httpx.Response:
         return FakeAgencyHandy().route(request)
+
+
+# --------------------------------------------------------------------------- repeated emails
+
+
+def test_two_inputs_with_the_same_email_are_never_sent_together() -> None:
+    sandbox = cb.sandbox.transport("agencyhandy")
+    sent: list[list[str]] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            sent.append([member["email"] for member in json.loads(request.content)])
+        return sandbox.handle_request(request)
+
+    clients = [
+        cb.Client(first_name="Ada", last_name="One", email="ada@example.com"),
+        cb.Client(first_name="Bob", last_name="Two", email="bob@example.com"),
+        cb.Client(first_name="Ada", last_name="Again", email="ADA@example.com"),
+    ]
+    with cb.connect("agencyhandy", sandbox=True, transport=httpx.MockTransport(record)) as conn:
+        batch = conn.create_many(clients)
+    assert sent == [["ada@example.com", "bob@example.com"]]
+    assert batch.succeeded_indices == (0, 1)
+    [failure] = batch.failed
+    assert failure.index == 2
+    assert isinstance(failure.error, cb.DuplicateClientError)
+    assert "repeats the email of client 0" in str(failure.error)
+
+
+def test_a_repeated_email_is_held_back_across_chunks_too() -> None:
+    clients = [
+        cb.Client(first_name="P", last_name=str(n), email=f"p{n}@example.com") for n in range(200)
+    ]
+    clients.append(cb.Client(first_name="P", last_name="again", email="p0@example.com"))
+    with cb.connect("agencyhandy", sandbox=True) as conn:
+        batch = conn.create_many(clients)
+    assert len(batch.succeeded) == 200
+    assert [failure.index for failure in batch.failed] == [200]
+    assert isinstance(batch.failed[0].error, cb.DuplicateClientError)

@@ -282,3 +282,113 @@ def test_sandbox_serve_prints_a_base_url_that_works(tmp_path: Path) -> None:
         finally:
             server.terminate()
             server.wait(timeout=10)
+
+
+# --------------------------------------------------------------------------- one sandbox serve
+
+
+def _options_section(help_text: str) -> str:
+    return " ".join(help_text[help_text.index("Options:") :].split())  # wrapped to the terminal
+
+
+def test_both_sandbox_entry_points_are_the_same_command() -> None:
+    via_module = subprocess.run(
+        [sys.executable, "-m", "clientbridge.sandbox", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    via_cli = invoke(["sandbox", "serve", "--help"])
+    assert via_cli.exit_code == 0, via_cli.output
+    assert "Usage: python -m clientbridge.sandbox serve" in via_module
+    assert _options_section(via_module) == _options_section(via_cli.output)
+    for option in ("--credential", "--fault-kind", "--faults-on-lookups", "--emulator-option"):
+        assert option in via_module
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("nosuch=1", "not an emulator option (one of "),
+        ("retain_records=maybe", "give true or false"),
+        ("retry_after=soon", "give a number"),
+        ("retain_records", "write it as KEY=VALUE"),
+    ],
+)
+def test_a_wrong_emulator_option_is_a_usage_error_before_serving(option: str, message: str) -> None:
+    provider = cb.providers()[0]
+    result = invoke(["sandbox", "serve", "-p", provider, "--emulator-option", option])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "base_url" not in result.output
+
+
+def test_python_m_clientbridge_sandbox_serve_passes_emulator_options_on() -> None:
+    command = [sys.executable, "-m", "clientbridge.sandbox", "serve", "-p", "placio"]
+    command += ["--emulator-option", "retain_records=false", "--seed", "3"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with (
+        deadline(60),
+        subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as server,
+    ):
+        try:
+            assert server.stdout is not None
+            lines: dict[str, str] = {}
+            while "records" not in lines:
+                line = server.stdout.readline()
+                assert line, "the server exited before it was ready"
+                key, _, value = line.strip().partition(": ")
+                lines[key] = value
+            settings = {"token": lines["credential"], "workspace_id": "ws1", "timeout": 5}
+            with cb.connect("placio", base_url=lines["base_url"], **settings) as conn:
+                assert conn.create(cb.Client(name="Ada Lovelace", email="ada@example.com")).id
+            # retain_records=false reached the sandbox: it counted the client, kept no record
+            assert httpx.get(lines["records"], timeout=5).json() == []
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+# --------------------------------------------------------------------------- help from the registry
+
+
+def test_the_top_help_points_to_the_generated_provider_list() -> None:
+    result = invoke(["--help"])
+    assert result.exit_code == 0
+    assert "`clientbridge providers` lists the providers" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["providers"], ["create"], ["preview"], ["import"], ["check"], ["sandbox", "serve"]],
+)
+def test_command_help_names_no_provider(command: list[str]) -> None:
+    from clientbridge.registry import adapter_class
+
+    result = invoke([*command, "--help"])
+    assert result.exit_code == 0
+    text = result.output.lower()
+    for name in cb.providers():
+        adapter = adapter_class(name)
+        for word in (adapter.name, adapter.display_name, *adapter.aliases):
+            assert word.lower() not in text, (command, word)
+
+
+def test_help_imports_neither_the_importer_nor_httpx() -> None:
+    code = (
+        "import json, sys\n"
+        "from clientbridge.cli import main\n"
+        "for args in (['--help'], ['import', '--help'], ['sandbox', 'serve', '--help']):\n"
+        "    try:\n"
+        "        main(args)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True
+    )
+    loaded = json.loads(finished.stdout.splitlines()[-1])
+    heavy = ("clientbridge.importer", "clientbridge.sandbox", "httpx", "anyio", "rich", "sqlite3")
+    assert [name for name in loaded if name.startswith(heavy)] == []

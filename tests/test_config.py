@@ -110,8 +110,9 @@ def test_missing_environment_variable_names_file_connection_and_variable(
 ) -> None:
     monkeypatch.delenv("NOPE_KEY", raising=False)
     path = write(tmp_path, '[connections.uk]\nprovider = "roostedhr"\napi_key = "${NOPE_KEY}"\n')
+    config = cb.load_config(path)  # the file loads: only the connection needing it fails
     with pytest.raises(cb.ConfigurationError) as caught:
-        cb.load_config(path)
+        config.connect("uk")
     message = str(caught.value)
     assert str(path) in message
     assert "'uk'" in message
@@ -140,3 +141,82 @@ def test_unknown_connection_name_lists_the_known_ones(tmp_path: Path) -> None:
     path = write(tmp_path, '[connections.a]\nprovider = "roostedhr"\napi_key = "k"\n')
     with pytest.raises(cb.ConfigurationError, match="it has: a"):
         cb.load_config(path).connect("b")
+
+
+# --------------------------------------------------------------------------- config that helps
+
+
+TWO = """
+[connections.uk]
+provider = "proconvey"
+base_url = "https://acme.proconvey.example"
+api_key = "${NOPE_A}-${NOPE_B}"
+
+[connections.hr]
+provider = "roostedhr"
+api_key = "a$$b"
+"""
+
+
+def test_a_missing_variable_fails_only_the_connection_that_uses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NOPE_A", raising=False)
+    monkeypatch.delenv("NOPE_B", raising=False)
+    config = cb.load_config(write(tmp_path, TWO))
+    assert config.names() == ["uk", "hr"]
+    with config.connect("hr") as conn:  # $$ is a literal $
+        assert conn.provider == "roostedhr"
+    with pytest.raises(cb.ConfigurationError) as caught:
+        config.connect("uk")
+    assert "NOPE_A, NOPE_B" in str(caught.value)  # every missing variable at once
+
+
+@pytest.mark.parametrize("value", ["$KEY", "${KEY", "pa$word"])
+def test_a_dollar_that_is_not_a_variable_is_an_error_not_a_literal_credential(
+    tmp_path: Path, value: str
+) -> None:
+    path = write(tmp_path, f'[connections.hr]\nprovider = "roostedhr"\napi_key = "{value}"\n')
+    with pytest.raises(cb.ConfigurationError, match="is not a variable") as caught:
+        cb.load_config(path)
+    assert "$$" in str(caught.value)
+
+
+def test_every_unknown_key_is_named_with_its_likely_meaning(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[connections.hr]\nprovider = "roostedhr"\napi_key = "k"\napi_kye = "k"\ntimout = 3\n',
+    )
+    with pytest.raises(cb.ConfigurationError) as caught:
+        cb.load_config(path)
+    assert "'api_kye' (did you mean 'api_key'?)" in str(caught.value)
+    assert "'timout' (did you mean 'timeout'?)" in str(caught.value)
+
+
+def test_a_misspelt_provider_key_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, '[connections.hr]\nprovdier = "roostedhr"\n')
+    with pytest.raises(cb.ConfigurationError, match="'provdier' is not a key"):
+        cb.load_config(path)
+
+
+def test_an_unknown_connection_name_suggests_the_close_one(tmp_path: Path) -> None:
+    config = cb.load_config(
+        write(tmp_path, '[connections.staffing]\nprovider = "roostedhr"\napi_key = "k"\n')
+    )
+    with pytest.raises(cb.ConfigurationError, match="did you mean 'staffing'"):
+        config.connect("stafing")
+
+
+def test_a_real_connection_with_sandbox_uses_the_sandbox_credentials_and_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NOPE_A", "real")
+    monkeypatch.setenv("NOPE_B", "key")
+    config = cb.load_config(write(tmp_path, TWO))
+    client = cb.Client(first_name="Ada", last_name="Lovelace", email="ada@example.com")
+    for name in config.names():
+        with config.connect(name, sandbox=True) as conn:
+            [request] = conn.preview(client)
+            assert "acme.proconvey.example" not in request.url
+            assert "api.roostedhr.com" not in request.url
+            assert conn.create(client).id  # the sandbox accepts its own credential

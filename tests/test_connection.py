@@ -343,3 +343,16 @@ async def test_async_create_many_takes_a_per_call_concurrency() -> None:
         assert most == 2
         with pytest.raises(ValueError, match="at least 1"):
             await conn.create_many(clients, max_concurrency=0)
+
+
+def test_a_credential_that_is_a_common_word_does_not_garble_our_own_text() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"message": "bad credential for this account"})
+
+    transport = httpx.MockTransport(refuse)
+    with cb.connect("roostedhr", api_key="credential", transport=transport) as conn:
+        with pytest.raises(cb.AuthenticationError) as caught:
+            conn.create(cb.Client(company_name="Acme"))
+    message = str(caught.value)
+    assert "bad *** for this account" in message  # the provider's words: redacted
+    assert "Check the credential setting" in message  # ours: intact

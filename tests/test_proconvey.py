@@ -377,10 +377,10 @@ def test_a_non_uk_country_is_a_warning_and_the_address_is_still_sent() -> None:
         result = conn.create(client)
     assert recorder.bodies[0]["address"] == {"line_1": "1 Rue de Rivoli", "postcode": "75001"}
     assert result.warnings == (
-        "address.country is 'FR' but ProConvey stores UK addresses only; the address was "
+        "address.country is not sent: ProConvey stores UK addresses only, so the address was "
         "sent without its country",
     )
-    assert result.dropped_fields == ()
+    assert result.dropped_fields == ("address.country",)
 
 
 # --------------------------------------------------------------------------- dropped fields

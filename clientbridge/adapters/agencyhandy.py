@@ -145,7 +145,11 @@ class AgencyHandyAdapter(Adapter):
             header=True,
         ),
         Setting(
-            name="base_url", description="API root", default="https://api.agencyhandy.com", url=True
+            name="base_url",
+            description="API root",
+            default="https://api.agencyhandy.com",
+            sandbox_default="https://agencyhandy.sandbox.invalid",
+            url=True,
         ),
         Setting(
             name="send_invitation_email",
@@ -262,6 +266,10 @@ class AgencyHandyAdapter(Adapter):
         return self._lookup(
             "client_role_id", self.url("roles") + "?type=company", self.parse_role_id
         )
+
+    def credential_check(self) -> HttpRequest:
+        # The company list is a documented, harmless read that needs the key.
+        return self._company_lookup.request
 
     def _lookup(self, key: str, url: str, parse: Callable[[HttpResponse], str]) -> Lookup:
         headers = {"x-api-key": self.secret("api_key")}
@@ -421,12 +429,16 @@ class AgencyHandyAdapter(Adapter):
         # The seed shape leaves a refused client out without a reason; the docs' only cause
         # for that is an email already in the workspace, so it counts as a duplicate.
         duplicate = reason is None or _says_duplicate(reason)
-        said = reason or "it did not say why (the documented cause is an email already in use)"
+        said = (
+            redact_text(reason, self.secrets())
+            if reason
+            else "it did not say why (the documented cause is an email already in use)"
+        )
         advice = "look the client up instead of creating it" if duplicate else "fix it and retry"
         cls = DuplicateClientError if duplicate else ProviderValidationError
         message = f"AgencyHandy did not create this client: {said}; {advice}."
         return cls(
-            redact_text(message, self.secrets()),
+            message,
             provider=self.name,
             status_code=response.status_code,
         )

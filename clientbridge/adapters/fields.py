@@ -16,10 +16,11 @@ from typing import Any, NamedTuple
 import attrs
 
 from clientbridge.errors import FieldError
-from clientbridge.model import Client
+from clientbridge.model import Address, Client
 from clientbridge.wire import JSONValue
 
 __all__ = [
+    "ADDRESS_PARTS",
     "NEUTRAL_FIELDS",
     "Check",
     "FieldProblem",
@@ -42,6 +43,9 @@ NEVER_DROPPED = frozenset({"external_id", "extras"})
 NEUTRAL_FIELDS: tuple[str, ...] = tuple(
     field.name for field in attrs.fields(Client) if field.name not in NEVER_DROPPED
 )
+
+#: The parts of an `Address`, each counted on its own when an address is sent.
+ADDRESS_PARTS: tuple[str, ...] = tuple(field.name for field in attrs.fields(Address))
 
 #: Control characters no client value needs (tab, CR and LF are text): NUL and the like
 #: make providers fail, sometimes after storing the record (an unknown outcome).
@@ -103,6 +107,9 @@ def person_name(client: Client) -> Picked | None:
     """The display name (``name``, which defaults to "first last")."""
     if client.name is None:
         return None
+    if client.name != client.full_name:
+        # A display name of its own: the first and last names are not in it.
+        return Picked(client.name, ("name",))
     return Picked(client.name, ("name", "first_name", "last_name"))
 
 
@@ -126,7 +133,7 @@ def address_part(part: str) -> Picker:
         if client.address is None:
             return None
         value = getattr(client.address, part)
-        return None if value is None else Picked(value, ("address",))
+        return None if value is None else Picked(value, (f"address.{part}", "address"))
 
     return pick
 
@@ -160,7 +167,9 @@ def build_payload(rules: Sequence[FieldRule], client: Client, provider: str) -> 
             continue
         problem = _value_problem(rule, picked.value, provider)
         if problem is not None:
-            errors.append(FieldError(rule.error_label, problem))
+            # Named for the field the value came from (company_name, not the rule's name).
+            label = picked.sources[0] if picked.sources else rule.error_label
+            errors.append(FieldError(label, problem))
             continue
         _set_path(body, rule.wire, picked.value)
         sent.update(picked.sources)
@@ -186,9 +195,28 @@ def _value_problem(rule: FieldRule, value: JSONValue, provider: str) -> str | No
 
 
 def dropped_fields(client: Client, sent: Iterable[str]) -> tuple[str, ...]:
-    """The caller's fields that did not reach the wire, in the model's order."""
+    """The caller's fields that did not reach the wire, in the model's order.
+
+    The parts of an address count on their own: when the address reached the wire
+    without a part the caller set, that part is listed as ``address.<part>``; when no
+    part reached it, only ``address`` is. (An adapter whose pickers name no part, only
+    ``address``, sends the address whole.)
+    """
     handled = set(sent) | NEVER_DROPPED
-    return tuple(field for field in client.given_fields() if field not in handled)
+    dropped: list[str] = []
+    for field in client.given_fields():
+        if field not in handled:
+            dropped.append(field)
+        elif field == "address" and client.address is not None:
+            dropped.extend(_dropped_address_parts(client.address, handled))
+    return tuple(dropped)
+
+
+def _dropped_address_parts(address: Address, handled: set[str]) -> list[str]:
+    parts = [f"address.{part}" for part in ADDRESS_PARTS if getattr(address, part)]
+    if not any(part in handled for part in parts):
+        return []
+    return [part for part in parts if part not in handled]
 
 
 def unique_errors(items: Iterable[FieldError]) -> list[FieldError]:

@@ -42,6 +42,9 @@ def _is_uk(address: Address) -> bool:
     return address.country is None or address.country.upper() in _UK
 
 
+_POSTCODE_SOURCES = ("address.postal_code", "address")
+
+
 def _postcode(client: Client) -> Picked | None:
     """``postal_code``, as ``SW1A 1AA`` when it looks like a UK postcode, else as given."""
     address = client.address
@@ -49,8 +52,8 @@ def _postcode(client: Client) -> Picked | None:
         return None
     compact = "".join(address.postal_code.split()).upper()
     if _is_uk(address) and _UK_POSTCODE.fullmatch(compact):
-        return Picked(f"{compact[:-3]} {compact[-3:]}", ("address",))
-    return Picked(address.postal_code, ("address",))
+        return Picked(f"{compact[:-3]} {compact[-3:]}", _POSTCODE_SOURCES)
+    return Picked(address.postal_code, _POSTCODE_SOURCES)
 
 
 def _required_with_address(picker: Picker) -> Picker:
@@ -178,13 +181,20 @@ class ProConveyAdapter(Adapter):
     def field_rules(self) -> tuple[FieldRule, ...]:
         return self._field_rules
 
-    def warnings_for(self, client: Client) -> list[str]:
-        if client.address is None or _is_uk(client.address):
-            return []
-        return [
-            f"address.country is {client.address.country!r} but ProConvey stores UK addresses "
-            "only; the address was sent without its country"
-        ]
+    def dropped_fields(self, client: Client, sent: set[str]) -> tuple[str, ...]:
+        address = client.address
+        if address is not None and address.country and _is_uk(address):
+            # Stored as a UK address: a GB country is what ProConvey records imply.
+            sent = sent | {"address.country"}
+        return super().dropped_fields(client, sent)
+
+    def dropped_warning(self, field: str) -> str:
+        if field == "address.country":
+            return (
+                "address.country is not sent: ProConvey stores UK addresses only, so the "
+                "address was sent without its country"
+            )
+        return super().dropped_warning(field)
 
     def auth_headers(self) -> Mapping[str, HeaderValue]:
         return {"Authorization": self.bearer("api_key")}

@@ -161,6 +161,10 @@ class ResponseReading:
             field_errors.append(FieldError(self.neutral_field(field), message))
         return message, tuple(field_errors)
 
+    def _location(self, response: HttpResponse) -> str:
+        location = response.header("location")
+        return redact_text(location, self.secrets()) if location else "another address"
+
     def error_from_response(
         self, response: HttpResponse, *, answered_create: bool = False
     ) -> ProviderError:
@@ -187,7 +191,7 @@ class ResponseReading:
         advice = advice[:1].upper() + advice[1:]
         if 300 <= status < 400:
             advice = (
-                f"It redirects to {response.header('location') or 'another address'}, and "
+                f"It redirects to {self._location(response)}, and "
                 "clientbridge follows no redirect (a create must not be sent elsewhere): "
                 "check base_url"
             )
@@ -197,9 +201,9 @@ class ResponseReading:
                     "; a 303 to a create usually means the client was stored, so check "
                     "whether it exists before retrying"
                 )
-        message = redact_text(
-            f"{self.display_name} answered HTTP {status}{said}. {advice}.", self.secrets()
-        )
+        # Only the provider's words are redacted (the body above, the Location here): a
+        # credential that is a common word must not garble our own text.
+        message = f"{self.display_name} answered HTTP {status}{said}. {advice}."
         kwargs: dict[str, Any] = {
             "provider": self.name,
             "status_code": status,

@@ -50,7 +50,11 @@ def _identity(record: Mapping[str, JSONValue]) -> tuple[str | None, ...]:
 def _street(client: Client) -> Picked | None:
     if client.address is None or not client.address.lines:
         return None
-    return Picked(", ".join(client.address.lines), ("address",))
+    address = client.address
+    parts = tuple(
+        f"address.{part}" for part in ("line1", "line2", "line3") if getattr(address, part)
+    )
+    return Picked(", ".join(address.lines), (*parts, "address"))
 
 
 class RoostedHRAdapter(Adapter):
@@ -68,6 +72,7 @@ class RoostedHRAdapter(Adapter):
             name="base_url",
             description="API root",
             default="https://api.roostedhr.com/api/1_12",
+            sandbox_default="https://roostedhr.sandbox.invalid/api/1_12",
             url=True,
         ),
         Setting(

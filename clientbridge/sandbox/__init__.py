@@ -75,17 +75,23 @@ __all__ = [
 DEFAULT_CREDENTIALS: Mapping[str, str] = {
     name: emulator.default_credential for name, emulator in EMULATORS.items()
 }
-#: The adapter settings ``sandbox=True`` fills in (the adapters' own defaults do the rest:
-#: RoostedHR's and AgencyHandy's public base URLs, AgencyHandy's company look-up).
+#: The adapter settings ``sandbox=True`` fills in (the adapters' own defaults do the rest,
+#: e.g. AgencyHandy's company look-up). Base URLs are never a production host.
 SANDBOX_SETTINGS: Mapping[str, Mapping[str, str]] = {
-    "agencyhandy": {"api_key": AGENCYHANDY_API_KEY},
+    "agencyhandy": {
+        "api_key": AGENCYHANDY_API_KEY,
+        "base_url": "https://agencyhandy.sandbox.invalid",
+    },
     "placio": {
         "token": PLACIO_TOKEN,
         "workspace_id": PLACIO_WORKSPACE_ID,
         "base_url": PLACIO_BASE_URL,
     },
     "proconvey": {"api_key": PROCONVEY_API_KEY, "base_url": PROCONVEY_BASE_URL},
-    "roostedhr": {"api_key": ROOSTEDHR_API_KEY},
+    "roostedhr": {
+        "api_key": ROOSTEDHR_API_KEY,
+        "base_url": "https://roostedhr.sandbox.invalid/api/1_12",
+    },
 }
 
 

@@ -114,8 +114,10 @@ def test_create_many_leads_and_clients(target: Target) -> None:
 
 
 def partial_duplicate_errors(target: Target) -> list[cb.DuplicateClientError]:
-    """Create Ada, then send [Bob, Ada, Carol, Robert] in one bulk request: Bob and Carol
-    are created; Ada (already there) and Robert (Bob's e-mail) are refused."""
+    """Create Ada, then create_many [Bob, Ada, Carol, Robert]: Robert repeats Bob's e-mail,
+    so he is refused locally and never sent; [Bob, Ada, Carol] go in one bulk request, Bob
+    and Carol are created and Ada (already there) is refused by the provider. Returns the
+    provider's refusals."""
     with target.connect() as conn:
         conn.create(target.client(ADA))
         batch = conn.create_many([target.client(c) for c in (BOB, ADA, CAROL, ROBERT)])
@@ -125,6 +127,9 @@ def partial_duplicate_errors(target: Target) -> list[cb.DuplicateClientError]:
     assert [failure.index for failure in batch.failed] == [1, 3]
     errors = [f.error for f in batch.failed if isinstance(f.error, cb.DuplicateClientError)]
     assert len(errors) == len(batch.failed)
+    local = errors.pop()
+    assert local.status_code is None
+    assert "repeats the email of client 0" in local.message
     return errors
 
 

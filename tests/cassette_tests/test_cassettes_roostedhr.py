@@ -30,6 +30,8 @@ def test_create_rich_client(target: Target) -> None:
     assert result.dropped_fields == (
         "phone",
         "title",
+        "address.country",
+        "address.uprn",
         "contact_methods",
         "avatar_url",
         "source",
@@ -93,7 +95,7 @@ def test_create_many_partial_failure(target: Target) -> None:
     assert list(field_errors(refused)) == target.pinned(["client_invoice_customer_id"])
     assert isinstance(invalid, cb.ValidationError)
     assert field_errors(invalid) == {
-        "name": "is 256 characters; RoostedHR accepts at most 255 in client_name"
+        "company_name": "is 256 characters; RoostedHR accepts at most 255 in client_name"
     }
 
 

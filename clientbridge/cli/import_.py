@@ -1,0 +1,245 @@
+"""``clientbridge import``: a CSV or JSON Lines file, streamed, concurrently, resumably."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+import attrs
+import click
+
+from clientbridge.cli._base import Command, UsageFailure, options_object
+from clientbridge.cli.target import TargetOptions, build_target, target_options
+from clientbridge.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from clientbridge.importer import ImportSummary, SourceRow, Target
+    from clientbridge.importer.progress import ProgressMode
+    from clientbridge.importer.source import Format
+    from clientbridge.wire import HttpRequest
+
+__all__ = ["ImportFlags", "import_"]
+
+
+@attrs.frozen(kw_only=True)
+class ImportFlags:
+    """The import command's own options (the file and the target aside)."""
+
+    file_format: str
+    delimiter: str
+    mappings: tuple[str, ...]
+    mapping_file: str | None
+    ignore_unknown_columns: bool
+    concurrency: int
+    dry_run: bool
+    show: str
+    report: Path | None
+    journal: Path | None
+    no_journal: bool
+    retry_failed: bool
+    retry_unknown: bool
+    progress: str
+    progress_interval: float
+    exit_zero: bool
+
+
+import_options = options_object(
+    ImportFlags,
+    "flags",
+    [
+        click.option(
+            "--format",
+            "file_format",
+            type=click.Choice(["auto", "csv", "jsonl"]),
+            default="auto",
+            show_default=True,
+            help="auto: .jsonl/.ndjson are JSON Lines, anything else CSV.",
+        ),
+        click.option(
+            "--delimiter",
+            type=click.Choice(["auto", ",", ";", "tab"]),
+            default="auto",
+            show_default=True,
+            help="CSV delimiter (auto: whichever splits the header into most columns).",
+        ),
+        click.option(
+            "--map",
+            "mappings",
+            metavar='"HEADER=FIELD"',
+            multiple=True,
+            help='Read a column as a field ("Given name=first_name"); "HEADER=" ignores it. '
+            "Repeatable.",
+        ),
+        click.option(
+            "--mapping-file",
+            type=click.Path(exists=True, dir_okay=False),
+            help="Column mappings: a JSON object, a TOML table, or HEADER=FIELD lines.",
+        ),
+        click.option(
+            "--ignore-unknown-columns", is_flag=True, help="Skip columns that match no field."
+        ),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(1, 256),
+            default=8,
+            show_default=True,
+            help="Requests in flight at once.",
+        ),
+        click.option(
+            "--dry-run",
+            is_flag=True,
+            help="Validate every row and show what would be sent (secrets redacted). "
+            "Sends nothing.",
+        ),
+        click.option(
+            "--show",
+            default="3",
+            show_default=True,
+            metavar="N|all",
+            help="With --dry-run: how many rows' requests to print.",
+        ),
+        click.option(
+            "--report",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write a CSV with every row's outcome (row,outcome,id,error,warnings).",
+        ),
+        click.option(
+            "--journal",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="The journal (default: FILE.journal.sqlite; with --sandbox, none unless given).",
+        ),
+        click.option(
+            "--no-journal",
+            is_flag=True,
+            help="Keep no journal: running again sends every row again.",
+        ),
+        click.option(
+            "--retry-failed", is_flag=True, help="Send rows that failed in an earlier run again."
+        ),
+        click.option(
+            "--retry-unknown",
+            is_flag=True,
+            help="Send rows whose earlier outcome is unknown again (an 'already exists' "
+            "answer then counts as created). Without it they are never sent again, except "
+            "to providers that refuse a duplicate email; where the provider can be asked, "
+            "rows are looked up first.",
+        ),
+        click.option(
+            "--progress",
+            type=click.Choice(["auto", "bar", "plain", "none"]),
+            default="auto",
+            show_default=True,
+            help="auto: a bar on a terminal, a line every few seconds otherwise.",
+        ),
+        click.option("--progress-interval", type=float, default=5.0, hidden=True),
+        click.option("--exit-zero", is_flag=True, help="Exit 0 even when some rows failed."),
+    ],
+)
+
+
+@click.command("import", cls=Command)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@target_options
+@import_options
+@click.pass_context
+def import_(ctx: click.Context, /, file: Path, where: TargetOptions, flags: ImportFlags) -> None:
+    """Import clients from a CSV or JSON Lines FILE, streamed, concurrently, resumably.
+
+    CSV columns are Client fields (first_name, email, phone, company_name...), address
+    parts (address_line1... address_postal_code, address_country) and custom.<key>;
+    common spellings (First Name, Email Address, Mobile, Postcode, Zip, Company,
+    Address 1...) are understood. JSON Lines hold one client object per line.
+
+    A journal next to FILE records every row, so running the same command again
+    resumes: created rows are skipped, failed rows are sent again only with
+    --retry-failed, and rows that may have been created are never sent again on their
+    own (--retry-unknown does). Ctrl-C stops cleanly.
+
+    \b
+    Examples:
+      clientbridge import examples/clients.csv --provider NAME --sandbox --report report.csv
+      clientbridge import clients.csv -c uk --concurrency 16 --report report.csv
+      clientbridge import export.csv -c uk --map "Given name=first_name" --map "Notes=" --dry-run
+      clientbridge import clients.jsonl -c staffing --retry-failed
+    """
+    from clientbridge import importer
+    from clientbridge.cli.render import format_request
+    from clientbridge.importer.columns import parse_mapping_option, read_mapping_file
+
+    target = build_target(ctx, where)
+    mapping = read_mapping_file(flags.mapping_file) if flags.mapping_file else {}
+    mapping.update(parse_mapping_option(flags.mappings))
+    journal_path = _journal_path(file, flags, target)
+    show_count = _show_count(flags.show)
+    printed = 0
+
+    def on_preview(row: SourceRow, requests: list[HttpRequest]) -> None:
+        nonlocal printed
+        if printed < show_count:
+            printed += 1
+            click.echo(f"row {row.line}: " + "\n".join(format_request(r) for r in requests))
+
+    options = importer.ImportOptions(
+        concurrency=flags.concurrency,
+        retry_failed=flags.retry_failed,
+        retry_unknown=flags.retry_unknown,
+        progress=cast("ProgressMode", flags.progress),
+        progress_interval=flags.progress_interval,
+        on_preview=on_preview if flags.dry_run else None,
+    )
+    with importer.open_source(
+        file,
+        format=cast("Format", flags.file_format),
+        mapping=mapping,
+        ignore_unknown_columns=flags.ignore_unknown_columns,
+        delimiter={"auto": None, "tab": "\t"}.get(flags.delimiter, flags.delimiter),
+    ) as source:
+        try:
+            if flags.dry_run:
+                summary = importer.run_dry(source, target, options, report=flags.report)
+            else:
+                summary = importer.run_import(
+                    source, target, options, journal=journal_path, report=flags.report
+                )
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(ExitCode.INTERRUPTED)
+    if flags.dry_run and 0 < printed < summary.counts["valid"]:
+        click.echo(
+            f"(requests of {summary.counts['valid'] - printed:,} more valid rows not shown; "
+            "--show all prints them)"
+        )
+    click.echo(importer.format_summary(summary))
+    ctx.exit(_exit_code(summary, flags.exit_zero))
+
+
+def _journal_path(file: Path, flags: ImportFlags, target: Target) -> Path | None:
+    """``--journal``, else FILE.journal.sqlite; none for a dry run, ``--no-journal``, or
+    an in-process sandbox (nothing to resume in a sandbox that forgets at exit)."""
+    if flags.no_journal and flags.journal:
+        raise UsageFailure("give --journal or --no-journal, not both")
+    if flags.no_journal or flags.dry_run:
+        return None
+    if flags.journal is not None:
+        return flags.journal
+    return None if target.ephemeral else file.with_name(file.name + ".journal.sqlite")
+
+
+def _show_count(show: str) -> int:
+    if show.strip().lower() == "all":
+        return sys.maxsize
+    try:
+        count = int(show)
+    except ValueError:
+        raise UsageFailure(f"--show {show!r}: give a number or 'all'") from None
+    if count < 0:
+        raise UsageFailure("--show must not be negative")
+    return count
+
+
+def _exit_code(summary: ImportSummary, exit_zero: bool) -> int:
+    code = summary.exit_code
+    if exit_zero and code == ExitCode.FAILED:
+        return ExitCode.OK
+    return code

@@ -1,0 +1,186 @@
+"""Where a command goes: the connection/provider/sandbox options, turned into the
+importer's `Target` (with the journal fingerprint), checked before any I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+import click
+
+import clientbridge as cb
+from clientbridge.cli._base import UsageFailure, cli_context, options_object
+from clientbridge.registry import adapter_class, canonical_name
+from clientbridge.settings import OPTION_NAMES, resolve_settings
+
+if TYPE_CHECKING:
+    from clientbridge.adapters.base import Adapter
+    from clientbridge.config import Config
+    from clientbridge.importer import Target
+
+__all__ = [
+    "TargetOptions",
+    "build_target",
+    "fingerprint",
+    "option_value",
+    "pairs",
+    "target_options",
+]
+
+C = TypeVar("C")
+
+
+@attrs.frozen(kw_only=True)
+class TargetOptions:
+    """The options that say where a command goes, as given."""
+
+    connection: str | None = None
+    config_path: str | None = None
+    provider: str | None = None
+    sandbox: bool = False
+    settings: tuple[str, ...] = ()
+
+
+#: Every command that talks to a provider takes these; they reach it as ``where``.
+target_options = options_object(
+    TargetOptions,
+    "where",
+    [
+        click.option(
+            "--connection",
+            "-c",
+            metavar="NAME",
+            help="A named connection from the config file.",
+        ),
+        click.option(
+            "--config",
+            "config_path",
+            metavar="PATH",
+            type=click.Path(dir_okay=False),
+            help="The config file (default: $CLIENTBRIDGE_CONFIG, else ./clientbridge.toml).",
+        ),
+        click.option(
+            "--provider",
+            "-p",
+            metavar="NAME",
+            help="A provider by name (see `clientbridge providers`), with --set settings.",
+        ),
+        click.option(
+            "--sandbox",
+            is_flag=True,
+            help="Talk to the built-in in-process emulator (no account, no network).",
+        ),
+        click.option(
+            "--set",
+            "settings",
+            metavar="KEY=VALUE",
+            multiple=True,
+            help="A setting (api_key=..., base_url=..., timeout=10); repeatable.",
+        ),
+    ],
+)
+
+
+def pairs(
+    values: Iterable[str], option: str, *, may_hold_secrets: bool = False
+) -> list[tuple[str, str]]:
+    """``KEY=VALUE`` option values as pairs (the value may be empty).
+
+    With ``may_hold_secrets`` a malformed item is not quoted back: a mistyped
+    ``--set api_key:...`` would otherwise print the key into a terminal or CI log.
+    """
+    from clientbridge.importer.columns import split_pairs
+
+    def refuse(item: str) -> UsageFailure:
+        shown = "(not shown: it may hold a credential)" if may_hold_secrets else repr(item)
+        return UsageFailure(f"{option} {shown}: write it as KEY=VALUE")
+
+    return list(split_pairs(values, refuse))
+
+
+def _parse_settings(values: Iterable[str]) -> dict[str, Any]:
+    """``--set key=value`` pairs; connection options (timeout...) read as numbers/booleans."""
+    return {
+        key: option_value(value) if key in OPTION_NAMES else value
+        for key, value in pairs(values, "--set", may_hold_secrets=True)
+    }
+
+
+def option_value(text: str) -> Any:
+    """A command-line value as a boolean or number where it reads as one."""
+    lowered = text.lower()
+    if lowered in {"true", "false"}:
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def fingerprint(
+    adapter: type[Adapter], values: Mapping[str, object], connection: str | None, sandbox: bool
+) -> str:
+    """The provider and what names an account (base URL, workspace...), for the journal."""
+    where = [
+        f"{setting.name}={values[setting.name]}"
+        for setting in adapter.settings_spec
+        if (setting.url or setting.path_segment) and not setting.secret and setting.name in values
+    ]
+    if sandbox:  # an emulator may share a provider's real base URL
+        where.append("sandbox")
+    named = f" (connection {connection!r})" if connection else ""
+    return " ".join([adapter.name, *where]) + named
+
+
+def build_target(ctx: click.Context, where: TargetOptions, config: Config | None = None) -> Target:
+    """The target of a command from its options, checked now (before any I/O).
+
+    ``config`` is the config file already loaded (``check --all`` reads it once).
+    """
+    from clientbridge.importer import Target
+
+    overrides = _parse_settings(where.settings)
+    if where.sandbox:
+        overrides["sandbox"] = True
+    if where.connection and where.provider:
+        raise UsageFailure("give --connection or --provider, not both")
+    location = ""
+    if where.connection:
+        loaded = config if config is not None else cb.load_config(where.config_path)
+        entry = loaded[where.connection]
+        name, raw = entry.provider, {**entry.settings, **overrides}
+        location = entry.where
+        label = f"connection {where.connection!r} ({name})"
+    elif where.provider:
+        name, raw = canonical_name(where.provider), overrides
+        label = name
+    else:
+        raise UsageFailure(
+            "say where the clients go: --connection NAME (from clientbridge.toml) or "
+            "--provider NAME with --set settings (add --sandbox to try the built-in emulator)"
+        )
+    if where.sandbox:
+        label += " (sandbox)"
+    adapter = adapter_class(name)
+    values, connection_options = resolve_settings(adapter, raw, where=location)
+    factory = cli_context(ctx).transport_factory
+
+    def opener(open_: Callable[..., C], asynchronous: bool) -> Callable[..., C]:
+        def connect(**extra: Any) -> C:
+            transport = {"transport": factory(name, asynchronous)} if factory else {}
+            return open_(name, **raw, **transport, **extra)
+
+        return connect
+
+    return Target(
+        provider=name,
+        label=label,
+        fingerprint=fingerprint(adapter, values, where.connection, connection_options.sandbox),
+        connect=opener(cb.connect, asynchronous=False),
+        connect_async=opener(cb.connect_async, asynchronous=True),
+        # The in-process sandbox keeps its records in memory, until the command ends.
+        ephemeral=connection_options.sandbox,
+    )
