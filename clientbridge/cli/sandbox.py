@@ -53,7 +53,9 @@ def sandbox() -> None:
     help="Requests a credential may send at once (default: the rate's count).",
 )
 @click.option(
-    "--no-retry-after", is_flag=True, help="Answer the rate limit's 429 without Retry-After."
+    "--no-retry-after",
+    is_flag=True,
+    help="Answer the rate limit's 429s with no hint of when to retry.",
 )
 @click.option(
     "--emulator-option",
