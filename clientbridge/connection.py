@@ -14,6 +14,7 @@ from clientbridge.adapters.base import Adapter, Capabilities, Outcome, Prepared
 from clientbridge.driver import AsyncDriver, RetryPolicy, SyncDriver
 from clientbridge.errors import ClientBridgeError, ConfigurationError, DuplicateClientError
 from clientbridge.model import Client
+from clientbridge.ratelimit import make_throttle
 from clientbridge.registry import adapter_class
 from clientbridge.result import BatchResult, CreateResult, CredentialCheck, Failure
 from clientbridge.settings import ConnectionOptions, resolve_settings
@@ -437,11 +438,20 @@ def _driver_kwargs(adapter: Adapter, options: ConnectionOptions) -> dict[str, An
     timeout: Any = options.timeout
     if options.http_client is not None and not options.timeout_given:
         timeout = httpx.USE_CLIENT_DEFAULT  # keep the caller's client's own timeout
+    policy = RetryPolicy(max_retries=options.max_retries)
     return {
         "provider": adapter.name,
-        "policy": RetryPolicy(max_retries=options.max_retries),
+        "policy": policy,
         "secrets": adapter.secrets(),
         "timeout": timeout,
+        "throttle": make_throttle(
+            adapter.name,
+            str(adapter.settings.get("base_url", "")),
+            adapter.secrets(),
+            rate_limit=options.rate_limit,
+            storage=options.rate_limit_storage,
+            longest_pause=policy.max_retry_after,
+        ),
     }
 
 

@@ -35,6 +35,8 @@ from clientbridge.wire import HttpRequest, HttpResponse
 if TYPE_CHECKING:
     from httpx._client import UseClientDefault
 
+    from clientbridge.ratelimit import Throttle
+
 __all__ = ["AsyncDriver", "RetryPolicy", "SyncDriver"]
 
 logger = logging.getLogger("clientbridge")
@@ -121,8 +123,11 @@ class _DriverBase:
         policy: RetryPolicy,
         secrets: Iterable[Secret],
         timeout: float | UseClientDefault | None,
+        throttle: Throttle | None = None,
     ) -> None:
         self.provider = provider
+        #: the account's rate limit: waited for before each attempt, told each answer
+        self.throttle = throttle
         self.policy = policy
         self.secrets = tuple(secrets)
         #: seconds, None for none, or ``httpx.USE_CLIENT_DEFAULT`` to keep the client's
@@ -259,6 +264,7 @@ class SyncDriver(_DriverBase):
     def send(self, request: HttpRequest) -> HttpResponse:
         retries = 0
         while True:
+            sent_at = self.throttle.wait(self.sleep) if self.throttle else 0.0
             started = time.perf_counter()
             try:
                 # Never follow a redirect, even with a caller's http_client that would: a
@@ -280,6 +286,8 @@ class SyncDriver(_DriverBase):
                 delay = self._delay_after_error(request, error, retries)
             else:
                 response = _response(raw, content)
+                if self.throttle:
+                    self.throttle.observe(sent_at, response.status_code, response.retry_after())
                 after = self._delay_after_response(request, response, retries, started)
                 if after is None:
                     return response
@@ -300,6 +308,8 @@ class SyncDriver(_DriverBase):
             plan.close()
 
     def close(self) -> None:
+        if self.throttle:
+            self.throttle.close()
         if self.owns_client:
             self.client.close()
 
@@ -331,6 +341,7 @@ class AsyncDriver(_DriverBase):
     async def send(self, request: HttpRequest) -> HttpResponse:
         retries = 0
         while True:
+            sent_at = await self.throttle.wait_async(self.sleep) if self.throttle else 0.0
             started = time.perf_counter()
             try:
                 raw = await self.client.send(
@@ -350,6 +361,8 @@ class AsyncDriver(_DriverBase):
                 delay = self._delay_after_error(request, error, retries)
             else:
                 response = _response(raw, content)
+                if self.throttle:
+                    self.throttle.observe(sent_at, response.status_code, response.retry_after())
                 after = self._delay_after_response(request, response, retries, started)
                 if after is None:
                     return response
@@ -370,5 +383,7 @@ class AsyncDriver(_DriverBase):
             plan.close()
 
     async def aclose(self) -> None:
+        if self.throttle:
+            await self.throttle.aclose()
         if self.owns_client:
             await self.client.aclose()

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from clientbridge.errors import ConfigurationError
+from clientbridge.ratelimit import Rate, RateLimitMode, check_rate_options
 from clientbridge.secrets import Secret
 
 __all__ = [
@@ -179,6 +180,10 @@ class ConnectionOptions:
     verify_tls: bool = True
     #: whether ``timeout`` was given (a caller's ``http_client`` keeps its own otherwise)
     timeout_given: bool = False
+    #: ``"auto"`` (learn the limit from 429s), ``"off"``, or a `Rate` such as ``10/s``
+    rate_limit: Rate | RateLimitMode = "auto"
+    #: where the limit is kept: None in this process, else a Redis URI (it may hold a password)
+    rate_limit_storage: Secret | None = None
 
 
 OPTION_NAMES = frozenset(attrs.fields_dict(ConnectionOptions)) - {"timeout_given"}
@@ -216,6 +221,7 @@ def _options(raw: Mapping[str, Any], where: str) -> ConnectionOptions:
     for name in ("transport", "http_client"):
         if raw.get(name) is not None:
             values[name] = raw[name]
+    values.update(check_rate_options(raw, where))
     return ConnectionOptions(**values)
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+
+from clientbridge.ratelimit import forget_limits
 
 #: A credential that must never appear in any repr, log, error, preview or file.
 CANARY = "canary-Sup3rS3cret-0042"
@@ -60,16 +63,33 @@ def sequence(*responses: httpx.Response) -> Callable[[httpx.Request], httpx.Resp
     return answer
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    """Pauses and rates learned from 429s last for the process: each test starts afresh."""
+    forget_limits()
+    yield
+    forget_limits()
+
+
 @pytest.fixture
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Make retry back-off instant; returns the delays that would have been slept."""
+    """Make retry back-off instant; returns the delays that would have been slept.
+
+    Time as the rate limiter reads it moves on by each delay instead (a pause asked for
+    by ``Retry-After`` ends when it has been "slept" through).
+    """
     slept: list[float] = []
+    clock = [time.monotonic()]
 
     def sleep(self: object, seconds: float) -> None:
         slept.append(seconds)
+        clock[0] += seconds
 
     async def async_sleep(self: object, seconds: float) -> None:
         slept.append(seconds)
+        clock[0] += seconds
+
+    monkeypatch.setattr("clientbridge.ratelimit.monotonic", lambda: clock[0])
 
     monkeypatch.setattr("clientbridge.driver.SyncDriver.sleep", sleep)
     monkeypatch.setattr("clientbridge.driver.AsyncDriver.sleep", async_sleep)

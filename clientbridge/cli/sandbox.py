@@ -49,6 +49,21 @@ def sandbox() -> None:
 )
 @click.option("--faults-on-lookups", is_flag=True, help="Let faults hit look-ups too.")
 @click.option(
+    "--rate-limit",
+    metavar="RATE",
+    help="Answer 429 past this rate, per credential (20/s, 600/min).",
+)
+@click.option(
+    "--burst",
+    type=click.IntRange(min=1),
+    help="Requests a credential may send at once (default: the rate's count).",
+)
+@click.option(
+    "--no-retry-after",
+    is_flag=True,
+    help="Answer the rate limit's 429s with no hint of when to retry.",
+)
+@click.option(
     "--emulator-option",
     "emulator_options",
     multiple=True,
@@ -67,6 +82,9 @@ def serve(
     seed: int | None,
     fault_kinds: tuple[str, ...],
     faults_on_lookups: bool,
+    rate_limit: str | None,
+    burst: int | None,
+    no_retry_after: bool,
     emulator_options: tuple[str, ...],
 ) -> None:
     """Serve a provider's emulator (or all of them) on 127.0.0.1 until Ctrl-C or SIGTERM.
@@ -74,7 +92,8 @@ def serve(
     Point real code (or another clientbridge command) at the printed base_url with the
     printed credential; with --all, paste the printed config file. Open the printed
     inspector URL to watch every request arrive. ``GET /_sandbox/records`` under a
-    base_url lists what its emulator holds. The same command runs as
+    base_url lists what its emulator holds, ``GET /_sandbox/stats`` counts requests and
+    rate-limited ones. The same command runs as
     ``python -m clientbridge.sandbox serve``.
 
     \b
@@ -82,6 +101,7 @@ def serve(
       clientbridge sandbox serve --all --port 8765
       clientbridge sandbox serve --provider NAME --port 8765
       clientbridge sandbox serve -p NAME --fail-rate 0.1 --seed 7 --latency-ms 20
+      clientbridge sandbox serve -p NAME --rate-limit 20/s --burst 5
     """
     if every_provider == (provider is not None):
         raise UsageFailure("give either --provider NAME or --all")
@@ -90,9 +110,19 @@ def serve(
         from clientbridge.sandbox.server import serve as serve_sandbox
     except ImportError as error:
         raise UsageFailure(f"the sandbox is not available: {error}") from None
+    if rate_limit is not None:
+        from clientbridge.ratelimit import parse_rate
+
+        try:
+            parse_rate(rate_limit)
+        except ValueError as error:
+            raise UsageFailure(f"--rate-limit: {error}") from None
     served = list(EMULATORS) if provider is None else canonical_name(provider)
     extra = _emulator_options(emulator_options)
     extra["faults_on_lookups"] = faults_on_lookups
+    extra["rate_limit"] = rate_limit
+    extra["rate_limit_burst"] = burst
+    extra["rate_limit_retry_after"] = not no_retry_after
     if fault_kinds:
         extra["fault_kinds"] = list(fault_kinds)
     try:
@@ -121,6 +151,9 @@ _OWN_OPTIONS = {
     "fault_kinds",
     "faults_on_lookups",
     "latency_ms",
+    "rate_limit",
+    "rate_limit_burst",
+    "rate_limit_retry_after",
 }
 
 

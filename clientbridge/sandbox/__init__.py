@@ -12,6 +12,8 @@ formats, with created records kept in memory. Use them
 
 Faults (429, 5xx, latency, dropped connections, a 500 after the record was created,
 malformed JSON) are injected on demand with `Sandbox.inject` or by rate with a seed.
+A rate limit (``Sandbox(rate_limit="20/s")``) answers 429 past a token bucket per
+credential; ``GET /_sandbox/stats`` (`Sandbox.stats`) counts requests and those 429s.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from clientbridge.sandbox._sandbox import RECORDS_PATH, Sandbox
+from clientbridge.sandbox._sandbox import RECORDS_PATH, STATS_PATH, Sandbox
 from clientbridge.sandbox.emulators import EMULATORS, Emulator
 from clientbridge.sandbox.emulators.agencyhandy import API_KEY as AGENCYHANDY_API_KEY
 from clientbridge.sandbox.emulators.agencyhandy import BASE_URL as AGENCYHANDY_BASE_URL
@@ -35,6 +37,7 @@ from clientbridge.sandbox.emulators.proconvey import API_KEY as PROCONVEY_API_KE
 from clientbridge.sandbox.emulators.proconvey import BASE_URL as PROCONVEY_BASE_URL
 from clientbridge.sandbox.emulators.roostedhr import API_KEY as ROOSTEDHR_API_KEY
 from clientbridge.sandbox.faults import FAULT_KINDS, RATE_FAULT_KINDS, FaultKind
+from clientbridge.sandbox.ratelimit import SandboxRateLimit
 
 if TYPE_CHECKING:
     import httpx
@@ -58,8 +61,10 @@ __all__ = [
     "RECORDS_PATH",
     "ROOSTEDHR_API_KEY",
     "SANDBOX_SETTINGS",
+    "STATS_PATH",
     "FaultKind",
     "Sandbox",
+    "SandboxRateLimit",
     "SandboxServer",
     "running_server",
     "serve",
@@ -115,7 +120,8 @@ DEFAULT_CREDENTIALS: Mapping[str, str] = _ByEmulator(lambda emulator: emulator.d
 def transport(provider: str, *, asynchronous: bool = False, **options: Any) -> httpx.MockTransport:
     """An httpx transport answering as ``provider`` from a fresh `Sandbox`.
 
-    ``options`` are `Sandbox`'s (``seed``, ``fail_rate``, ``latency_ms``...). Use
+    ``options`` are `Sandbox`'s (``seed``, ``fail_rate``, ``latency_ms``,
+    ``rate_limit``...). Use
     ``asynchronous=True`` for an `httpx.AsyncClient`.
     """
     return Sandbox(**options).transport(provider, asynchronous=asynchronous)

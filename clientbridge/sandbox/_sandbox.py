@@ -17,11 +17,12 @@ from clientbridge.errors import ConfigurationError
 from clientbridge.sandbox.emulators import EMULATORS, Emulator
 from clientbridge.sandbox.emulators.base import Ids, Reply, SandboxRequest
 from clientbridge.sandbox.faults import BEFORE_PROCESSING, Fault, FaultInjector
+from clientbridge.sandbox.ratelimit import STATS_PATH, SandboxRateLimit, SandboxStats
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["RECORDS_PATH", "Sandbox"]
+__all__ = ["RECORDS_PATH", "STATS_PATH", "Sandbox"]
 
 #: ``GET`` it for the JSON list of the records an emulator holds (no credential needed).
 RECORDS_PATH = "/_sandbox/records"
@@ -43,6 +44,11 @@ class Sandbox:
     every answer. ``options`` maps a provider to its emulator's own options (the type the
     emulator declares as ``options_type``, e.g.
     ``options={"agencyhandy": AgencyHandyOptions(response="added_clients")}``).
+
+    ``rate_limit="20/s"`` (or ``"600/min"``, or a `SandboxRateLimit`) keeps a token
+    bucket per credential, ``rate_limit_burst`` tokens deep (default: the rate's request
+    count), and answers 429 when it is empty, with ``Retry-After`` unless
+    ``rate_limit_retry_after=False``. `stats` counts requests and those 429s.
 
     Share one with a connection to inspect it::
 
@@ -66,6 +72,9 @@ class Sandbox:
         latency_ms: float = 0.0,
         retry_after: float = 1.0,
         options: Mapping[str, object] | None = None,
+        rate_limit: str | SandboxRateLimit | None = None,
+        rate_limit_burst: int | None = None,
+        rate_limit_retry_after: bool = True,
     ) -> None:
         if latency_ms < 0:
             raise ValueError(f"latency_ms must not be negative, not {latency_ms!r}")
@@ -85,6 +94,12 @@ class Sandbox:
         # A string seed keeps ids independent of the fault draws.
         self._ids = random.Random(None if seed is None else f"ids:{seed}")
         self._emulators: dict[str, Emulator] = {}  # by canonical name
+        self.rate_limit = (
+            SandboxRateLimit(rate_limit, burst=rate_limit_burst, retry_after=rate_limit_retry_after)
+            if isinstance(rate_limit, str)
+            else rate_limit
+        )
+        self.counts = SandboxStats()
 
     # ----------------------------------------------------------------- state
 
@@ -151,6 +166,19 @@ class Sandbox:
         if latency_ms is not None:
             self.latency_ms = latency_ms
 
+    def stats(self) -> dict[str, Any]:
+        """What ``GET /_sandbox/stats`` answers: ``requests`` (API requests seen),
+        ``rate_limited`` (429s the rate limit answered; injected faults are under
+        ``faults``), ``created`` and the rate limit in force."""
+        limit = self.rate_limit
+        return {
+            "requests": self.counts.requests,
+            "rate_limited": self.counts.rate_limited,
+            "created": sum(emulator.created for emulator in self._emulators.values()),
+            "faults": dict(self.injected),
+            **(limit.describe() if limit else {"rate_limit": None}),
+        }
+
     @property
     def injected(self) -> Counter[str]:
         """Faults applied so far, by kind."""
@@ -163,6 +191,12 @@ class Sandbox:
         emulator = self.emulator(provider)
         if request.method == "GET" and request.path.endswith(RECORDS_PATH):
             return Reply.json(200, self.records(provider))
+        if request.method == "GET" and request.path.endswith(STATS_PATH):
+            return Reply.json(200, self.stats())
+        limited = self._over_rate_limit(emulator, request)
+        self.counts.count(rate_limited=limited is not None)
+        if limited is not None:
+            return limited
         matched = emulator.match(request.method, request.path)
         if isinstance(matched, Reply):
             return matched
@@ -184,6 +218,20 @@ class Sandbox:
         reply.delay = delay
         if fault is not None:
             reply.fault = fault.kind
+        return reply
+
+    def _over_rate_limit(self, emulator: Emulator, request: SandboxRequest) -> Reply | None:
+        """The 429 when ``request``'s credential is over the rate limit, else None."""
+        if self.rate_limit is None:
+            return None
+        wait = self.rate_limit.wait(request)
+        if wait is None:
+            return None
+        reply = emulator.error(
+            429, f"Too many requests: this sandbox allows {self.rate_limit.rate} a credential."
+        )
+        reply.headers += self.rate_limit.retry_after_header(wait)
+        reply.delay = self.latency_ms / 1000
         return reply
 
     def transport(self, provider: str, *, asynchronous: bool = False) -> httpx.MockTransport:

@@ -7,7 +7,8 @@ context manager for tests, on a free port, always stopped on exit.
 HTTP/1.1 with keep-alive, one thread per connection, each answer written in one piece
 with Nagle's algorithm off: fast enough to benchmark a client against. ``GET
 /_sandbox/records`` (under an emulator's base URL) answers the JSON list of the records
-it holds; ``/`` is the inspector, a page showing every request as it arrives.
+it holds, ``GET /_sandbox/stats`` the counts ``{"requests": N, "rate_limited": M, ...}``;
+``/`` is the inspector, a page showing every request as it arrives.
 """
 
 from __future__ import annotations
@@ -333,7 +334,8 @@ def running_server(
     faults or read records); stops it on exit, whatever happened. A sequence of
     providers serves each under its own path (``.endpoints[name].base_url``), all
     accepting ``credential`` when one is given. ``options`` are `Sandbox`'s
-    (``latency_ms``, ``fail_rate``, ``seed``, ``fault_kinds``, ``retain_records``...).
+    (``latency_ms``, ``fail_rate``, ``seed``, ``fault_kinds``, ``retain_records``,
+    ``rate_limit``...).
     """
     names = [provider] if isinstance(provider, str) else list(provider)
     credentials = None if credential is None else dict.fromkeys(names, credential)

@@ -1,0 +1,214 @@
+"""A rate limit shared by processes through a real Redis server (Debian's redis-server),
+started by these tests on a free loopback port and stopped by its PID.
+
+Under CI (``CI=true``) a missing redis-server fails the tests: `.ci/run` installs it.
+Elsewhere they are skipped, saying so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import clientbridge as cb
+from clientbridge.sandbox import PLACIO_WORKSPACE_ID, running_server
+
+from .conftest import CANARY
+from .import_fakes import deadline
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        message = "redis-server is not installed (apt-get install redis-server)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; .ci/run installs it, so CI must have it")
+        pytest.skip(f"{message}; CI runs these tests")
+    import redis
+
+    port = free_port()
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=1)
+        started = time.monotonic()
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() - started > 20 or server.poll() is not None:
+                    raise RuntimeError("redis-server did not start in 20 s") from None
+                time.sleep(0.05)
+        client.close()
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
+
+
+def run_processes(base_url: str, count: int, *limit: str) -> list[dict[str, int]]:
+    """Two processes creating ``count`` clients each, started together."""
+    children = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.ratelimit_child",
+                base_url,
+                CANARY,
+                PLACIO_WORKSPACE_ID,
+                str(count),
+                f"process{index}-",
+                *limit,
+            ],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for index in range(2)
+    ]
+    try:
+        for child in children:
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "ready"
+        for child in children:  # both start now
+            assert child.stdin is not None
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        results = []
+        for child in children:
+            assert child.stdout is not None
+            results.append(json.loads(child.stdout.readline()))
+            child.wait(30)
+        return results
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait(10)
+
+
+def test_two_processes_share_one_limit_through_redis(redis_url: str) -> None:
+    with (
+        deadline(120),
+        running_server(
+            "placio", credential=CANARY, rate_limit="50/s", rate_limit_burst=20
+        ) as server,
+    ):
+        results = run_processes(server.base_url, 40, "50/s", redis_url)
+        stats = server.sandbox.stats()
+    assert results == [{"created": 40, "failed": 0}] * 2
+    assert (stats["requests"], stats["rate_limited"]) == (80, 0)
+
+
+def test_without_redis_two_processes_each_spend_the_whole_limit(redis_url: str) -> None:
+    with (
+        deadline(120),
+        running_server(
+            "placio", credential=CANARY, rate_limit="50/s", rate_limit_burst=20
+        ) as server,
+    ):
+        run_processes(server.base_url, 40, "50/s")
+        stats = server.sandbox.stats()
+    assert stats["rate_limited"] > 0
+
+
+def test_the_redis_key_names_the_account_by_a_digest(redis_url: str) -> None:
+    import redis
+
+    with running_server("placio", credential=CANARY) as server:
+        settings = {"token": CANARY, "workspace_id": PLACIO_WORKSPACE_ID}
+        # One request a minute: the bucket's key lives long enough to be read.
+        with cb.connect(
+            "placio",
+            base_url=server.base_url,
+            rate_limit="1/min",
+            rate_limit_storage=redis_url,
+            timeout=5,
+            **settings,
+        ) as conn:
+            conn.create(cb.Client(name="Ada", email="ada@example.com"))
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = [key.decode() for key in client.keys("clientbridge:*")]
+    finally:
+        client.close()
+    assert len(keys) == 1
+    assert keys[0].startswith("clientbridge:rate-limit:placio:")
+    assert CANARY not in keys[0]
+
+
+@pytest.mark.anyio
+async def test_async_connections_share_the_redis_limit_too(redis_url: str) -> None:
+    with running_server(
+        "placio", credential=CANARY, rate_limit="100/s", rate_limit_burst=30
+    ) as server:
+        settings = {"token": CANARY, "workspace_id": PLACIO_WORKSPACE_ID}
+        options = {"rate_limit": "100/s", "rate_limit_storage": redis_url, "timeout": 5}
+        async with (
+            cb.connect_async("placio", base_url=server.base_url, **options, **settings) as one,
+            cb.connect_async("placio", base_url=server.base_url, **options, **settings) as two,
+        ):
+            import anyio
+
+            batches: list[cb.BatchResult] = []
+
+            async def create(conn: cb.AsyncConnection, prefix: str) -> None:
+                clients = [cb.Client(name="Ada", email=f"{prefix}{n}@x.test") for n in range(40)]
+                batches.append(await conn.create_many(clients))
+
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(create, one, "one")
+                tasks.start_soon(create, two, "two")
+        stats = server.sandbox.stats()
+    assert all(batch.ok for batch in batches)
+    assert (stats["requests"], stats["rate_limited"]) == (80, 0)
+
+
+def test_an_unreachable_storage_sends_nothing_and_hides_its_password() -> None:
+    with running_server("placio", credential=CANARY) as server:
+        settings = {"token": CANARY, "workspace_id": PLACIO_WORKSPACE_ID}
+        storage = f"redis://:{CANARY}@127.0.0.1:{free_port()}/0"
+        with cb.connect(
+            "placio",
+            base_url=server.base_url,
+            rate_limit="10/s",
+            rate_limit_storage=storage,
+            **settings,
+        ) as conn:
+            with pytest.raises(cb.TransportError) as raised:
+                conn.create(cb.Client(name="Ada", email="ada@example.com"))
+        stats = server.sandbox.stats()
+    assert raised.value.maybe_sent is False
+    assert "***@127.0.0.1" in str(raised.value)
+    assert CANARY not in str(raised.value)
+    assert stats["requests"] == 0
