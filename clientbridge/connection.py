@@ -121,7 +121,8 @@ class _ConnectionBase:
         self, clients: Sequence[Client]
     ) -> tuple[list[list[list[Prepared]]], dict[int, Outcome]]:
         """Validated clients as create requests (chunks of ``bulk_size``) per batch key
-        (e.g. AgencyHandy's leads and clients), and the clients that failed validation."""
+        (the adapter's `batch_key` keeps apart clients that cannot share a bulk request),
+        and the clients that failed validation."""
         outcomes: dict[int, Outcome] = {}
         groups: dict[Hashable, list[Prepared]] = defaultdict(list)
         first_with_email: dict[str, int] | None = (
