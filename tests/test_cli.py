@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 import clientbridge as cb
+from clientbridge.sandbox.emulators import placio as placio_emulator
 
 from .conftest import CANARY
 from .import_fakes import ROOSTED, FakeRoostedHR, deadline, invoke, no_requests
@@ -271,8 +272,8 @@ def test_sandbox_serve_prints_a_base_url_that_works(tmp_path: Path) -> None:
             match = re.search(r"(http://127\.0\.0\.1:\d+\S*)", line)
             assert match, line
             settings = {
-                "token": cb.sandbox.PLACIO_TOKEN,
-                "workspace_id": cb.sandbox.PLACIO_WORKSPACE_ID,
+                "token": placio_emulator.TOKEN,
+                "workspace_id": placio_emulator.WORKSPACE_ID,
             }
             with cb.connect("placio", base_url=match.group(1), timeout=5, **settings) as conn:
                 result = conn.create(cb.Client(name="Ada Lovelace", email="ada@example.com"))

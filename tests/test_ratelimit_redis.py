@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 import clientbridge as cb
-from clientbridge.sandbox import PLACIO_WORKSPACE_ID, running_server
+from clientbridge.sandbox import running_server
+from clientbridge.sandbox.emulators.placio import WORKSPACE_ID as PLACIO_WORKSPACE_ID
 
 from .conftest import CANARY
 from .import_fakes import deadline

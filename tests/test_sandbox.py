@@ -13,16 +13,11 @@ import vcr
 
 import clientbridge as cb
 from clientbridge.registry import adapter_class
-from clientbridge.sandbox import (
-    AGENCYHANDY_COMPANY_ID,
-    DEFAULT_CREDENTIALS,
-    PLACIO_TOKEN,
-    PROCONVEY_API_KEY,
-    SANDBOX_SETTINGS,
-    Sandbox,
-    transport,
-)
+from clientbridge.sandbox import DEFAULT_CREDENTIALS, SANDBOX_SETTINGS, Sandbox, transport
+from clientbridge.sandbox.emulators.agencyhandy import COMPANY_ID as AGENCYHANDY_COMPANY_ID
 from clientbridge.sandbox.emulators.agencyhandy import AgencyHandyOptions
+from clientbridge.sandbox.emulators.placio import TOKEN as PLACIO_TOKEN
+from clientbridge.sandbox.emulators.proconvey import API_KEY as PROCONVEY_API_KEY
 
 OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 SHORT_ID = re.compile(r"[0-9A-Za-z]{5}")

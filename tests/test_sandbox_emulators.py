@@ -10,17 +10,17 @@ from typing import Any
 import httpx
 import pytest
 
-from clientbridge.sandbox import (
-    AGENCYHANDY_API_KEY,
-    AGENCYHANDY_CLIENT_ROLE_ID,
-    AGENCYHANDY_COMPANY_ID,
-    AGENCYHANDY_INNER_CLIENT_ROLE_ID,
-    PLACIO_TOKEN,
-    PROCONVEY_API_KEY,
-    ROOSTEDHR_API_KEY,
-    Sandbox,
+from clientbridge.sandbox import Sandbox
+from clientbridge.sandbox.emulators.agencyhandy import API_KEY as AGENCYHANDY_API_KEY
+from clientbridge.sandbox.emulators.agencyhandy import CLIENT_ROLE_ID as AGENCYHANDY_CLIENT_ROLE_ID
+from clientbridge.sandbox.emulators.agencyhandy import COMPANY_ID as AGENCYHANDY_COMPANY_ID
+from clientbridge.sandbox.emulators.agencyhandy import (
+    INNER_CLIENT_ROLE_ID as AGENCYHANDY_INNER_CLIENT_ROLE_ID,
 )
 from clientbridge.sandbox.emulators.agencyhandy import AgencyHandyOptions
+from clientbridge.sandbox.emulators.placio import TOKEN as PLACIO_TOKEN
+from clientbridge.sandbox.emulators.proconvey import API_KEY as PROCONVEY_API_KEY
+from clientbridge.sandbox.emulators.roostedhr import API_KEY as ROOSTEDHR_API_KEY
 
 OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 SHORT_ID = re.compile(r"[0-9A-Za-z]{5}")

@@ -10,13 +10,9 @@ import httpx
 import pytest
 
 import clientbridge as cb
-from clientbridge.sandbox import (
-    AGENCYHANDY_API_KEY,
-    FAULT_KINDS,
-    RATE_FAULT_KINDS,
-    ROOSTEDHR_API_KEY,
-    Sandbox,
-)
+from clientbridge.sandbox import FAULT_KINDS, RATE_FAULT_KINDS, Sandbox
+from clientbridge.sandbox.emulators.agencyhandy import API_KEY as AGENCYHANDY_API_KEY
+from clientbridge.sandbox.emulators.roostedhr import API_KEY as ROOSTEDHR_API_KEY
 
 ROOSTEDHR = "https://api.roostedhr.com/api/1_12"
 ACME = cb.Client(company_name="Acme")

@@ -16,7 +16,9 @@ import httpx
 import pytest
 
 import clientbridge as cb
-from clientbridge.sandbox import PLACIO_TOKEN, PLACIO_WORKSPACE_ID, Sandbox, running_server
+from clientbridge.sandbox import Sandbox, running_server
+from clientbridge.sandbox.emulators.placio import TOKEN as PLACIO_TOKEN
+from clientbridge.sandbox.emulators.placio import WORKSPACE_ID as PLACIO_WORKSPACE_ID
 
 from .import_fakes import deadline, invoke
 

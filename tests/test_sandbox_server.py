@@ -17,13 +17,9 @@ import httpx
 import pytest
 
 import clientbridge as cb
-from clientbridge.sandbox import (
-    AGENCYHANDY_COMPANY_ID,
-    PLACIO_TOKEN,
-    Sandbox,
-    running_server,
-    serve,
-)
+from clientbridge.sandbox import Sandbox, running_server, serve
+from clientbridge.sandbox.emulators.agencyhandy import COMPANY_ID as AGENCYHANDY_COMPANY_ID
+from clientbridge.sandbox.emulators.placio import TOKEN as PLACIO_TOKEN
 from clientbridge.sandbox.server import SandboxServer
 
 TIMEOUT = 5.0

@@ -1,4 +1,4 @@
-"""Contract-faithful emulators of the four providers, for trying and testing without accounts.
+"""Contract-faithful emulators of the built-in providers, for trying and testing without accounts.
 
 Each emulator follows its provider page: paths, credential check, validation rules with
 their status codes and bodies, response shapes, duplicate rejection, look-ups and id
@@ -23,19 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 from clientbridge.sandbox._sandbox import RECORDS_PATH, STATS_PATH, Sandbox
 from clientbridge.sandbox.emulators import EMULATORS, Emulator
-from clientbridge.sandbox.emulators.agencyhandy import API_KEY as AGENCYHANDY_API_KEY
-from clientbridge.sandbox.emulators.agencyhandy import BASE_URL as AGENCYHANDY_BASE_URL
-from clientbridge.sandbox.emulators.agencyhandy import CLIENT_ROLE_ID as AGENCYHANDY_CLIENT_ROLE_ID
-from clientbridge.sandbox.emulators.agencyhandy import COMPANY_ID as AGENCYHANDY_COMPANY_ID
-from clientbridge.sandbox.emulators.agencyhandy import (
-    INNER_CLIENT_ROLE_ID as AGENCYHANDY_INNER_CLIENT_ROLE_ID,
-)
-from clientbridge.sandbox.emulators.placio import BASE_URL as PLACIO_BASE_URL
-from clientbridge.sandbox.emulators.placio import TOKEN as PLACIO_TOKEN
-from clientbridge.sandbox.emulators.placio import WORKSPACE_ID as PLACIO_WORKSPACE_ID
-from clientbridge.sandbox.emulators.proconvey import API_KEY as PROCONVEY_API_KEY
-from clientbridge.sandbox.emulators.proconvey import BASE_URL as PROCONVEY_BASE_URL
-from clientbridge.sandbox.emulators.roostedhr import API_KEY as ROOSTEDHR_API_KEY
 from clientbridge.sandbox.faults import FAULT_KINDS, RATE_FAULT_KINDS, FaultKind
 from clientbridge.sandbox.ratelimit import SandboxRateLimit
 
@@ -45,21 +32,10 @@ if TYPE_CHECKING:
     from clientbridge.sandbox.server import SandboxServer, running_server, serve
 
 __all__ = [
-    "AGENCYHANDY_API_KEY",
-    "AGENCYHANDY_BASE_URL",
-    "AGENCYHANDY_CLIENT_ROLE_ID",
-    "AGENCYHANDY_COMPANY_ID",
-    "AGENCYHANDY_INNER_CLIENT_ROLE_ID",
     "DEFAULT_CREDENTIALS",
     "FAULT_KINDS",
-    "PLACIO_BASE_URL",
-    "PLACIO_TOKEN",
-    "PLACIO_WORKSPACE_ID",
-    "PROCONVEY_API_KEY",
-    "PROCONVEY_BASE_URL",
     "RATE_FAULT_KINDS",
     "RECORDS_PATH",
-    "ROOSTEDHR_API_KEY",
     "SANDBOX_SETTINGS",
     "STATS_PATH",
     "FaultKind",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 import clientbridge as cb
-from clientbridge.sandbox import AGENCYHANDY_COMPANY_ID
+from clientbridge.sandbox.emulators.agencyhandy import COMPANY_ID as AGENCYHANDY_COMPANY_ID
 from clientbridge.sandbox.emulators.agencyhandy import AgencyHandyOptions
 from tests.cassette_support import Target
 

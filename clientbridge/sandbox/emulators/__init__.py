@@ -9,19 +9,11 @@ from __future__ import annotations
 import pkgutil
 from importlib import import_module
 
-from clientbridge.sandbox.emulators.agencyhandy import AgencyHandyEmulator
 from clientbridge.sandbox.emulators.base import Emulator
-from clientbridge.sandbox.emulators.placio import PlacioEmulator
-from clientbridge.sandbox.emulators.proconvey import ProConveyEmulator
-from clientbridge.sandbox.emulators.roostedhr import RoostedHREmulator
 
 __all__ = [
     "EMULATORS",
-    "AgencyHandyEmulator",
     "Emulator",
-    "PlacioEmulator",
-    "ProConveyEmulator",
-    "RoostedHREmulator",
     "discover",
 ]
 

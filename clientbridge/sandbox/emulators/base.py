@@ -232,7 +232,7 @@ class Ids:
         return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
 
     def short_id(self) -> str:
-        """Five letters and digits, like RoostedHR's ``uLu8K``."""
+        """Five letters and digits, such as ``uLu8K``."""
         self._short = (self._short + self._SHORT_STRIDE) % self._SHORT_SPACE
         number, letters = self._short, []
         for _ in range(5):
