@@ -14,6 +14,7 @@ import pytest
 
 from clientbridge import AsyncConnection
 from clientbridge.importer import ImportSetupError, Journal
+from clientbridge.importer.outputs import JournalWriteError
 
 from .conftest import CANARY
 from .import_fakes import (
@@ -328,7 +329,7 @@ def test_writes_that_could_not_be_written_are_kept_for_the_next_commit(tmp_path:
             raise sqlite3.OperationalError("database or disk is full")
 
     journal._db = DiskFull()  # type: ignore[assignment]
-    with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+    with pytest.raises(JournalWriteError, match="disk is full"):
         journal.commit()
     journal._db = db
     journal.close()

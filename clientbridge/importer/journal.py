@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import operator
+import os
 import sqlite3
 import time
 from collections.abc import Collection, Iterable, Mapping
@@ -27,6 +28,14 @@ from types import TracebackType
 import attrs
 
 from clientbridge.importer.columns import ImportSetupError
+from clientbridge.importer.journal_check import (
+    JournalDamagedError,
+    JournalLostError,
+    WalWatch,
+    check_existing,
+    check_integrity,
+)
+from clientbridge.importer.outputs import JournalWriteError, journal_files
 from clientbridge.importer.report import CREATED, FAILED, UNKNOWN
 
 __all__ = ["SENDING", "SINGLE", "Journal", "JournalEntry"]
@@ -102,8 +111,14 @@ class JournalEntry:
 class _Store:
     """What the journals of one file share: the SQLite connection and the writes queued."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
         self.db = db
+        self.path = path
+        self.wal = WalWatch(path)
+        #: what happened to the write-ahead log (set once it was removed or replaced)
+        self.wal_lost: str | None = None
+        #: writes given to SQLite in the open transaction (queued again if it is lost)
+        self.written: list[tuple[str, tuple[object, ...]]] = []
         self.uncommitted = 0
         self.last_commit = time.monotonic()
         #: writes not yet given to SQLite: (statement, parameters), in order
@@ -126,6 +141,9 @@ class Journal:
         #: True when no row has been journaled yet for this connection (look-ups can be
         #: skipped)
         self.empty = empty
+        #: connection -> the target the journal recorded before it was bound to this
+        #: import's (it held no row that was created or may have been)
+        self.rebound: dict[str, str] = {}
 
     def for_connection(self, connection: str) -> Journal:
         """The journal of one connection of this file (sharing its lock and commits)."""
@@ -158,6 +176,9 @@ class Journal:
             raise TypeError("give target or targets")
         wanted = {SINGLE: target} if target is not None else dict(targets or {})
         file = Path(path)
+        check_existing(file)  # an empty file or another file is never taken for a new journal
+        if not file.exists():
+            _create(file, targets=wanted, layout=layout, source=source)
         try:
             db = sqlite3.connect(file, isolation_level=None, timeout=0.2)
         except sqlite3.Error as error:
@@ -175,8 +196,8 @@ class Journal:
                     "put it on a local disk with --journal"
                 )
             db.execute("PRAGMA synchronous=NORMAL")
+            check_integrity(db, file)
             db.execute("BEGIN IMMEDIATE")
-            db.execute(_SCHEMA[0])
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
             if meta.get("schema") == "1":
                 for statement in _UPGRADE_FROM_1:
@@ -184,19 +205,8 @@ class Journal:
                 meta["schema"] = SCHEMA_VERSION
             for statement in _SCHEMA:
                 db.execute(statement)
+            rebound = _check_meta(db, file, meta, targets=wanted, layout=layout, source=source)
             empty = db.execute("SELECT NOT EXISTS (SELECT 1 FROM rows)").fetchone()[0] == 1
-            if meta:
-                _check_meta(file, meta, targets=wanted, layout=layout, source=source)
-            else:
-                db.executemany(
-                    "INSERT INTO meta (key, value) VALUES (?, ?)",
-                    [
-                        ("schema", SCHEMA_VERSION),
-                        ("layout", layout),
-                        ("source", source),
-                        ("created_at", time.strftime("%Y-%m-%dT%H:%M:%S%z")),
-                    ],
-                )
             # A connection new to a journal of several connections is added to it.
             db.executemany(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
@@ -211,17 +221,18 @@ class Journal:
                     "(two imports of the same rows would create clients twice)"
                 ) from None
             raise ImportSetupError(
-                f"cannot use the journal {file} ({error}); choose another place with --journal"
+                f"cannot use the journal {file} ({error}); nothing was sent. Check the disk and "
+                "the file's permissions, then run again"
             ) from None
         except sqlite3.DatabaseError as error:
             db.close()
-            raise ImportSetupError(
-                f"{file} is not a clientbridge journal ({error}); pass another --journal path"
-            ) from None
+            raise JournalDamagedError(file, f"cannot be read ({error})") from None
         except BaseException:
             db.close()
             raise
-        return cls(file, _Store(db), empty=empty)
+        journal = cls(file, _Store(db, file), empty=empty)
+        journal.rebound = rebound
+        return journal
 
     # ------------------------------------------------------------------ reading
 
@@ -298,31 +309,86 @@ class Journal:
 
     def flush(self) -> None:
         """Write the queued writes (of every connection), in order, into the open
-        transaction."""
+        transaction. Raises `JournalWriteError` when SQLite cannot write them."""
         store = self._store
         if not store.pending:
             return
-        if not self._db.in_transaction:
-            self._db.execute("BEGIN")
         pending, store.pending = store.pending, []
         written = 0
         try:
+            if not self._db.in_transaction:
+                self._db.execute("BEGIN")
             for statement, group in itertools.groupby(pending, key=operator.itemgetter(0)):
                 parameters = [parameters for _, parameters in group]
                 self._db.executemany(statement, parameters)
                 written += len(parameters)
-        except BaseException:
+        except BaseException as error:
             # Keep what was not written (disk full...): a later commit or close tries again.
+            store.written.extend(pending[:written])
             store.pending = pending[written:] + store.pending
+            self._requeue_if_rolled_back()
+            if isinstance(error, sqlite3.Error):
+                raise self._write_error(error) from None
             raise
+        store.written.extend(pending)
 
     def commit(self) -> None:
-        """Write the queued writes (of every connection) and commit them."""
+        """Write the queued writes (of every connection) and commit them.
+
+        Raises `JournalWriteError` when they cannot be written (nothing committed is
+        lost; what was not written stays queued), and `JournalLostError` when the
+        journal's write-ahead log was removed or replaced: what it held is saved into the
+        journal first.
+        """
+        store = self._store
         self.flush()
         if self._db.in_transaction:
-            self._db.execute("COMMIT")
-        self._store.uncommitted = 0
-        self._store.last_commit = time.monotonic()
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as error:
+                self._requeue_if_rolled_back()
+                raise self._write_error(error) from None
+        store.written.clear()
+        store.uncommitted = 0
+        store.last_commit = time.monotonic()
+        self._check_wal()
+
+    def _requeue_if_rolled_back(self) -> None:
+        """SQLite rolls a transaction back on some failures (a full disk): what it held
+        is queued again, in order, for the next commit."""
+        store = self._store
+        if not self._db.in_transaction and store.written:
+            store.pending = store.written + store.pending
+            store.written = []
+
+    def _write_error(self, error: sqlite3.Error) -> JournalWriteError:
+        return JournalWriteError(
+            f"cannot write the journal {self.path} ({error}): the disk may be full, or the "
+            "file larger than this system allows. Nothing more was sent, and what the "
+            "journal recorded is kept. Make room and run the same command again: it resumes "
+            "where this run stopped (rows whose answer could not be recorded are reported "
+            "unknown, never sent again on their own)"
+        )
+
+    def _check_wal(self) -> None:
+        store = self._store
+        if store.wal_lost is None:
+            problem = store.wal.problem()
+            if problem is None:
+                return
+            store.wal_lost = problem
+        # Commits since the log's loss live only in the file SQLite still holds open:
+        # copy them into the journal now (and after every later commit).
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(FULL)").fetchall()
+        except sqlite3.Error as error:
+            raise self._write_error(error) from None
+        raise JournalLostError(
+            f"the journal's write-ahead log {store.wal.wal} {store.wal_lost} while the import "
+            "ran (by another program, or a clean-up of temporary files). What it held was "
+            f"saved into the journal {self.path}, and nothing more was sent. Find out what "
+            "removes it, then run the same command again: it resumes where this run stopped"
+        )
 
     def maybe_commit(self) -> None:
         """Commit when enough outcomes or time have gathered (keeps a resume accurate)."""
@@ -333,8 +399,13 @@ class Journal:
             self.commit()
 
     def close(self) -> None:
+        noticed = self._store.wal_lost is not None
         try:
             self.commit()
+        except JournalLostError:
+            if not noticed:
+                raise
+            # else saved into the journal by the commit, and said when it was noticed
         finally:
             self._db.close()
 
@@ -350,14 +421,70 @@ class Journal:
         self.close()
 
 
+def _create(path: Path, *, targets: Mapping[str, str], layout: str, source: str) -> None:
+    """Make a new journal at ``path`` whole or not at all: written beside it, then linked
+    into place. A journal file that exists was therefore once whole, and an empty one
+    was emptied (so it is refused, not taken for a new journal)."""
+    staging = path.with_name(f".{path.name}.{os.getpid()}.new")
+    for stale in journal_files(staging):
+        stale.unlink(missing_ok=True)
+    try:
+        db = sqlite3.connect(staging, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA:
+                db.execute(statement)
+            db.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)",
+                [
+                    ("schema", SCHEMA_VERSION),
+                    ("layout", layout),
+                    ("source", source),
+                    ("created_at", time.strftime("%Y-%m-%dT%H:%M:%S%z")),
+                    *((_target_key(name), target) for name, target in targets.items()),
+                ],
+            )
+            db.execute("COMMIT")
+        finally:
+            db.close()
+        try:
+            os.link(staging, path)  # never replaces a file made meanwhile
+        except FileExistsError:
+            pass  # another import made it first: it is opened (and locked) as it is
+        except OSError:  # a file system without hard links
+            os.replace(staging, path)
+    except (OSError, sqlite3.Error) as error:
+        raise ImportSetupError(
+            f"cannot create the journal {path} ({error}); nothing was sent. Check the "
+            "disk and the folder's permissions, then run again"
+        ) from None
+    finally:
+        for stale in journal_files(staging):
+            stale.unlink(missing_ok=True)
+
+
+#: Rows that say a client was created, or may have been, in the target they were sent to.
+_SENT_STATES = (CREATED, SENDING, UNKNOWN)
+
+
 def _check_meta(
-    path: Path, meta: dict[str, str], *, targets: Mapping[str, str], layout: str, source: str
-) -> None:
+    db: sqlite3.Connection,
+    path: Path,
+    meta: dict[str, str],
+    *,
+    targets: Mapping[str, str],
+    layout: str,
+    source: str,
+) -> dict[str, str]:
+    """Refuse a journal of another kind of import, target or layout. A journal bound to
+    another target that holds no row created there (or that may have been: every row was
+    refused, say for a wrong URL) is bound to the new target instead; returns those
+    connections with the target they had."""
     if meta.get("schema") != SCHEMA_VERSION:
         raise ImportSetupError(
             f"the journal {path} was written by another version of clientbridge "
-            f"(schema {meta.get('schema')!r}); finish that import with it, or pass another "
-            "--journal path"
+            f"(schema {meta.get('schema')!r}); finish that import with it"
         )
     several = any(key.startswith("target:") for key in meta)
     if (SINGLE in targets) == several:
@@ -368,17 +495,30 @@ def _check_meta(
             "with a new path (keep the old journal: it is what stops a client being created "
             "twice)."
         )
+    rebound: dict[str, str] = {}
     for name, target in targets.items():
         recorded = meta.get(_target_key(name))
-        if recorded is not None and recorded != target:
+        if recorded is None or recorded == target:
+            continue
+        marks = ", ".join("?" * len(_SENT_STATES))
+        sent = db.execute(
+            f"SELECT count(*) FROM rows WHERE connection = ? AND state IN ({marks})",
+            (name, *_SENT_STATES),
+        ).fetchone()[0]
+        if sent:
             raise ImportSetupError(
                 f"the journal {path} records an import into {recorded}, but this command "
                 f"imports into {target}. Pass --journal with a new path for another target "
                 "(keep the old journal: it is what stops a client being created twice)."
             )
+        # Nothing was created there: its failures were that target's, not this one's.
+        db.execute("DELETE FROM rows WHERE connection = ?", (name,))
+        db.execute("UPDATE meta SET value = ? WHERE key = ?", (target, _target_key(name)))
+        rebound[name] = recorded
     if meta.get("layout") != layout:
         raise ImportSetupError(
             f"the columns of {source} changed since the journal {path} was written (for "
             f"{meta.get('source')}), so its rows cannot be matched. Restore the original "
             "header, or pass --journal with a new path to import the file as new rows."
         )
+    return rebound
