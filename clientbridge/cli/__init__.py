@@ -1,7 +1,7 @@
 """The ``clientbridge`` command: providers, create, preview, import, sandbox serve, check.
 
-One module per command (`providers`, `create`, `preview`, `import_`, `check`,
-`sandbox`); `target` turns the connection/provider/sandbox options into a `Target`,
+One module per command (`providers`, `create`, `preview`, `import_`, `journal`,
+`check`, `sandbox`); `target` turns the connection/provider/sandbox options into a `Target`,
 `clients` turns flags into a `Client`, `render` prints for people and scripts.
 
 Exit codes (`ExitCode`): 0 everything went through, 1 some client (row) failed or may
@@ -23,6 +23,7 @@ from clientbridge.cli._base import CliContext, Group, UsageFailure
 from clientbridge.cli.check import check
 from clientbridge.cli.create import create
 from clientbridge.cli.import_ import import_
+from clientbridge.cli.journal import journal
 from clientbridge.cli.preview import preview
 from clientbridge.cli.providers import providers
 from clientbridge.cli.sandbox import sandbox
@@ -59,7 +60,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
         logging.getLogger("clientbridge").setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
 
 
-for _command in (providers, create, preview, import_, sandbox, check):
+for _command in (providers, create, preview, import_, journal, sandbox, check):
     cli.add_command(_command)
 
 

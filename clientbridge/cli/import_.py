@@ -202,14 +202,38 @@ def import_(
       clientbridge import clients.csv -c uk -c staffing --report report.csv
       clientbridge import clients.csv --all-connections --retry-failed
     """
+    from clientbridge.importer.journal_check import JournalDamagedError
+    from clientbridge.importer.outputs import check_output_paths
+
+    targets = _targets(ctx, where)
+    journal_path = _journal_path(file, flags, list(targets.values()))
+    check_output_paths(file, journal=journal_path, report=flags.report)
+    try:
+        _import(ctx, file, where, flags, targets, journal_path)
+    except JournalDamagedError as error:
+        if not error.recoverable:
+            raise
+        raise UsageFailure(
+            f"{error}\nSee what it holds: clientbridge journal check {error.path}\n"
+            f"Recover it: clientbridge journal recover {error.path} {file} with the target "
+            "options of this command"
+        ) from None
+
+
+def _import(
+    ctx: click.Context,
+    file: Path,
+    where: ManyTargetOptions,
+    flags: ImportFlags,
+    targets: dict[str, Target],
+    journal_path: Path | None,
+) -> None:
     from clientbridge import importer
     from clientbridge.cli.render import format_request
     from clientbridge.importer.columns import parse_mapping_option, read_mapping_file
 
-    targets = _targets(ctx, where)
     mapping = read_mapping_file(flags.mapping_file) if flags.mapping_file else {}
     mapping.update(parse_mapping_option(flags.mappings))
-    journal_path = _journal_path(file, flags, list(targets.values()))
     show_count = _show_count(flags.show)
     printed = 0
 

@@ -19,9 +19,16 @@ from pathlib import Path
 
 from clientbridge.exit_codes import ExitCode
 from clientbridge.importer.journal import Journal
+from clientbridge.importer.outputs import check_output_paths
 from clientbridge.importer.progress import make_progress
-from clientbridge.importer.report import ReportWriter
-from clientbridge.importer.run import ImportOptions, Target, _ImportRun, _Outcomes
+from clientbridge.importer.run import (
+    ImportOptions,
+    Target,
+    _ImportRun,
+    _open_report,
+    _Outcomes,
+    close_output,
+)
 from clientbridge.importer.source import Source
 from clientbridge.importer.summary import ImportSummary
 
@@ -40,6 +47,7 @@ def run_fanout_import(
     that accepts it. Never raises for a row; a summary per connection."""
     import anyio
 
+    check_output_paths(source.path, journal=journal, report=report)
     summaries = {
         name: ImportSummary(
             source=source.path,
@@ -63,10 +71,10 @@ def run_fanout_import(
                 layout=source.layout,
                 source=str(source.path),
             )
-            stack.callback(opened.close)
-        writer = None
-        if report is not None:
-            writer = stack.enter_context(ReportWriter(report, connections=True))
+            stack.callback(close_output, opened.close, list(summaries.values()))
+            for name, summary in summaries.items():
+                summary.rebound_from = opened.rebound.get(name)
+        writer = _open_report(stack, report, list(summaries.values()), connections=True)
         outcomes: dict[str, _Outcomes] = {}
         for name in targets:
             reading = stack.enter_context(source.reopen())

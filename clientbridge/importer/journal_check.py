@@ -228,7 +228,7 @@ def read_rows(path: Path) -> Iterator[RowRecord]:
             try:
                 for rowid, *record in db.execute(query, (after,)):
                     after, step = rowid, 1
-                    yield tuple(record)  # type: ignore[misc]
+                    yield tuple(record)
                 return
             except sqlite3.DatabaseError:
                 if after >= last:

@@ -9,6 +9,7 @@ from types import TracebackType
 import attrs
 
 from clientbridge.importer.columns import ImportSetupError
+from clientbridge.importer.outputs import ReportWriteError
 
 __all__ = ["CREATED", "FAILED", "REPORT_FIELDS", "SKIPPED", "UNKNOWN", "VALID", "ReportWriter"]
 
@@ -62,7 +63,14 @@ class ReportWriter:
         self._writer.writerow(fields)
 
     def write(self, outcome: RowOutcome) -> None:
+        """Write one row's line. Raises `ReportWriteError` when the file cannot take it."""
         where = (outcome.connection or "",) if self.connections else ()
+        try:
+            self._write(outcome, where)
+        except OSError as error:
+            raise self._write_error(error) from None
+
+    def _write(self, outcome: RowOutcome, where: tuple[str, ...]) -> None:
         self._writer.writerow(
             (
                 outcome.line,
@@ -74,8 +82,20 @@ class ReportWriter:
             )
         )
 
+    def _write_error(self, error: OSError) -> ReportWriteError:
+        return ReportWriteError(
+            f"cannot write the report {self.path}: {error.strerror or error}. Nothing more "
+            "was sent, and the journal (if one is kept) holds the outcome of every row sent. "
+            "Make room (or choose another place for the report) and run the same command "
+            "again: rows already created are skipped, and the new report lists them all"
+        )
+
     def close(self) -> None:
-        self._file.close()
+        """Close the file. Raises `ReportWriteError` when what was left cannot be written."""
+        try:
+            self._file.close()
+        except OSError as error:
+            raise self._write_error(error) from None
 
     def __enter__(self) -> ReportWriter:
         return self

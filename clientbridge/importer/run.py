@@ -32,7 +32,13 @@ from clientbridge.errors import (
     is_retryable,
     outcome_unknown,
 )
-from clientbridge.importer.journal import SENDING, Journal
+from clientbridge.importer.journal import SENDING, SINGLE, Journal
+from clientbridge.importer.outputs import (
+    JournalWriteError,
+    OutputError,
+    ReportWriteError,
+    check_output_paths,
+)
 from clientbridge.importer.progress import Progress, ProgressMode, make_progress
 from clientbridge.importer.report import (
     CREATED,
@@ -139,6 +145,8 @@ class _Outcomes:
         self._held: dict[int, RowOutcome] = {}
         self._skipped: set[int] = set()
         self._next = 0
+        #: why the report stopped being written (the run stops sending)
+        self.failure: ReportWriteError | None = None
 
     def add(self, seq: int, outcome: RowOutcome) -> None:
         summary = self.summary
@@ -149,14 +157,21 @@ class _Outcomes:
             if self.connection is not None:
                 outcome = attrs.evolve(outcome, connection=self.connection)
             self._held[seq] = outcome
-            self._flush()
+            self._flush_report()
         self.progress.update(summary.counts, summary.rows, self.source.bytes_read())
 
     def skip(self, seq: int) -> None:
         """``seq`` was read but will never finish (not sent because of a stop)."""
         if self.report is not None:
             self._skipped.add(seq)
+            self._flush_report()
+
+    def _flush_report(self) -> None:
+        try:
             self._flush()
+        except ReportWriteError as error:
+            self.report = None  # no more lines: the run stops, the journal keeps outcomes
+            self.failure = error
 
     def _flush(self) -> None:
         assert self.report is not None
@@ -175,9 +190,14 @@ class _Outcomes:
         return len(self._held)
 
     def close(self) -> None:
-        if self.report is not None:
-            for seq in sorted(self._held):
-                self.report.write(self._held.pop(seq))
+        try:
+            if self.report is not None:
+                for seq in sorted(self._held):
+                    self.report.write(self._held.pop(seq))
+        except ReportWriteError as error:
+            self.report = None
+            self.failure = error
+            _stopped_by(self.summary, error)
         self.progress.close(self.summary.counts, self.summary.rows, self.source.bytes_read())
 
 
@@ -228,6 +248,8 @@ class _ImportRun:
             self.journal.record(row.line, row.digest, outcome, client_id=client_id, error=error)
         warnings = row.notes + warnings  # what reading changed (a split name) comes first
         self.outcomes.add(seq, RowOutcome(row.line, outcome, client_id, error, warnings))
+        if self.outcomes.failure is not None:
+            self._stop_for(self.outcomes.failure)
         if self.outcomes.held < MAX_REORDER // 2:
             self._drained.set()
 
@@ -448,6 +470,11 @@ class _ImportRun:
                     break
         return rows, batch
 
+    def _stop_for(self, error: OutputError) -> None:
+        """An output (journal, report) can no longer be written: send nothing new."""
+        _stopped_by(self.summary, error)
+        self._stop()
+
     def _stop(self) -> None:
         """Send nothing new: the reader stops, workers let their requests finish."""
         self.stop.set()
@@ -469,7 +496,12 @@ class _ImportRun:
                     self.outcomes.skip(seq)  # routed elsewhere: not this target's row
                     self.summary.not_routed += 1
                     continue
-                pending = self._decide(seq, row)
+                try:
+                    pending = self._decide(seq, row)
+                except JournalWriteError as error:
+                    self._stop_for(error)
+                    self.outcomes.skip(seq)
+                    break
                 if pending is not None:
                     chunk.append(pending)
                     if len(chunk) >= bulk_size:
@@ -477,7 +509,7 @@ class _ImportRun:
                         chunk = []
                 if seq % YIELD_EVERY == 0:
                     if self.journal:
-                        self.journal.maybe_commit()
+                        self._commit_now_and_then(self.journal)
                     await anyio.lowlevel.checkpoint()
                 if self.outcomes.held >= MAX_REORDER:
                     # The report waits for an earlier row: it may be in this very chunk.
@@ -492,6 +524,12 @@ class _ImportRun:
             elif chunk:
                 for pending in chunk:
                     self.outcomes.skip(pending.seq)
+
+    def _commit_now_and_then(self, journal: Journal) -> None:
+        try:
+            journal.maybe_commit()
+        except JournalWriteError as error:
+            self._stop_for(error)
 
     async def _work(self, receive: ObjectReceiveStream[list[_Pending]]) -> None:
         async with receive:
@@ -559,7 +597,10 @@ class _ImportRun:
         finally:
             # Even when cancelled: the rows are in flight (reported unknown when abandoned).
             self._group_commit = None
-            journal.commit()
+            try:
+                journal.commit()
+            except JournalWriteError as error:
+                self._stop_for(error)  # the workers waiting for this commit send nothing
             committed.set()
 
     def _skip_queued(self, receive: MemoryObjectReceiveStream[list[_Pending]]) -> None:
@@ -608,7 +649,10 @@ class _ImportRun:
             # never more than `concurrency` requests in flight in all.
             self.conn = conn
             self.summary.unique_email = conn.capabilities.unique_email
-            await self._look_up_earlier_unknowns()
+            try:
+                await self._look_up_earlier_unknowns()
+            except JournalWriteError as error:
+                self._stop_for(error)
             if not conn.capabilities.lookups:
                 self.warm.set()
             bulk_size = max(1, conn.capabilities.bulk_size)
@@ -673,6 +717,7 @@ def _recording(
         report=report,
         read_as=source.description,
     )
+    check_output_paths(source.path, journal=journal, report=report)
     started = time.monotonic()
     with ExitStack() as stack:
         opened = None
@@ -680,10 +725,11 @@ def _recording(
             opened = Journal.open(
                 journal, target=target.fingerprint, layout=source.layout, source=str(source.path)
             )
-            stack.callback(opened.close)
+            stack.callback(close_output, opened.close, [summary])
+            summary.rebound_from = opened.rebound.get(SINGLE)
         outcomes = _Outcomes(
             summary,
-            _open_report(stack, report),
+            _open_report(stack, report, [summary]),
             _progress(options, source, dry_run=dry_run),
             source,
         )
@@ -719,15 +765,41 @@ def run_dry(
         try:
             for seq, row in enumerate(source.rows()):
                 outcomes.add(seq, _dry_outcome(conn, row, options))
+                if outcomes.failure is not None:
+                    _stopped_by(outcomes.summary, outcomes.failure)
+                    break
         except KeyboardInterrupt:
             outcomes.summary.interrupted = True
     return outcomes.summary
 
 
-def _open_report(stack: ExitStack, path: Path | None) -> ReportWriter | None:
+def _open_report(
+    stack: ExitStack,
+    path: Path | None,
+    summaries: list[ImportSummary],
+    *,
+    connections: bool = False,
+) -> ReportWriter | None:
     if path is None:
         return None
-    return stack.enter_context(ReportWriter(path))
+    writer = ReportWriter(path, connections=connections)
+    stack.callback(close_output, writer.close, summaries)
+    return writer
+
+
+def _stopped_by(summary: ImportSummary, error: OutputError) -> None:
+    if summary.stopped_by is None or not isinstance(summary.stopped_by, OutputError):
+        summary.stopped_by = error
+
+
+def close_output(close: Callable[[], None], summaries: list[ImportSummary]) -> None:
+    """Close a journal or report; a failure to write what was left stops the summaries
+    (it is said, and the exit code is 2) instead of raising past them."""
+    try:
+        close()
+    except OutputError as error:
+        for summary in summaries:
+            _stopped_by(summary, error)
 
 
 def _progress(options: ImportOptions, source: Source, *, dry_run: bool = False) -> Progress:

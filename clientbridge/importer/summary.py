@@ -9,6 +9,7 @@ import attrs
 
 from clientbridge.errors import ClientBridgeError
 from clientbridge.exit_codes import ExitCode
+from clientbridge.importer.outputs import OutputError
 from clientbridge.importer.report import (
     CREATED,
     FAILED,
@@ -61,6 +62,9 @@ class ImportSummary:
     not_routed: int = 0
     journal: Path | None = None
     report: Path | None = None
+    #: the target the journal recorded before this import's: nothing was created there
+    #: (every row failed, say for a wrong URL), so the journal was bound to this one
+    rebound_from: str | None = None
     #: how the file was read: its layout and encoding ("Outlook contacts CSV (detected
     #: from the header), Windows-1252")
     read_as: str | None = None
@@ -143,7 +147,14 @@ def format_summary(summary: ImportSummary) -> str:
 
 def _next_steps(summary: ImportSummary) -> Iterator[str]:
     counts = summary.counts
-    if summary.stopped_by is not None:
+    if summary.rebound_from is not None:
+        yield (
+            f"The journal recorded another target ({summary.rebound_from}) where no client "
+            "was created: it now records this one."
+        )
+    if isinstance(summary.stopped_by, OutputError):
+        yield f"Stopped: {summary.stopped_by}."
+    elif summary.stopped_by is not None:
         reason = str(summary.stopped_by).rstrip(".")
         yield (
             f"Stopped: {reason}. Fix the settings (or wait until the provider can be reached) "
