@@ -183,20 +183,20 @@ class Journal:
             db = sqlite3.connect(file, isolation_level=None, timeout=0.2)
         except sqlite3.Error as error:
             raise ImportSetupError(
-                f"cannot open the journal {file} ({error}); choose another place with --journal"
+                f"cannot open the journal {file} ({error}); choose another place for it"
             ) from None
         try:
             # Exclusive: the lock is held until close, so a second import of the same
             # journal is refused instead of sending the same rows twice.
             db.execute("PRAGMA locking_mode=EXCLUSIVE")
+            check_integrity(db, file)  # before anything is written into it
             mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise ImportSetupError(
                     f"the journal {file} cannot use WAL mode (the file system refused it); "
-                    "put it on a local disk with --journal"
+                    "put it on a local disk"
                 )
             db.execute("PRAGMA synchronous=NORMAL")
-            check_integrity(db, file)
             db.execute("BEGIN IMMEDIATE")
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
             if meta.get("schema") == "1":
@@ -491,8 +491,8 @@ def _check_meta(
         kind = "several connections at once" if several else "one target"
         raise ImportSetupError(
             f"the journal {path} records an import into {kind}; this command imports into "
-            f"{'one target' if SINGLE in targets else 'several connections'}. Pass --journal "
-            "with a new path (keep the old journal: it is what stops a client being created "
+            f"{'one target' if SINGLE in targets else 'several connections'}. Give this import "
+            "a journal of its own (and keep this one: it is what stops a client being created "
             "twice)."
         )
     rebound: dict[str, str] = {}
@@ -508,8 +508,9 @@ def _check_meta(
         if sent:
             raise ImportSetupError(
                 f"the journal {path} records an import into {recorded}, but this command "
-                f"imports into {target}. Pass --journal with a new path for another target "
-                "(keep the old journal: it is what stops a client being created twice)."
+                f"imports into {target}, and clients were created there (or may have been). "
+                "Give the import into another target a journal of its own (and keep this one: "
+                "it is what stops a client being created twice there)."
             )
         # Nothing was created there: its failures were that target's, not this one's.
         db.execute("DELETE FROM rows WHERE connection = ?", (name,))
@@ -519,6 +520,7 @@ def _check_meta(
         raise ImportSetupError(
             f"the columns of {source} changed since the journal {path} was written (for "
             f"{meta.get('source')}), so its rows cannot be matched. Restore the original "
-            "header, or pass --journal with a new path to import the file as new rows."
+            "header: a new journal would send every row again, and create the clients created "
+            "so far twice."
         )
     return rebound

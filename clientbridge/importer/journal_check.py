@@ -116,6 +116,8 @@ def check_integrity(db: sqlite3.Connection, path: Path) -> None:
         found = [line for (line,) in db.execute("PRAGMA quick_check(20)")]
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
     except sqlite3.DatabaseError as error:
+        if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+            raise  # in use by another import: not damaged
         raise JournalDamagedError(path, f"is damaged ({error})") from None
     if found != ["ok"]:
         raise JournalDamagedError(path, f"is damaged ({'; '.join(found[:3])})")
