@@ -8,12 +8,12 @@ import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from clientbridge.importer import ImportOptions, ImportSetupError, Journal, open_source, run_import
-from clientbridge.importer.journal_check import JournalDamagedError, JournalLostError
 
 from .import_fakes import (
     ROOSTED,
@@ -30,6 +30,13 @@ from .import_fakes import (
 @pytest.fixture
 def clients(tmp_path: Path) -> Path:
     return write_csv(tmp_path / "clients.csv", people(5))
+
+
+def journal_check() -> Any:
+    """The integrity-check module (imported by each test: a test fails, not the module)."""
+    from clientbridge.importer import journal_check
+
+    return journal_check
 
 
 def open_journal(path: Path, target: str = "t") -> Journal:
@@ -96,7 +103,7 @@ def test_an_sqlite_file_of_another_program_is_refused_and_left_unchanged(tmp_pat
     with closing(sqlite3.connect(other)) as db, db:
         db.execute("CREATE TABLE notes (text TEXT)")
     before = other.read_bytes()
-    with pytest.raises(JournalDamagedError, match="not a clientbridge journal"):
+    with pytest.raises(journal_check().JournalDamagedError, match="not a clientbridge journal"):
         open_journal(other)
     assert other.read_bytes() == before
 
@@ -104,7 +111,7 @@ def test_an_sqlite_file_of_another_program_is_refused_and_left_unchanged(tmp_pat
 def test_an_empty_journal_file_is_refused_not_taken_for_a_new_journal(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite"
     path.touch()
-    with pytest.raises(JournalDamagedError, match="empty file") as refused:
+    with pytest.raises(journal_check().JournalDamagedError, match="empty file") as refused:
         open_journal(path)
     assert "--journal" not in str(refused.value)
     assert path.stat().st_size == 0
@@ -116,7 +123,7 @@ def test_a_truncated_journal_is_refused(tmp_path: Path) -> None:
         for line in range(2, 2_000):
             journal.record(line, "d", "created", client_id=f"c{line}")
     os.truncate(path, path.stat().st_size // 2)
-    with pytest.raises(JournalDamagedError, match="damaged"):
+    with pytest.raises(journal_check().JournalDamagedError, match="damaged"):
         open_journal(path)
 
 
@@ -140,7 +147,7 @@ def test_a_replaced_write_ahead_log_is_saved_into_the_journal_and_stops_it(
     journal.commit()
     os.replace(tmp_path / _copy(wal, tmp_path / "other"), wal)  # another file, same name
     journal.record(3, "d", "created", client_id="c3")
-    with pytest.raises(JournalLostError, match="was replaced by another file"):
+    with pytest.raises(journal_check().JournalLostError, match="was replaced by another file"):
         journal.commit()
     journal.close()
     # Read as a crash would leave it: the journal file alone.
@@ -219,3 +226,49 @@ def test_journal_check_says_whole_or_damaged(tmp_path: Path) -> None:
     assert emptied.exit_code == 1, emptied.output
     assert f"{path}: empty" in emptied.output
     assert "journal recover" in emptied.output
+
+
+# ---------------------------------------------------------------------- journal recover
+
+
+def test_recovery_marks_lost_rows_unknown_where_the_provider_refuses_duplicates(
+    tmp_path: Path,
+) -> None:
+    import click
+
+    from clientbridge.cli._base import CliContext
+    from clientbridge.cli.target import TargetOptions, build_target
+    from clientbridge.importer.journal_recover import recover_journal
+    from clientbridge.registry import adapter_class
+
+    from .providers import BUILTINS
+
+    provider = next(
+        name
+        for name in BUILTINS
+        if adapter_class(name).capabilities.unique_email
+        and not adapter_class(name).capabilities.find_existing
+    )
+    with click.Context(click.Command("x"), obj=CliContext(no_requests)) as ctx:
+        target = build_target(ctx, TargetOptions(provider=provider, sandbox=True))
+    clients = write_csv(tmp_path / "clients.csv", people(5))
+    path = tmp_path / "journal.sqlite"
+    with open_source(clients) as source:
+        journal = Journal.open(
+            path, target=target.fingerprint, layout=source.layout, source=str(clients)
+        )
+        with journal:
+            for row in source.rows():
+                if row.line <= 3:
+                    journal.record(row.line, row.digest, "created", client_id=f"c{row.line}")
+    os.truncate(path, 0)  # every row lost
+
+    with open_source(clients) as source:
+        recovery = recover_journal(path, source, target)
+    assert recovery.lost == 5
+    assert recovery.unknown == 5
+    assert recovery.damaged.stat().st_size == 0  # kept as it was found
+    assert {state for state, _ in journal_rows(path).values()} == {"unknown"}
+    with open_source(clients) as source:  # a whole journal: nothing to recover
+        with pytest.raises(ImportSetupError, match="is whole"):
+            recover_journal(path, source, target)
