@@ -230,6 +230,8 @@ def test_a_damaged_journal_is_refused_and_nothing_is_sent_again(
     assert journal.read_bytes() == damaged  # left as it was, never reused as new
     output = again.stdout + again.stderr
     assert "--journal" not in output  # a new journal would send every row again
+    if damage != "overwritten by another file":  # that one is no journal any more
+        assert f"clientbridge journal recover {journal}" in output
 
 
 def test_an_empty_file_at_the_journal_path_is_never_taken_for_a_new_journal(
