@@ -272,3 +272,14 @@ def test_recovery_marks_lost_rows_unknown_where_the_provider_refuses_duplicates(
     with open_source(clients) as source:  # a whole journal: nothing to recover
         with pytest.raises(ImportSetupError, match="is whole"):
             recover_journal(path, source, target)
+
+
+def test_journal_check_of_a_journal_in_use_says_so_not_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    with open_journal(path) as journal:
+        journal.record(2, "d", "created", client_id="c2")
+        journal.commit()
+        busy = invoke(["journal", "check", str(path)])
+    assert busy.exit_code == 1, busy.output
+    assert f"{path}: in use" in busy.output
+    assert "damaged" not in busy.output

@@ -67,7 +67,7 @@ class JournalHealth:
     """What `inspect` found in a journal file."""
 
     path: Path
-    #: "ok", "empty", "not a journal", "damaged", "missing"
+    #: "ok", "empty", "not a journal", "damaged", "missing", "in use"
     status: str
     #: what SQLite's check or the reading said (empty when ok)
     problems: tuple[str, ...] = ()
@@ -173,14 +173,18 @@ def inspect(path: Path) -> JournalHealth:
         return JournalHealth(
             path, "empty" if error.recoverable else "not a journal", (error.problem,)
         )
-    meta, states, problems = read_summary(path)
     status = "ok"
     try:
         with closing(_open_read_only(path)) as db:
             check_integrity(db, path)
+    except sqlite3.OperationalError:  # locked: an import holds it
+        problem = "an import is using it: check it once that import has finished"
+        return JournalHealth(path, "in use", (problem,))
     except JournalDamagedError as error:
+        meta, states, problems = read_summary(path)
         status = "damaged" if error.recoverable else "not a journal"
-        problems = (error.problem, *problems)
+        return JournalHealth(path, status, (error.problem, *problems), meta, states)
+    meta, states, problems = read_summary(path)
     return JournalHealth(path, status, problems, meta, states)
 
 

@@ -73,7 +73,7 @@ def recover_journal(path: Path, source: Source, target: Target) -> Recovery:
     about. Look-ups only read; nothing is created.
     """
     health = inspect(path)
-    if health.status in ("ok", "missing", "not a journal"):
+    if health.status in ("ok", "missing", "not a journal", "in use"):
         what = "is whole: there is nothing to recover" if health.ok else health.problems[0]
         raise ImportSetupError(f"the journal {path} {what}")
     meta = health.meta
