@@ -234,6 +234,54 @@ def test_a_damaged_journal_is_refused_and_nothing_is_sent_again(
         assert f"clientbridge journal recover {journal}" in output
 
 
+def start_and_kill(command: list[str], server: Server, after: int) -> None:
+    """Run ``command`` and SIGKILL it once the server holds ``after`` more clients."""
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV
+    )
+    try:
+        target = len(server.records()) + after
+        give_up = time.monotonic() + 60
+        while process.poll() is None and time.monotonic() < give_up:
+            if len(server.records()) >= target:
+                break
+            time.sleep(0.01)
+        assert process.poll() is None, "the import finished before it was killed"
+        process.send_signal(signal.SIGKILL)
+        assert process.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.5, 0.9])
+def test_a_killed_import_whose_journal_is_then_truncated_sends_nothing_again(
+    tmp_path: Path, slow_server: Server, fraction: float
+) -> None:
+    """Killed mid-run, the journal's latest rows are in its write-ahead log; the journal
+    file itself then truncated (to nothing, or part way) must not be read as a journal
+    that never sent those rows: it is refused, or (when every page cut off is in the log)
+    whole."""
+    rows = 1_500
+    clients = write_csv(tmp_path / "clients.csv", people(rows))
+    journal = tmp_path / "clients.csv.journal.sqlite"
+    command = [*CLI, "import", str(clients), *slow_server.target(), "--progress", "none"]
+    start_and_kill(command, slow_server, after=600)
+    held = slow_server.held()
+    os.truncate(journal, int(journal.stat().st_size * fraction))
+
+    again = imports(clients, slow_server)
+    output = again.stdout + again.stderr
+    assert "Traceback" not in output
+    slow_server.assert_no_client_twice()
+    if again.returncode == 2:  # refused as damaged: nothing sent
+        assert slow_server.held() == held
+        assert str(journal) in output
+    else:  # what was cut off is all in the write-ahead log: the journal is whole
+        assert again.returncode in (0, 1), output
+
+
 def test_an_empty_file_at_the_journal_path_is_never_taken_for_a_new_journal(
     tmp_path: Path, server: Server
 ) -> None:
