@@ -19,7 +19,7 @@ from clientbridge.importer.report import (
     RowOutcome,
 )
 
-__all__ = ["MAX_PROBLEMS", "DroppedField", "ImportSummary", "format_summary"]
+__all__ = ["MAX_PROBLEMS", "DroppedField", "ImportSummary", "format_summary", "next_steps"]
 
 #: Failed and unknown rows listed in the summary (the report has them all).
 MAX_PROBLEMS = 10
@@ -165,7 +165,7 @@ def format_summary(summary: ImportSummary) -> str:
     if summary.problems:
         lines.append("Problems:")
         lines.extend(_iter_problems(summary))
-    lines.extend(_next_steps(summary))
+    lines.extend(next_steps(summary))
     if summary.report:
         lines.append(f"Report: {summary.report}")
     if summary.journal:
@@ -173,7 +173,8 @@ def format_summary(summary: ImportSummary) -> str:
     return "\n".join(lines)
 
 
-def _next_steps(summary: ImportSummary) -> Iterator[str]:
+def next_steps(summary: ImportSummary) -> Iterator[str]:
+    """What to do next, one sentence each (the summary's closing lines)."""
     counts = summary.counts
     if summary.stopped_by is not None:
         reason = str(summary.stopped_by).rstrip(".")
