@@ -84,6 +84,8 @@ def error_json(error: BaseException, exit_code: int | None = None) -> dict[str, 
     elif isinstance(error, click.ClickException):
         kind = "UsageError" if error.exit_code == ExitCode.USAGE else type(error).__name__
         message = error.format_message()
+    elif isinstance(error, KeyboardInterrupt):
+        kind, message = "Interrupted", "interrupted (Ctrl-C or SIGTERM) before the end"
     else:
         kind = type(error).__name__
         message = str(error)
