@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 import pytest
 
 import clientbridge as cb
-from clientbridge.cli.output import error_json
 from clientbridge.importer import ImportSummary, format_summary
 from clientbridge.registry import adapter_class
 from clientbridge.sandbox.emulators import EMULATORS
@@ -194,6 +193,8 @@ def test_a_refused_credential_is_a_json_error_without_the_credential(tmp_path: P
 
 
 def test_error_json_keeps_its_keys_for_every_error_class() -> None:
+    from clientbridge.cli.output import error_json
+
     for error in (
         cb.ConfigurationError("x"),
         cb.ValidationError.from_errors("P", (cb.FieldError("email", "bad"),)),
@@ -207,7 +208,10 @@ def test_the_client_as_json_is_client_json_and_json_alone_asks_for_json_output(
     tmp_path: Path,
 ) -> None:
     client = tmp_path / "client.json"
-    client.write_text(json.dumps({"first_name": "Ada", "last_name": "Lo", "email": "ada@example.com"}), encoding="utf-8")
+    client.write_text(
+        json.dumps({"first_name": "Ada", "last_name": "Lo", "email": "ada@example.com"}),
+        encoding="utf-8",
+    )
     provider = one_provider()
     good = invoke(["preview", *sandboxed(provider), "--client-json", f"@{client}", "--json"])
     assert good.exit_code == 0, good.output
@@ -303,9 +307,7 @@ def write_config_with_missing_variables(tmp_path: Path, monkeypatch: pytest.Monk
     for variable in ("I19_UNSET_A", "I19_UNSET_B", "I19_UNSET_C"):
         monkeypatch.delenv(variable, raising=False)
     first, second = names[0], names[1 % len(names)]
-    first_secret = next(
-        s.name for s in adapter_class(first).settings_spec if s.secret
-    )
+    first_secret = next(s.name for s in adapter_class(first).settings_spec if s.secret)
     config = tmp_path / "clientbridge.toml"
     config.write_text(
         f'[connections.broken]\nprovider = "{first}"\n{first_secret} = "${{I19_UNSET_A}}"\n'
@@ -326,7 +328,8 @@ def test_check_all_lists_every_missing_variable_and_checks_the_others(
     assert result.exit_code == 2
     assert "Not set: I19_UNSET_A, I19_UNSET_B, I19_UNSET_C" in result.stdout
     working = next(line for line in result.stdout.splitlines() if "'working'" in line)
-    assert "CANNOT" not in working and "FAILED" not in working
+    assert "CANNOT" not in working
+    assert "FAILED" not in working
     answer = document(invoke(["check", "--all", "--config", str(config), "--json"]))
     assert answer["missing_variables"] == ["I19_UNSET_A", "I19_UNSET_B", "I19_UNSET_C"]
     assert [target["ok"] for target in answer["targets"]] == [False, True, False]

@@ -22,7 +22,6 @@ from clientbridge.errors import (
     ClientBridgeError,
     ProviderError,
     UnsupportedFeatureError,
-    ValidationError,
     outcome_unknown,
 )
 from clientbridge.exit_codes import ExitCode
@@ -35,9 +34,9 @@ if TYPE_CHECKING:
     from clientbridge.wire import HttpRequest, Preview
 
 __all__ = [
+    "check_json",
     "echo_json",
     "error_json",
-    "check_json",
     "failure_document",
     "import_document",
     "preview_json",

@@ -55,9 +55,7 @@ def providers(markdown: bool, output: str, names: tuple[str, ...]) -> None:
             {
                 "ok": True,
                 "providers": [provider_json(adapter) for adapter in adapters],
-                "unavailable": [
-                    {"name": name, "message": problem} for name, problem in broken
-                ],
+                "unavailable": [{"name": name, "message": problem} for name, problem in broken],
             }
         )
         return
