@@ -99,7 +99,9 @@ class Command(click.Command):
         finally:
             ctx.allow_extra_args = allowed
         if "output" in ctx.params:
-            ctx.meta[_JSON_OUTPUT] = ctx.params["output"] == "json" or ctx.params["output_json"]
+            ctx.meta[_JSON_OUTPUT] = ctx.params["output"] == "json" or bool(
+                ctx.params.get("output_json")
+            )
         if extra and not allowed and not ctx.resilient_parsing:
             what = (
                 "an unexpected argument"
