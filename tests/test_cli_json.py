@@ -382,3 +382,34 @@ def test_the_cli_docs_sandbox_example_uses_the_full_base_url(tmp_path: Path) -> 
         target += ["--set", f"{secret}={server.credential}", "--progress", "none", "--no-journal"]
         result = invoke(["import", str(csv_file), *target])
     assert result.exit_code == 0, result.output
+
+
+def test_a_dry_run_in_json_holds_the_shown_requests_and_nothing_else_on_stdout(
+    tmp_path: Path,
+) -> None:
+    provider, field = provider_that_drops()
+    csv_file = clients_csv(tmp_path, field, rows=3)
+    args = ["import", str(csv_file), *sandboxed(provider), "--dry-run", "--show", "2", "--json"]
+    answer = document(invoke([*args, "--progress", "plain"]))
+    assert [preview["row"] for preview in answer["previews"]] == [2, 3]
+    assert all(preview["requests"] for preview in answer["previews"])
+    [summary] = answer["imports"]
+    assert (summary["dry_run"], summary["counts"]["valid"]) == (True, 3)
+
+
+def test_an_import_into_several_connections_prints_a_summary_for_each(tmp_path: Path) -> None:
+    names = sorted(EMULATORS)[:2]
+    config = tmp_path / "clientbridge.toml"
+    config.write_text(
+        "".join(
+            f'[connections.c{n}]\nprovider = "{name}"\nsandbox = true\n'
+            for n, name in enumerate(names)
+        ),
+        encoding="utf-8",
+    )
+    csv_file = clients_csv(tmp_path, "title", rows=2)
+    args = ["import", str(csv_file), "--config", str(config), "--all-connections"]
+    result = invoke([*args, "--no-journal", "--progress", "none", "--json"])
+    answer = document(result)
+    assert [summary["connection"] for summary in answer["imports"]] == ["c0", "c1"][: len(names)]
+    assert answer["exit_code"] == result.exit_code
