@@ -275,6 +275,8 @@ def test_a_killed_import_whose_journal_is_then_truncated_sends_nothing_again(
     output = again.stdout + again.stderr
     assert "Traceback" not in output
     slow_server.assert_no_client_twice()
+    checked = run_cli("journal", "check", str(journal))
+    assert checked.returncode == 0, checked.stdout  # what the lost log held was saved
     if again.returncode == 2:  # refused as damaged: nothing sent
         assert slow_server.held() == held
         assert str(journal) in output
@@ -388,6 +390,8 @@ def test_a_write_ahead_log_removed_during_a_run_stops_it_and_nothing_is_lost(
     assert "was removed" in output, output
     assert "Traceback" not in output
     slow_server.assert_no_client_twice()
+    checked = run_cli("journal", "check", str(journal))
+    assert checked.returncode == 0, checked.stdout  # what the lost log held was saved
 
     resumed = imports(clients, slow_server)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
@@ -418,6 +422,8 @@ def test_a_journal_that_cannot_grow_stops_the_import_cleanly_and_loses_nothing(
     assert_clean_stop(full, "cannot write the journal", str(journal))
     assert 0 < len(server.records()) < rows
     server.assert_no_client_twice()
+    checked = run_cli("journal", "check", str(journal))
+    assert checked.returncode == 0, checked.stdout  # whole: nothing committed was lost
 
     resumed = imports(clients, server, "--retry-unknown")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
