@@ -140,7 +140,7 @@ def _describe_target(target: str) -> str:
 
 def import_headers() -> str:
     """Markdown: every header `clientbridge import` recognises, generic and per export."""
-    from clientbridge.importer.columns import _ALIASES, ADDRESS_COLUMNS, CLIENT_COLUMNS
+    from clientbridge.importer.vocabulary import _ALIASES, ADDRESS_COLUMNS, CLIENT_COLUMNS
     from clientbridge.importer.formats import FORMATS
 
     rows = [["field", "headers (compared without case, spaces, `_`, `-`, `.`)"], ["---"] * 2]

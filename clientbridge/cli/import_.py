@@ -204,7 +204,7 @@ def import_(
     """
     from clientbridge import importer
     from clientbridge.cli.render import format_request
-    from clientbridge.importer.columns import parse_mapping_option, read_mapping_file
+    from clientbridge.importer.mapping import parse_mapping_option, read_mapping_file
 
     targets = _targets(ctx, where)
     mapping = read_mapping_file(flags.mapping_file) if flags.mapping_file else {}

@@ -166,7 +166,7 @@ def pairs(
     With ``may_hold_secrets`` a malformed item is not quoted back: a mistyped
     ``--set api_key:...`` would otherwise print the key into a terminal or CI log.
     """
-    from clientbridge.importer.columns import split_pairs
+    from clientbridge.importer.mapping import split_pairs
 
     def refuse(item: str) -> UsageFailure:
         shown = "(not shown: it may hold a credential)" if may_hold_secrets else repr(item)

@@ -26,13 +26,10 @@ from types import TracebackType
 
 import attrs
 
-from clientbridge.importer.columns import ImportSetupError
-from clientbridge.importer.report import CREATED, FAILED, UNKNOWN
+from clientbridge.importer.errors import ImportSetupError
+from clientbridge.importer.states import JOURNAL_STATES, RowState
 
-__all__ = ["SENDING", "SINGLE", "Journal", "JournalEntry"]
-
-#: A row's state between its commit and its outcome (the other states are outcomes).
-SENDING = "sending"
+__all__ = ["SINGLE", "Journal", "JournalEntry"]
 
 SCHEMA_VERSION = "2"
 #: The connection of a row of a single-target import.
@@ -42,7 +39,7 @@ COMMIT_INTERVAL = 1.0
 COMMIT_ROWS = 5000
 
 #: Every state a row can be in, as the SQL literals of the schema's CHECK.
-_STATES = ", ".join(f"'{state}'" for state in (SENDING, CREATED, FAILED, UNKNOWN))
+_STATES = ", ".join(f"'{state}'" for state in JOURNAL_STATES)
 _ROWS_TABLE = f"""CREATE TABLE IF NOT EXISTS rows (
         connection TEXT NOT NULL DEFAULT '',
         row INTEGER NOT NULL,
@@ -245,7 +242,7 @@ class Journal:
         self.flush()
         found = self._db.execute(
             "SELECT row, digest FROM rows WHERE connection = ? AND state IN (?, ?) ORDER BY row",
-            (self.connection, SENDING, UNKNOWN),
+            (self.connection, RowState.SENDING, RowState.UNKNOWN),
         ).fetchall()
         return dict(found)
 

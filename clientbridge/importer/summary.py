@@ -9,15 +9,8 @@ import attrs
 
 from clientbridge.errors import ClientBridgeError
 from clientbridge.exit_codes import ExitCode
-from clientbridge.importer.report import (
-    CREATED,
-    FAILED,
-    OUTCOMES,
-    SKIPPED,
-    UNKNOWN,
-    VALID,
-    RowOutcome,
-)
+from clientbridge.importer.report import RowOutcome
+from clientbridge.importer.states import OUTCOMES, RowState
 
 __all__ = ["MAX_PROBLEMS", "ImportSummary", "format_summary"]
 
@@ -86,7 +79,7 @@ class ImportSummary:
             return ExitCode.USAGE
         if self.interrupted:
             return ExitCode.INTERRUPTED
-        return ExitCode.FAILED if self.counts[FAILED] or self.counts[UNKNOWN] else ExitCode.OK
+        return ExitCode.FAILED if self.counts[RowState.FAILED] or self.counts[RowState.UNKNOWN] else ExitCode.OK
 
 
 def _rows(count: int) -> str:
@@ -98,7 +91,7 @@ def _iter_problems(summary: ImportSummary) -> Iterator[str]:
         outcome = "invalid" if summary.dry_run else problem.outcome
         yield f"  row {problem.line:<6} {outcome:<8} {problem.error}"
     listed = len(summary.problems)
-    total = summary.counts[FAILED] + summary.counts[UNKNOWN]
+    total = summary.counts[RowState.FAILED] + summary.counts[RowState.UNKNOWN]
     if total > listed:
         where = f"in {summary.report}" if summary.report else "with --report PATH"
         yield f"  ... and {total - listed:,} more ({where})"
@@ -117,13 +110,13 @@ def format_summary(summary: ImportSummary) -> str:
     if summary.read_as:
         lines.append(f"  read as {summary.read_as}")
     shown = (
-        [(VALID, "valid (would be sent)"), (FAILED, "invalid")]
+        [(RowState.VALID, "valid (would be sent)"), (RowState.FAILED, "invalid")]
         if summary.dry_run
         else [
-            (CREATED, "created"),
-            (SKIPPED, "skipped (created by an earlier run)"),
-            (FAILED, "failed"),
-            (UNKNOWN, "unknown (may have been created)"),
+            (RowState.CREATED, "created"),
+            (RowState.SKIPPED, "skipped (created by an earlier run)"),
+            (RowState.FAILED, "failed"),
+            (RowState.UNKNOWN, "unknown (may have been created)"),
         ]
     )
     width = max(len(f"{counts[key]:,}") for key, _ in shown)
@@ -170,19 +163,19 @@ def _next_steps(summary: ImportSummary) -> Iterator[str]:
             f"{summary.provider} refuses a second client with the same email, so each was "
             'created now or answered "already exists" (counted created).'
         )
-    if counts[UNKNOWN] and summary.unique_email:
+    if counts[RowState.UNKNOWN] and summary.unique_email:
         yield (
-            f"{_rows(counts[UNKNOWN])} may have been created although their request failed. "
+            f"{_rows(counts[RowState.UNKNOWN])} may have been created although their request failed. "
             f"Run the same command again: {summary.provider} refuses a second client with "
             "the same email, so each is created then or answered as existing."
         )
-    elif counts[UNKNOWN]:
+    elif counts[RowState.UNKNOWN]:
         yield (
-            f"{_rows(counts[UNKNOWN])} may have been created although their request failed: "
+            f"{_rows(counts[RowState.UNKNOWN])} may have been created although their request failed: "
             f"check them in {summary.provider}. Running again never sends them on its own; "
             "--retry-unknown sends them again."
         )
-    if counts[FAILED] and summary.journal and summary.stopped_by is None:
+    if counts[RowState.FAILED] and summary.journal and summary.stopped_by is None:
         retry = (
             f" ({summary.retryable_failed:,} failed for a reason that may pass, such as a "
             "rate limit)"
@@ -193,5 +186,5 @@ def _next_steps(summary: ImportSummary) -> Iterator[str]:
             "Fix the failed rows and run the same command again (a changed row is sent); "
             f"--retry-failed also sends the unchanged ones again{retry}."
         )
-    if summary.journal is None and counts[CREATED] and not summary.ephemeral:
+    if summary.journal is None and counts[RowState.CREATED] and not summary.ephemeral:
         yield "No journal was kept: running the same command again creates these clients again."
