@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from clientbridge.importer import ImportOptions, ImportSummary, Source, SourceRow, Target
+    from clientbridge.importer.advice import Advice
     from clientbridge.importer.progress import ProgressMode
     from clientbridge.importer.source import Format
     from clientbridge.model import Client
@@ -226,6 +227,7 @@ def import_(
         progress=cast("ProgressMode", flags.progress),
         progress_interval=flags.progress_interval,
         on_preview=on_preview if flags.dry_run else None,
+        advice=_flag_advice(),
     )
     with importer.open_source(
         file,
@@ -256,8 +258,25 @@ def import_(
             f"(requests of {summary.counts['valid'] - printed:,} more valid rows not shown; "
             "--show all prints them)"
         )
-    click.echo(importer.format_summary(summary))
+    click.echo(importer.format_summary(summary, options.advice))
     ctx.exit(_exit_code(summary, flags.exit_zero))
+
+
+def _flag_advice() -> Advice:
+    """The importer's remedies in this command's words: its flags."""
+    from clientbridge.importer.advice import Advice
+
+    return Advice(
+        retry_unknown_row="--retry-unknown sends it again",
+        retry_unknown_rows="--retry-unknown sends them again",
+        retry_failed_row="--retry-failed sends it again",
+        retry_failed_rows="--retry-failed also sends the unchanged ones again",
+        full_report="with --report PATH",
+        journal_elsewhere="choose another place with --journal",
+        journal_on_local_disk="put it on a local disk with --journal",
+        another_journal="pass another --journal path",
+        new_journal="Pass --journal with a new path",
+    )
 
 
 def _targets(ctx: click.Context, where: ManyTargetOptions) -> dict[str, Target]:
@@ -311,7 +330,10 @@ def _import_several(
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         ctx.exit(ExitCode.INTERRUPTED)
-    click.echo("\n\n".join(importer.format_summary(summary) for summary in summaries.values()))
+    summaries_text = (
+        importer.format_summary(summary, options.advice) for summary in summaries.values()
+    )
+    click.echo("\n\n".join(summaries_text))
     code = fanout_exit_code(summaries)
     if flags.exit_zero and code == ExitCode.FAILED:
         code = ExitCode.OK

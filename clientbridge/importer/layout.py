@@ -19,6 +19,7 @@ import attrs
 
 from clientbridge.importer.conversion import client_from_fields
 from clientbridge.importer.errors import ImportSetupError, RowError
+from clientbridge.importer.formats import ExportFormat, detect
 from clientbridge.importer.vocabulary import (
     ADDRESS_COLUMNS,
     CLIENT_COLUMNS,
@@ -26,7 +27,6 @@ from clientbridge.importer.vocabulary import (
     known_columns,
     resolve_column,
 )
-from clientbridge.importer.formats import ExportFormat, detect
 from clientbridge.model import Client
 
 __all__ = ["HeaderLayout", "ReadRow", "read_values", "target_slot"]

@@ -14,7 +14,6 @@ from typing import Any, Literal
 
 from clientbridge.importer.states import RowState
 
-
 __all__ = ["ProgressMode", "make_progress"]
 
 ProgressMode = Literal["auto", "bar", "plain", "none"]

@@ -9,6 +9,7 @@ import attrs
 
 from clientbridge.errors import ClientBridgeError
 from clientbridge.exit_codes import ExitCode
+from clientbridge.importer.advice import LIBRARY_ADVICE, Advice
 from clientbridge.importer.report import RowOutcome
 from clientbridge.importer.states import OUTCOMES, RowState
 
@@ -79,26 +80,30 @@ class ImportSummary:
             return ExitCode.USAGE
         if self.interrupted:
             return ExitCode.INTERRUPTED
-        return ExitCode.FAILED if self.counts[RowState.FAILED] or self.counts[RowState.UNKNOWN] else ExitCode.OK
+        return (
+            ExitCode.FAILED
+            if self.counts[RowState.FAILED] or self.counts[RowState.UNKNOWN]
+            else ExitCode.OK
+        )
 
 
 def _rows(count: int) -> str:
     return f"{count:,} row" if count == 1 else f"{count:,} rows"
 
 
-def _iter_problems(summary: ImportSummary) -> Iterator[str]:
+def _iter_problems(summary: ImportSummary, advice: Advice) -> Iterator[str]:
     for problem in sorted(summary.problems, key=lambda problem: problem.line):
         outcome = "invalid" if summary.dry_run else problem.outcome
         yield f"  row {problem.line:<6} {outcome:<8} {problem.error}"
     listed = len(summary.problems)
     total = summary.counts[RowState.FAILED] + summary.counts[RowState.UNKNOWN]
     if total > listed:
-        where = f"in {summary.report}" if summary.report else "with --report PATH"
+        where = f"in {summary.report}" if summary.report else advice.full_report
         yield f"  ... and {total - listed:,} more ({where})"
 
 
-def format_summary(summary: ImportSummary) -> str:
-    """A readable closing summary with what to do next."""
+def format_summary(summary: ImportSummary, advice: Advice = LIBRARY_ADVICE) -> str:
+    """A readable closing summary with what to do next (``advice`` words the remedies)."""
     counts = summary.counts
     rate = summary.rows / summary.elapsed if summary.elapsed > 0 else 0.0
     what = (
@@ -125,8 +130,8 @@ def format_summary(summary: ImportSummary) -> str:
         lines.append(f"  ({_rows(summary.not_routed)} routed to other connections, not sent here)")
     if summary.problems:
         lines.append("Problems:")
-        lines.extend(_iter_problems(summary))
-    lines.extend(_next_steps(summary))
+        lines.extend(_iter_problems(summary, advice))
+    lines.extend(_next_steps(summary, advice))
     if summary.report:
         lines.append(f"Report: {summary.report}")
     if summary.journal:
@@ -134,8 +139,9 @@ def format_summary(summary: ImportSummary) -> str:
     return "\n".join(lines)
 
 
-def _next_steps(summary: ImportSummary) -> Iterator[str]:
+def _next_steps(summary: ImportSummary, advice: Advice) -> Iterator[str]:
     counts = summary.counts
+    unknown = counts[RowState.UNKNOWN]
     if summary.stopped_by is not None:
         reason = str(summary.stopped_by).rstrip(".")
         yield (
@@ -163,17 +169,17 @@ def _next_steps(summary: ImportSummary) -> Iterator[str]:
             f"{summary.provider} refuses a second client with the same email, so each was "
             'created now or answered "already exists" (counted created).'
         )
-    if counts[RowState.UNKNOWN] and summary.unique_email:
+    if unknown and summary.unique_email:
         yield (
-            f"{_rows(counts[RowState.UNKNOWN])} may have been created although their request failed. "
+            f"{_rows(unknown)} may have been created although their request failed. "
             f"Run the same command again: {summary.provider} refuses a second client with "
             "the same email, so each is created then or answered as existing."
         )
-    elif counts[RowState.UNKNOWN]:
+    elif unknown:
         yield (
-            f"{_rows(counts[RowState.UNKNOWN])} may have been created although their request failed: "
+            f"{_rows(unknown)} may have been created although their request failed: "
             f"check them in {summary.provider}. Running again never sends them on its own; "
-            "--retry-unknown sends them again."
+            f"{advice.retry_unknown_rows}."
         )
     if counts[RowState.FAILED] and summary.journal and summary.stopped_by is None:
         retry = (
@@ -184,7 +190,7 @@ def _next_steps(summary: ImportSummary) -> Iterator[str]:
         )
         yield (
             "Fix the failed rows and run the same command again (a changed row is sent); "
-            f"--retry-failed also sends the unchanged ones again{retry}."
+            f"{advice.retry_failed_rows}{retry}."
         )
     if summary.journal is None and counts[RowState.CREATED] and not summary.ephemeral:
         yield "No journal was kept: running the same command again creates these clients again."

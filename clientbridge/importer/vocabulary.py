@@ -127,6 +127,8 @@ _ALIASES: Mapping[str, tuple[str, ...]] = {
 }
 
 _SEPARATORS = re.compile(r"[\s_\-.]+")
+
+
 def header_key(text: str) -> str:
     """A header as compared: lower case, without spaces, underscores, hyphens or dots."""
     return _SEPARATORS.sub("", text.strip().lower())

@@ -1,0 +1,55 @@
+"""What an import is told: where it goes (`Target`) and how to run it (`ImportOptions`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import attrs
+
+from clientbridge.importer.advice import LIBRARY_ADVICE, Advice
+
+if TYPE_CHECKING:
+    from clientbridge.connection import AsyncConnection, Connection
+    from clientbridge.importer.progress import ProgressMode
+    from clientbridge.importer.source import SourceRow
+    from clientbridge.model import Client
+    from clientbridge.wire import HttpRequest
+
+__all__ = ["ImportOptions", "Target"]
+
+
+@attrs.frozen(kw_only=True)
+class Target:
+    """Where an import goes: how to connect, and how to name it to people and journals."""
+
+    provider: str
+    #: for people: ``"placio (sandbox)"``, ``"connection 'uk' (proconvey)"``
+    label: str
+    #: for the journal: provider, connection and base URL (a changed target is noticed)
+    fingerprint: str
+    connect: Callable[..., Connection]
+    connect_async: Callable[..., AsyncConnection]
+    #: what is created does not outlive the command (the in-process sandbox): no resume
+    ephemeral: bool = False
+    #: the clients that go to this target (routes); None: every client
+    accepts: Callable[[Client], bool] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ImportOptions:
+    """How to run an import."""
+
+    #: requests in flight at most
+    concurrency: int = 8
+    #: send again the unchanged rows an earlier run failed
+    retry_failed: bool = False
+    #: send again the unchanged rows an earlier run left unknown (they may exist already)
+    retry_unknown: bool = False
+    progress: ProgressMode = "auto"
+    #: seconds between two plain progress lines
+    progress_interval: float = 5.0
+    #: a dry run: called with each valid row and the requests it would send
+    on_preview: Callable[[SourceRow, list[HttpRequest]], None] | None = None
+    #: how messages word what to do next (the command line names its flags)
+    advice: Advice = LIBRARY_ADVICE
