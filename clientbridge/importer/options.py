@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 import attrs
@@ -10,13 +10,14 @@ import attrs
 from clientbridge.importer.advice import LIBRARY_ADVICE, Advice
 
 if TYPE_CHECKING:
+    from clientbridge.adapters.base import Adapter
     from clientbridge.connection import AsyncConnection, Connection
     from clientbridge.importer.progress import ProgressMode
     from clientbridge.importer.source import SourceRow
     from clientbridge.model import Client
     from clientbridge.wire import HttpRequest
 
-__all__ = ["ImportOptions", "Target"]
+__all__ = ["ImportOptions", "Target", "journal_fingerprint"]
 
 
 @attrs.frozen(kw_only=True)
@@ -53,3 +54,22 @@ class ImportOptions:
     on_preview: Callable[[SourceRow, list[HttpRequest]], None] | None = None
     #: how messages word what to do next (the command line names its flags)
     advice: Advice = LIBRARY_ADVICE
+
+
+def journal_fingerprint(
+    adapter: type[Adapter],
+    values: Mapping[str, object],
+    connection: str | None = None,
+    *,
+    sandbox: bool = False,
+) -> str:
+    """The provider and what names an account (base URL, workspace...), for the journal."""
+    where = [
+        f"{setting.name}={values[setting.name]}"
+        for setting in adapter.settings_spec
+        if (setting.url or setting.path_segment) and not setting.secret and setting.name in values
+    ]
+    if sandbox:  # an emulator may share a provider's real base URL
+        where.append("sandbox")
+    named = f" (connection {connection!r})" if connection else ""
+    return " ".join([adapter.name, *where]) + named
