@@ -178,7 +178,8 @@ def test_the_advice_words_the_remedy() -> None:
 def test_unknown_advice_follows_the_capabilities() -> None:
     plain = decide(ROW, entry("sending"), PLAIN)
     unique = decide(SourceRow(2, "same", NO_EMAIL), entry("sending"), UNIQUE_EMAIL)
-    assert isinstance(plain, Settle) and isinstance(unique, Settle)
+    assert isinstance(plain, Settle)
+    assert isinstance(unique, Settle)
     assert "check in acme" in (plain.error or "")
     assert "Acme refuses a second client with the same email" in (unique.error or "")
 
