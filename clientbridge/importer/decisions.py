@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import attrs
 
@@ -31,15 +31,14 @@ from clientbridge.errors import (
 )
 from clientbridge.importer.advice import LIBRARY_ADVICE, Advice
 from clientbridge.importer.states import RowState
+from clientbridge.model import Client
 from clientbridge.result import CreateResult
 
-if TYPE_CHECKING:
-    from clientbridge.importer.journal import JournalEntry
-    from clientbridge.importer.source import SourceRow
-
 __all__ = [
+    "EarlierRun",
     "JournalWrite",
     "Policy",
+    "Row",
     "Send",
     "Settle",
     "check_advice",
@@ -53,6 +52,30 @@ __all__ = [
 
 #: The provider refused the target as a whole: every row would fail the same way.
 _TARGET_ERRORS = (AuthenticationError, PermissionDeniedError, NotFoundError, ConfigurationError)
+
+
+class Row(Protocol):
+    """A row as read (`SourceRow`)."""
+
+    @property
+    def digest(self) -> str: ...
+    @property
+    def client(self) -> Client | None: ...
+    @property
+    def error(self) -> str | None: ...
+
+
+class EarlierRun(Protocol):
+    """What an earlier run recorded for a row (the journal's `JournalEntry`)."""
+
+    @property
+    def digest(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def client_id(self) -> str | None: ...
+    @property
+    def error(self) -> str | None: ...
 
 
 @attrs.frozen(kw_only=True)
@@ -141,7 +164,7 @@ def unknown_advice(policy: Policy) -> str:
     return f"it may have been created: {check_advice(policy)}"
 
 
-def resend_finds_out(row: SourceRow, policy: Policy) -> bool:
+def resend_finds_out(row: Row, policy: Policy) -> bool:
     """Whether sending ``row`` again settles it safely: the provider refuses a second
     client with its email, so the create either makes the client an earlier run did
     not, or answers that it exists (which counts as created)."""
@@ -151,8 +174,8 @@ def resend_finds_out(row: SourceRow, policy: Policy) -> bool:
 
 
 def decide(
-    row: SourceRow,
-    previous: JournalEntry | None,
+    row: Row,
+    previous: EarlierRun | None,
     policy: Policy,
     *,
     looked_up: str | None = None,
@@ -213,7 +236,7 @@ def decide(
 
 
 def settle_unknown(
-    row: SourceRow,
+    row: Row,
     state: str,
     error: str | None,
     policy: Policy,
