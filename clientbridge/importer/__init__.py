@@ -2,7 +2,7 @@
 
     from clientbridge.importer import import_file
 
-    summary = import_file("clients.csv", "placio", journal="clients.journal.sqlite", ...)
+    summary = import_file("clients.csv", "PROVIDER", journal="clients.journal.sqlite", ...)
 
 `import_file` does in one call what ``clientbridge import FILE`` does; these are the
 pieces both are built from:

@@ -2,7 +2,7 @@
 
     from clientbridge.importer import import_file
 
-    summary = import_file("clients.csv", "placio", journal="clients.journal.sqlite",
+    summary = import_file("clients.csv", "PROVIDER", journal="clients.journal.sqlite",
                           report="report.csv", api_key=..., workspace=...)
     print(summary.counts["created"], summary.exit_code)
 

@@ -25,7 +25,7 @@ class Target:
     """Where an import goes: how to connect, and how to name it to people and journals."""
 
     provider: str
-    #: for people: ``"placio (sandbox)"``, ``"connection 'uk' (proconvey)"``
+    #: for people: ``"PROVIDER (sandbox)"``, ``"connection 'uk' (PROVIDER)"``
     label: str
     #: for the journal: provider, connection and base URL (a changed target is noticed)
     fingerprint: str
