@@ -133,6 +133,17 @@ class Settle:
     stops: bool = False
 
 
+# Reading an enum member from its class is an attribute look-up (slow on Python 3.11);
+# the decisions run once or twice per row, so they read these instead.
+_CREATED, _FAILED, _UNKNOWN, _SKIPPED = (
+    RowState.CREATED,
+    RowState.FAILED,
+    RowState.UNKNOWN,
+    RowState.SKIPPED,
+)
+_UNSETTLED = (RowState.SENDING, RowState.UNKNOWN)
+_KEEP, _FORGET = JournalWrite.KEEP, JournalWrite.FORGET
+
 SEND = Send()
 SEND_AGAIN = Send(retry_unknown=True)
 RESEND_UNKNOWN = Send(retry_unknown=True, resent_unknown=True)
@@ -189,21 +200,21 @@ def decide(
     """
     send = SEND
     if previous is not None and previous.digest == row.digest:
-        if previous.state == RowState.CREATED:
+        if previous.state == _CREATED:
             # A note on a created row says how it was found (a look-up, a duplicate).
             note = (previous.error,) if previous.error else ()
             return Settle(
-                outcome=RowState.SKIPPED,
+                outcome=_SKIPPED,
                 client_id=previous.client_id,
                 warnings=note,
-                journal=JournalWrite.KEEP,
+                journal=_KEEP,
             )
-        if previous.state == RowState.FAILED and not policy.retry_failed:
+        if previous.state == _FAILED and not policy.retry_failed:
             message = (
                 f"{previous.error} (failed in an earlier run; {policy.advice.retry_failed_row})"
             )
-            return Settle(outcome=RowState.FAILED, error=message, journal=JournalWrite.KEEP)
-        if previous.state in (RowState.SENDING, RowState.UNKNOWN):
+            return Settle(outcome=_FAILED, error=message, journal=_KEEP)
+        if previous.state in _UNSETTLED:
             if policy.retry_unknown:
                 send = SEND_AGAIN
             elif resend_finds_out(row, policy):
@@ -217,21 +228,19 @@ def decide(
                     looked_up=looked_up,
                     invalid=invalid,
                 )
-    elif previous is not None and previous.state != RowState.FAILED:
+    elif previous is not None and previous.state != _FAILED:
         what = (
             f"created it as {previous.client_id}"
-            if previous.state == RowState.CREATED
+            if previous.state == _CREATED
             else "may have created it"
         )
         message = (
             f"the row changed since an earlier run {what}, so it was not sent again. If it "
             "is another client, add it as a new row at the end of the file"
         )
-        return Settle(
-            outcome=RowState.FAILED, error=message, journal=JournalWrite.KEEP, changed=True
-        )
+        return Settle(outcome=_FAILED, error=message, journal=_KEEP, changed=True)
     if row.client is None:
-        return Settle(outcome=RowState.FAILED, error=row.error)
+        return Settle(outcome=_FAILED, error=row.error)
     return send
 
 
@@ -245,16 +254,16 @@ def settle_unknown(
     invalid: Callable[[], str | None] = lambda: None,
 ) -> Settle:
     """A row an earlier run left ``unknown`` or ``sending``, not sent again."""
-    if state == RowState.UNKNOWN:
+    if state == _UNKNOWN:
         message = error or unknown_advice(policy)
         if looked_up:
             message = f"{message}; since then, {looked_up}"
-        return Settle(outcome=RowState.UNKNOWN, error=message, journal=JournalWrite.KEEP)
+        return Settle(outcome=_UNKNOWN, error=message, journal=_KEEP)
     # Left "sending" by a run that stopped. A row the adapter refuses cannot have been
     # sent (validation happens before any I/O): it failed, it is not unknown.
     problem = invalid()
     if problem is not None:
-        return Settle(outcome=RowState.FAILED, error=problem)
+        return Settle(outcome=_FAILED, error=problem)
     if looked_up:
         message = (
             f"the import stopped while this row was being sent; {looked_up}. Running "
@@ -262,7 +271,7 @@ def settle_unknown(
         )
     else:
         message = "the import stopped while this row was being sent; " + unknown_advice(policy)
-    return Settle(outcome=RowState.UNKNOWN, error=message)
+    return Settle(outcome=_UNKNOWN, error=message)
 
 
 #: How an "already exists" answer to a row sent again is explained.
@@ -278,25 +287,23 @@ def resolve(
     """How a sent row is settled, given what sending it returned. ``retry_unknown``: an
     earlier run left it unknown."""
     if isinstance(result, CreateResult):
-        return Settle(outcome=RowState.CREATED, client_id=result.id, warnings=result.warnings)
+        return Settle(outcome=_CREATED, client_id=result.id, warnings=result.warnings)
     if retry_unknown and isinstance(result, DuplicateClientError):
         # The note is shown again when the row is skipped by a later run.
         return Settle(
-            outcome=RowState.CREATED,
+            outcome=_CREATED,
             warnings=(DUPLICATE_NOTE,),
             journal_note=DUPLICATE_NOTE,
         )
     if not isinstance(result, ClientBridgeError):  # a bug below us, after sending
         message = f"unexpected {type(result).__name__}: {result}; "
-        return Settle(outcome=RowState.UNKNOWN, error=message + unknown_advice(policy))
+        return Settle(outcome=_UNKNOWN, error=message + unknown_advice(policy))
     if refuses_target(result):
         if retry_unknown:  # this attempt created nothing; an earlier one may have
             message = f"{result} (an earlier attempt may have created it: {check_advice(policy)})"
-            return Settle(outcome=RowState.UNKNOWN, error=message, stops=True)
+            return Settle(outcome=_UNKNOWN, error=message, stops=True)
         # Refused as a whole, so not created: forgotten, and sent as new next time.
-        return Settle(
-            outcome=RowState.FAILED, error=str(result), journal=JournalWrite.FORGET, stops=True
-        )
+        return Settle(outcome=_FAILED, error=str(result), journal=_FORGET, stops=True)
     if outcome_unknown(result):
-        return Settle(outcome=RowState.UNKNOWN, error=f"{result} ({unknown_advice(policy)})")
-    return Settle(outcome=RowState.FAILED, error=str(result), retryable=is_retryable(result))
+        return Settle(outcome=_UNKNOWN, error=f"{result} ({unknown_advice(policy)})")
+    return Settle(outcome=_FAILED, error=str(result), retryable=is_retryable(result))

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Outcomes"]
 
+#: The outcomes the summary lists (read once: an enum member look-up is slow per row)
+_PROBLEMS = frozenset({RowState.FAILED, RowState.UNKNOWN})
+
 
 class Outcomes:
     """Counts, the summary's problems, progress and the report (kept in input order)."""
@@ -44,7 +47,7 @@ class Outcomes:
     def add(self, seq: int, outcome: RowOutcome) -> None:
         summary = self.summary
         summary.counts[outcome.outcome] += 1
-        if outcome.outcome in (RowState.FAILED, RowState.UNKNOWN):
+        if outcome.outcome in _PROBLEMS:
             summary.add_problem(outcome)
         if self.report is not None:
             if self.connection is not None:

@@ -46,6 +46,9 @@ MAX_REORDER = 10_000
 #: Rows read between two yields to the event loop (signals, progress, workers).
 YIELD_EVERY = 256
 
+# Read once: an enum member look-up is slow, and these are read once or twice per row.
+_RECORD, _KEEP, _FORGET = JournalWrite.RECORD, JournalWrite.KEEP, JournalWrite.FORGET
+
 
 @attrs.frozen
 class _Pending:
@@ -126,12 +129,12 @@ class _ImportRun:
         if settle.retryable:
             summary.retryable_failed += 1
         write = settle.journal
-        if write is JournalWrite.FORGET and self.journal is not None:
+        if write is _FORGET and self.journal is not None:
             self.journal.forget([row.line])
         elif settle.journal_note is not None:
             if self.journal is not None:
                 self.journal.record(row.line, row.digest, settle.outcome, error=settle.journal_note)
-            write = JournalWrite.KEEP
+            write = _KEEP
         self._settle(
             seq,
             row,
@@ -139,7 +142,7 @@ class _ImportRun:
             client_id=settle.client_id,
             error=settle.error,
             warnings=settle.warnings,
-            journal=write is JournalWrite.RECORD,
+            journal=write is _RECORD,
         )
 
     def _resolve(self, pending: _Pending, result: CreateResult | BaseException) -> None:
