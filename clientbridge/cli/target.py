@@ -23,6 +23,7 @@ __all__ = [
     "TargetOptions",
     "build_target",
     "build_targets",
+    "load_config_file",
     "many_target_options",
     "option_value",
     "pairs",
@@ -144,7 +145,7 @@ def build_targets(ctx: click.Context, where: ManyTargetOptions) -> tuple[Config,
         )
     if where.all_connections and where.connection:
         raise UsageFailure("--all-connections takes every connection; leave out --connection")
-    config = cb.load_config(where.config_path)
+    config = load_config_file(where.config_path)
     names = list(where.connection) if where.connection else config.names()
     repeated = next((name for name in names if names.count(name) > 1), None)
     if repeated is not None:
@@ -156,6 +157,28 @@ def build_targets(ctx: click.Context, where: ManyTargetOptions) -> tuple[Config,
     }
 
 
+def load_config_file(path: str | None) -> Config:
+    """The config file: ``--config``, else ``$CLIENTBRIDGE_CONFIG``, else the default;
+    one that does not exist is a usage failure naming both ways to point at it."""
+    import os
+
+    from clientbridge.config import CONFIG_ENV_VAR, DEFAULT_CONFIG_FILE
+
+    if path is not None:
+        where, shown = path, f"{path} (given with --config)"
+    elif os.environ.get(CONFIG_ENV_VAR):
+        where = os.environ[CONFIG_ENV_VAR]
+        shown = f"{where} (named by ${CONFIG_ENV_VAR})"
+    else:
+        where = shown = DEFAULT_CONFIG_FILE
+    if not os.path.exists(where):
+        raise UsageFailure(
+            f"config file {shown} not found: create it, pass --config PATH, or set "
+            f"${CONFIG_ENV_VAR} to its path (or give --provider NAME and its --set settings)"
+        )
+    return cb.load_config(where)
+
+
 def pairs(
     values: Iterable[str], option: str, *, may_hold_secrets: bool = False
 ) -> list[tuple[str, str]]:
@@ -164,7 +187,7 @@ def pairs(
     With ``may_hold_secrets`` a malformed item is not quoted back: a mistyped
     ``--set api_key:...`` would otherwise print the key into a terminal or CI log.
     """
-    from clientbridge.importer.mapping import split_pairs
+    from clientbridge.importer.columns import split_pairs
 
     def refuse(item: str) -> UsageFailure:
         shown = "(not shown: it may hold a credential)" if may_hold_secrets else repr(item)
@@ -209,8 +232,9 @@ def build_target(ctx: click.Context, where: TargetOptions, config: Config | None
         raise UsageFailure("give --connection or --provider, not both")
     location = ""
     if where.connection:
-        loaded = config if config is not None else cb.load_config(where.config_path)
+        loaded = config if config is not None else load_config_file(where.config_path)
         entry = loaded[where.connection]
+        entry.check()  # environment variables it needs and that are not set
         name, raw = entry.provider, {**entry.settings, **overrides}
         location = entry.where
         label = f"connection {where.connection!r} ({name})"

@@ -122,6 +122,8 @@ class Settle:
     client_id: str | None = None
     error: str | None = None
     warnings: tuple[str, ...] = ()
+    #: fields of the row the provider was not sent (the summary counts them)
+    dropped_fields: tuple[str, ...] = ()
     journal: JournalWrite = JournalWrite.RECORD
     #: recorded in the journal instead of ``error`` (how a created row was found)
     journal_note: str | None = None
@@ -287,7 +289,12 @@ def resolve(
     """How a sent row is settled, given what sending it returned. ``retry_unknown``: an
     earlier run left it unknown."""
     if isinstance(result, CreateResult):
-        return Settle(outcome=_CREATED, client_id=result.id, warnings=result.warnings)
+        return Settle(
+            outcome=_CREATED,
+            client_id=result.id,
+            warnings=result.warnings,
+            dropped_fields=result.dropped_fields,
+        )
     if retry_unknown and isinstance(result, DuplicateClientError):
         # The note is shown again when the row is skipped by a later run.
         return Settle(

@@ -111,9 +111,12 @@ class _ImportRun:
         client_id: str | None = None,
         error: str | None = None,
         warnings: tuple[str, ...] = (),
+        dropped_fields: tuple[str, ...] = (),
         journal: bool = True,
     ) -> None:
         """Count and report a finished row, and journal its outcome (committed later)."""
+        if dropped_fields and self.conn is not None:
+            self.summary.add_dropped(dropped_fields, self.conn.dropped_reason)
         if journal and self.journal is not None:
             self.journal.record(row.line, row.digest, outcome, client_id=client_id, error=error)
         warnings = row.notes + warnings  # what reading changed (a split name) comes first
@@ -142,6 +145,7 @@ class _ImportRun:
             client_id=settle.client_id,
             error=settle.error,
             warnings=settle.warnings,
+            dropped_fields=settle.dropped_fields,
             journal=write is _RECORD,
         )
 
@@ -466,7 +470,7 @@ def run_dry(
     ):
         try:
             for seq, row in enumerate(source.rows()):
-                outcomes.add(seq, _dry_outcome(conn, row, options))
+                outcomes.add(seq, _dry_outcome(conn, row, options, outcomes.summary))
         except KeyboardInterrupt:
             outcomes.summary.interrupted = True
     return outcomes.summary
@@ -488,7 +492,9 @@ def _progress(options: ImportOptions, source: Source, *, dry_run: bool = False) 
     )
 
 
-def _dry_outcome(conn: Connection, row: SourceRow, options: ImportOptions) -> RowOutcome:
+def _dry_outcome(
+    conn: Connection, row: SourceRow, options: ImportOptions, summary: ImportSummary
+) -> RowOutcome:
     if row.client is None:
         return RowOutcome(row.line, RowState.FAILED, error=row.error)
     try:
@@ -497,4 +503,5 @@ def _dry_outcome(conn: Connection, row: SourceRow, options: ImportOptions) -> Ro
         return RowOutcome(row.line, RowState.FAILED, error=str(error), warnings=row.notes)
     if options.on_preview is not None:
         options.on_preview(row, requests)
+    summary.add_dropped(requests.dropped_fields, conn.dropped_reason)
     return RowOutcome(row.line, RowState.VALID, warnings=row.notes)
