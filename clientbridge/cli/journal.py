@@ -113,8 +113,8 @@ def recover(
       clientbridge journal recover clients.csv.journal.sqlite clients.csv -c uk
     """
     from clientbridge import importer
-    from clientbridge.importer.columns import parse_mapping_option, read_mapping_file
     from clientbridge.importer.journal_recover import recover_journal
+    from clientbridge.importer.mapping import parse_mapping_option, read_mapping_file
 
     target = build_target(ctx, where)
     mapping = read_mapping_file(mapping_file) if mapping_file else {}

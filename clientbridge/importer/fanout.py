@@ -1,7 +1,7 @@
 """An import into several connections at once: one run per connection, side by side.
 
 Each connection gets the whole single-target import (its own reading of the file, its
-workers, look-ups, bulk requests, resume and ``--retry-*`` decisions), in one event loop.
+workers, look-ups, bulk requests, resume and retry decisions), in one event loop.
 They share one journal file, with one state per row and connection, so a crash or an
 outage in one connection never re-sends a row to another; and one report, with a
 ``connection`` column (one line per row and connection). A row that fails in one
@@ -19,16 +19,11 @@ from pathlib import Path
 
 from clientbridge.exit_codes import ExitCode
 from clientbridge.importer.journal import Journal
+from clientbridge.importer.options import ImportOptions, Target
+from clientbridge.importer.ordering import Outcomes
 from clientbridge.importer.outputs import check_output_paths
 from clientbridge.importer.progress import make_progress
-from clientbridge.importer.run import (
-    ImportOptions,
-    Target,
-    _ImportRun,
-    _open_report,
-    _Outcomes,
-    close_output,
-)
+from clientbridge.importer.run import _ImportRun, _open_report, close_output
 from clientbridge.importer.source import Source
 from clientbridge.importer.summary import ImportSummary
 
@@ -70,12 +65,13 @@ def run_fanout_import(
                 targets={name: target.fingerprint for name, target in targets.items()},
                 layout=source.layout,
                 source=str(source.path),
+                advice=options.advice,
             )
             stack.callback(close_output, opened.close, list(summaries.values()))
             for name, summary in summaries.items():
                 summary.rebound_from = opened.rebound.get(name)
         writer = _open_report(stack, report, list(summaries.values()), connections=True)
-        outcomes: dict[str, _Outcomes] = {}
+        outcomes: dict[str, Outcomes] = {}
         for name in targets:
             reading = stack.enter_context(source.reopen())
             progress = make_progress(
@@ -84,7 +80,7 @@ def run_fanout_import(
                 reading.size,
                 interval=options.progress_interval,
             )
-            outcomes[name] = _Outcomes(summaries[name], writer, progress, reading, connection=name)
+            outcomes[name] = Outcomes(summaries[name], writer, progress, reading, connection=name)
             stack.callback(outcomes[name].close)
         journals = {
             name: opened.for_connection(name) if opened is not None else None for name in targets
@@ -100,7 +96,7 @@ async def _run_all(
     targets: Mapping[str, Target],
     options: ImportOptions,
     journals: Mapping[str, Journal | None],
-    outcomes: Mapping[str, _Outcomes],
+    outcomes: Mapping[str, Outcomes],
 ) -> None:
     import anyio
 

@@ -27,7 +27,8 @@ from types import TracebackType
 
 import attrs
 
-from clientbridge.importer.columns import ImportSetupError
+from clientbridge.importer.advice import LIBRARY_ADVICE, Advice
+from clientbridge.importer.errors import ImportSetupError
 from clientbridge.importer.journal_check import (
     JournalDamagedError,
     JournalLostError,
@@ -36,12 +37,9 @@ from clientbridge.importer.journal_check import (
     check_integrity,
 )
 from clientbridge.importer.outputs import JournalWriteError, journal_files
-from clientbridge.importer.report import CREATED, FAILED, UNKNOWN
+from clientbridge.importer.states import JOURNAL_STATES, RowState
 
-__all__ = ["SENDING", "SINGLE", "Journal", "JournalEntry"]
-
-#: A row's state between its commit and its outcome (the other states are outcomes).
-SENDING = "sending"
+__all__ = ["SINGLE", "Journal", "JournalEntry"]
 
 SCHEMA_VERSION = "2"
 #: The connection of a row of a single-target import.
@@ -51,7 +49,7 @@ COMMIT_INTERVAL = 1.0
 COMMIT_ROWS = 5000
 
 #: Every state a row can be in, as the SQL literals of the schema's CHECK.
-_STATES = ", ".join(f"'{state}'" for state in (SENDING, CREATED, FAILED, UNKNOWN))
+_STATES = ", ".join(f"'{state}'" for state in JOURNAL_STATES)
 _ROWS_TABLE = f"""CREATE TABLE IF NOT EXISTS rows (
         connection TEXT NOT NULL DEFAULT '',
         row INTEGER NOT NULL,
@@ -165,12 +163,17 @@ class Journal:
         targets: Mapping[str, str] | None = None,
         layout: str,
         source: str,
+        advice: Advice = LIBRARY_ADVICE,
     ) -> Journal:
         """Open or create the journal at ``path`` for ``target`` (or, for an import into
         several connections, ``targets``: connection name -> target) and a file ``layout``.
+        ``advice`` words the remedies of its errors.
 
         Raises `ImportSetupError` when the journal belongs to another target or file
-        layout, is in use by another import, or is not a journal.
+        layout, or is in use by another import; `JournalDamagedError` when an existing
+        file is empty, not a journal, or damaged (it is never taken for a new journal).
+        A journal of another target that holds no row created there, or that may have
+        been, is bound to this one (`rebound` says so).
         """
         if (target is None) == (targets is None):
             raise TypeError("give target or targets")
@@ -178,12 +181,12 @@ class Journal:
         file = Path(path)
         check_existing(file)  # an empty file or another file is never taken for a new journal
         if not file.exists():
-            _create(file, targets=wanted, layout=layout, source=source)
+            _create(file, targets=wanted, layout=layout, source=source, advice=advice)
         try:
             db = sqlite3.connect(file, isolation_level=None, timeout=0.2)
         except sqlite3.Error as error:
             raise ImportSetupError(
-                f"cannot open the journal {file} ({error}); choose another place for it"
+                f"cannot open the journal {file} ({error}); check the file's permissions"
             ) from None
         try:
             # Exclusive: the lock is held until close, so a second import of the same
@@ -194,7 +197,7 @@ class Journal:
             if str(mode).lower() != "wal":
                 raise ImportSetupError(
                     f"the journal {file} cannot use WAL mode (the file system refused it); "
-                    "put it on a local disk"
+                    f"{advice.journal_on_local_disk}"
                 )
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("BEGIN IMMEDIATE")
@@ -205,7 +208,9 @@ class Journal:
                 meta["schema"] = SCHEMA_VERSION
             for statement in _SCHEMA:
                 db.execute(statement)
-            rebound = _check_meta(db, file, meta, targets=wanted, layout=layout, source=source)
+            rebound = _check_meta(
+                db, file, meta, targets=wanted, layout=layout, source=source, advice=advice
+            )
             empty = db.execute("SELECT NOT EXISTS (SELECT 1 FROM rows)").fetchone()[0] == 1
             # A connection new to a journal of several connections is added to it.
             db.executemany(
@@ -256,7 +261,7 @@ class Journal:
         self.flush()
         found = self._db.execute(
             "SELECT row, digest FROM rows WHERE connection = ? AND state IN (?, ?) ORDER BY row",
-            (self.connection, SENDING, UNKNOWN),
+            (self.connection, RowState.SENDING, RowState.UNKNOWN),
         ).fetchall()
         return dict(found)
 
@@ -421,7 +426,9 @@ class Journal:
         self.close()
 
 
-def _create(path: Path, *, targets: Mapping[str, str], layout: str, source: str) -> None:
+def _create(
+    path: Path, *, targets: Mapping[str, str], layout: str, source: str, advice: Advice
+) -> None:
     """Make a new journal at ``path`` whole or not at all: written beside it, then linked
     into place. A journal file that exists was therefore once whole, and an empty one
     was emptied (so it is refused, not taken for a new journal)."""
@@ -456,8 +463,8 @@ def _create(path: Path, *, targets: Mapping[str, str], layout: str, source: str)
             os.replace(staging, path)
     except (OSError, sqlite3.Error) as error:
         raise ImportSetupError(
-            f"cannot create the journal {path} ({error}); nothing was sent. Check the "
-            "disk and the folder's permissions, then run again"
+            f"cannot create the journal {path} ({error}); nothing was sent: "
+            f"{advice.journal_elsewhere}"
         ) from None
     finally:
         for stale in journal_files(staging):
@@ -465,7 +472,7 @@ def _create(path: Path, *, targets: Mapping[str, str], layout: str, source: str)
 
 
 #: Rows that say a client was created, or may have been, in the target they were sent to.
-_SENT_STATES = (CREATED, SENDING, UNKNOWN)
+_SENT_STATES = (RowState.CREATED, RowState.SENDING, RowState.UNKNOWN)
 
 
 def _check_meta(
@@ -476,11 +483,13 @@ def _check_meta(
     targets: Mapping[str, str],
     layout: str,
     source: str,
+    advice: Advice,
 ) -> dict[str, str]:
     """Refuse a journal of another kind of import, target or layout. A journal bound to
     another target that holds no row created there (or that may have been: every row was
     refused, say for a wrong URL) is bound to the new target instead; returns those
     connections with the target they had."""
+    new_journal = advice.new_journal
     if meta.get("schema") != SCHEMA_VERSION:
         raise ImportSetupError(
             f"the journal {path} was written by another version of clientbridge "
@@ -491,8 +500,8 @@ def _check_meta(
         kind = "several connections at once" if several else "one target"
         raise ImportSetupError(
             f"the journal {path} records an import into {kind}; this command imports into "
-            f"{'one target' if SINGLE in targets else 'several connections'}. Give this import "
-            "a journal of its own (and keep this one: it is what stops a client being created "
+            f"{'one target' if SINGLE in targets else 'several connections'}. {new_journal} "
+            "(keep the old journal: it is what stops a client being created "
             "twice)."
         )
     rebound: dict[str, str] = {}
@@ -503,14 +512,14 @@ def _check_meta(
         marks = ", ".join("?" * len(_SENT_STATES))
         sent = db.execute(
             f"SELECT count(*) FROM rows WHERE connection = ? AND state IN ({marks})",
-            (name, *_SENT_STATES),
+            (name, *(state.value for state in _SENT_STATES)),
         ).fetchone()[0]
         if sent:
             raise ImportSetupError(
                 f"the journal {path} records an import into {recorded}, but this command "
                 f"imports into {target}, and clients were created there (or may have been). "
-                "Give the import into another target a journal of its own (and keep this one: "
-                "it is what stops a client being created twice there)."
+                f"{new_journal} for another target (keep the old journal: it is what stops "
+                "a client being created twice)."
             )
         # Nothing was created there: its failures were that target's, not this one's.
         db.execute("DELETE FROM rows WHERE connection = ?", (name,))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import attrs
 
-from clientbridge.importer.columns import ImportSetupError
+from clientbridge.importer.errors import ImportSetupError
 from clientbridge.importer.outputs import JournalWriteError
 
 __all__ = [

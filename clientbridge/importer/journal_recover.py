@@ -25,13 +25,14 @@ from typing import TYPE_CHECKING
 import attrs
 
 from clientbridge.errors import ClientBridgeError
-from clientbridge.importer.columns import ImportSetupError
+from clientbridge.importer.advice import LIBRARY_ADVICE
+from clientbridge.importer.errors import ImportSetupError
 from clientbridge.importer.journal import SINGLE, _create, _target_key
 from clientbridge.importer.journal_check import RowRecord, inspect, read_rows
+from clientbridge.importer.options import Target
 from clientbridge.importer.outputs import journal_files
-from clientbridge.importer.report import CREATED, UNKNOWN
-from clientbridge.importer.run import Target
 from clientbridge.importer.source import Source, SourceRow
+from clientbridge.importer.states import RowState
 from clientbridge.model import Client
 
 if TYPE_CHECKING:
@@ -132,7 +133,12 @@ def _reconcile(
                 ) from None
         elif capabilities.unique_email:
             settled = [
-                _record(row, UNKNOWN, now, f"{note}: sent again, {provider} refuses a duplicate")
+                _record(
+                    row,
+                    RowState.UNKNOWN,
+                    now,
+                    f"{note}: sent again, {provider} refuses a duplicate",
+                )
                 for row in lost
             ]
             return attrs.evolve(recovery, unknown=len(settled)), settled
@@ -155,12 +161,12 @@ def _reconcile(
             continue  # not created: the next run sends it
         if len(free) == 1 and found_ids[free[0].id] == 1:
             message = f"{note}: found in {provider} as {free[0].id} by a look-up"
-            settled.append(_record(row, CREATED, now, message, client_id=free[0].id))
+            settled.append(_record(row, RowState.CREATED, now, message, client_id=free[0].id))
             found += 1
         else:
             ids = ", ".join(match.id for match in free[:5])
             message = f"{note}: a look-up in {provider} found {ids}: check which is this row's"
-            settled.append(_record(row, UNKNOWN, now, message))
+            settled.append(_record(row, RowState.UNKNOWN, now, message))
             unknown += 1
     not_found = len(rows) - found - unknown
     return attrs.evolve(recovery, found=found, not_found=not_found, unknown=unknown), settled
@@ -182,9 +188,9 @@ def _valid(conn: Connection, lost: list[SourceRow]) -> tuple[list[SourceRow], li
 
 
 def _record(
-    row: SourceRow, state: str, now: float, error: str, *, client_id: str | None = None
+    row: SourceRow, state: RowState, now: float, error: str, *, client_id: str | None = None
 ) -> RowRecord:
-    return (SINGLE, row.line, row.digest, state, client_id, error, 1, now)
+    return (SINGLE, row.line, row.digest, state.value, client_id, error, 1, now)
 
 
 def _damaged_name(path: Path) -> Path:
@@ -209,6 +215,7 @@ def _replace(
         targets={SINGLE: target.fingerprint},
         layout=source.layout,
         source=str(source.path),
+        advice=LIBRARY_ADVICE,
     )
     with closing(sqlite3.connect(staging, isolation_level=None)) as db:
         db.execute("BEGIN IMMEDIATE")

@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from clientbridge.importer.columns import ImportSetupError
+from clientbridge.importer.errors import ImportSetupError
 
 __all__ = [
     "JOURNAL_COMPANIONS",
