@@ -179,7 +179,8 @@ class Journal:
             raise TypeError("give target or targets")
         wanted = {SINGLE: target} if target is not None else dict(targets or {})
         file = Path(path)
-        check_existing(file)  # an empty file or another file is never taken for a new journal
+        # An empty file, or another program's, is never taken for a new journal.
+        check_existing(file, advice.another_journal)
         if not file.exists():
             _create(file, targets=wanted, layout=layout, source=source, advice=advice)
         try:
@@ -192,7 +193,7 @@ class Journal:
             # Exclusive: the lock is held until close, so a second import of the same
             # journal is refused instead of sending the same rows twice.
             db.execute("PRAGMA locking_mode=EXCLUSIVE")
-            check_integrity(db, file)  # before anything is written into it
+            check_integrity(db, file, advice.another_journal)  # before anything is written into it
             mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise ImportSetupError(

@@ -49,13 +49,15 @@ class JournalDamagedError(ImportSetupError):
     """An existing journal file is empty, not a journal, or damaged: it cannot be trusted
     to say which rows were sent, so nothing is sent."""
 
-    def __init__(self, path: Path, problem: str, *, recoverable: bool = True) -> None:
+    def __init__(
+        self, path: Path, problem: str, *, recoverable: bool = True, advice: str = ""
+    ) -> None:
         self.path = path
         self.problem = problem
         #: whether it is (or was) a journal whose rows can be read back
         self.recoverable = recoverable
-        advice = RECOVER_ADVICE if recoverable else ""
-        super().__init__(f"the journal {path} {problem}. {advice}".rstrip(". ") + ".")
+        remedy = RECOVER_ADVICE if recoverable else advice
+        super().__init__(f"the journal {path} {problem}. {remedy}".rstrip(". ") + ".")
 
 
 class JournalLostError(JournalWriteError):
@@ -81,9 +83,10 @@ class JournalHealth:
         return self.status == "ok"
 
 
-def check_existing(path: Path) -> None:
+def check_existing(path: Path, another_journal: str = "use another journal path") -> None:
     """Refuse an existing ``path`` that is empty or not an SQLite file (before SQLite
-    opens it: SQLite would take an empty file for a new database)."""
+    opens it: SQLite would take an empty file for a new database). ``another_journal``
+    words the remedy for a file that is not a journal."""
     try:
         with path.open("rb") as handle:
             start = handle.read(len(SQLITE_MAGIC))
@@ -103,15 +106,18 @@ def check_existing(path: Path) -> None:
     if start != SQLITE_MAGIC:
         raise JournalDamagedError(
             path,
-            "is not a clientbridge journal (not an SQLite file). An existing file is never "
-            "used as a new journal: if it was a journal, it was overwritten",
+            "is not a clientbridge journal (not an SQLite file), and an existing file is "
+            "never used as a new journal. If it was a journal, it was overwritten",
             recoverable=False,
+            advice=f"If it is another file, {another_journal}",
         )
 
 
-def check_integrity(db: sqlite3.Connection, path: Path) -> None:
+def check_integrity(
+    db: sqlite3.Connection, path: Path, another_journal: str = "use another journal path"
+) -> None:
     """Refuse a journal SQLite finds damaged (a truncated or partly overwritten file), or
-    an SQLite file that holds no journal."""
+    an SQLite file that holds no journal (``another_journal`` words that remedy)."""
     try:
         found = [line for (line,) in db.execute("PRAGMA quick_check(20)")]
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
@@ -125,8 +131,9 @@ def check_integrity(db: sqlite3.Connection, path: Path) -> None:
         raise JournalDamagedError(
             path,
             "is an SQLite file but not a clientbridge journal (it has no meta and rows "
-            "tables). An existing file is never used as a new journal",
+            "tables), and an existing file is never used as a new journal",
             recoverable=False,
+            advice=another_journal[:1].upper() + another_journal[1:],
         )
     has_schema = db.execute("SELECT 1 FROM meta WHERE key = 'schema'").fetchone()
     if has_schema is None:
