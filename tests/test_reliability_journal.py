@@ -229,8 +229,10 @@ def test_a_damaged_journal_is_refused_and_nothing_is_sent_again(
     assert server.held() == every_email(rows)  # nothing sent again
     assert journal.read_bytes() == damaged  # left as it was, never reused as new
     output = again.stdout + again.stderr
-    assert "--journal" not in output  # a new journal would send every row again
-    if damage != "overwritten by another file":  # that one is no journal any more
+    if damage == "overwritten by another file":  # no journal any more: say what it may be
+        assert "If it was a journal, it was overwritten. If it is another file," in output
+    else:  # a new journal would send every row again: recover this one
+        assert "--journal" not in output
         assert f"clientbridge journal recover {journal}" in output
 
 
