@@ -285,6 +285,9 @@ class JsonlSource(Source):
             except UnicodeDecodeError:
                 yield SourceRow(number, digest, None, "the line is not UTF-8 text")
                 continue
+            except RecursionError:
+                yield SourceRow(number, digest, None, "the line is not JSON: nested too deeply")
+                continue
             except ValueError as error:
                 yield SourceRow(number, digest, None, f"the line is not JSON ({error})")
                 continue
@@ -293,6 +296,11 @@ class JsonlSource(Source):
                 continue
             try:
                 client = client_from_document(document)
+            except RecursionError:
+                yield SourceRow(
+                    number, digest, None, "the line cannot become a client: nested too deeply"
+                )
+                continue
             except RowError as error:
                 yield SourceRow(number, digest, None, f"the line cannot become a client: {error}")
                 continue
