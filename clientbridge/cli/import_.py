@@ -167,7 +167,9 @@ import_options = options_object(
 
 
 @click.command("import", cls=Command)
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path)
+)
 @many_target_options
 @import_options
 @click.pass_context
@@ -329,6 +331,11 @@ def _journal_path(file: Path, flags: ImportFlags, targets: list[Target]) -> Path
         return flags.journal
     if all(target.ephemeral for target in targets):
         return None
+    if file == Path("-"):
+        raise UsageFailure(
+            "reading standard input, name the journal with --journal PATH (running the same "
+            "command again then resumes), or pass --no-journal"
+        )
     return file.with_name(file.name + ".journal.sqlite")
 
 
