@@ -32,6 +32,7 @@ from clientbridge.errors import (
     is_retryable,
     outcome_unknown,
 )
+from clientbridge.importer.identity import identified_rows, identify
 from clientbridge.importer.journal import SENDING, Journal
 from clientbridge.importer.progress import Progress, ProgressMode, make_progress
 from clientbridge.importer.report import (
@@ -207,8 +208,8 @@ class _ImportRun:
         self._in_flight: dict[int, list[_Pending]] = {}
         self._abandon = anyio.CancelScope()
         self.conn: AsyncConnection | None = None
-        #: what looking up an earlier run's unknown rows said about each (by line)
-        self._looked_up: dict[int, str] = {}
+        #: what looking up an earlier run's unknown rows said about each (by identity)
+        self._looked_up: dict[str, str] = {}
 
     # ------------------------------------------------------------------ outcomes
 
@@ -225,7 +226,9 @@ class _ImportRun:
     ) -> None:
         """Count and report a finished row, and journal its outcome (committed later)."""
         if journal and self.journal is not None:
-            self.journal.record(row.line, row.digest, outcome, client_id=client_id, error=error)
+            self.journal.record(
+                row.key, row.line, row.digest, outcome, client_id=client_id, error=error
+            )
         warnings = row.notes + warnings  # what reading changed (a split name) comes first
         self.outcomes.add(seq, RowOutcome(row.line, outcome, client_id, error, warnings))
         if self.outcomes.held < MAX_REORDER // 2:
@@ -241,7 +244,7 @@ class _ImportRun:
                 "created it (its id was not returned)"
             )
             if self.journal is not None:  # the note is shown again when the row is skipped
-                self.journal.record(row.line, row.digest, CREATED, error=note)
+                self.journal.record(row.key, row.line, row.digest, CREATED, error=note)
             self._settle(seq, row, CREATED, warnings=(note,), journal=False)
         elif not isinstance(result, ClientBridgeError):  # a bug below us, after sending
             message = f"unexpected {type(result).__name__}: {result}; "
@@ -256,7 +259,7 @@ class _ImportRun:
                 return
             # Refused as a whole, so not created: forgotten, and sent as new next time.
             if self.journal is not None:
-                self.journal.forget([row.line])
+                self.journal.forget([row.key])
             self._settle(seq, row, FAILED, error=str(result), journal=False)
         elif outcome_unknown(result):
             self._settle(seq, row, UNKNOWN, error=f"{result} ({self._unknown_advice})")
@@ -286,7 +289,7 @@ class _ImportRun:
 
     def _decide(self, seq: int, row: SourceRow) -> _Pending | None:
         """The row to send, or None when it was settled without sending."""
-        previous = self.journal.previous(row.line) if self.journal else None
+        previous = self.journal.previous(row.key) if self.journal else None
         retry_unknown = False
         if previous is not None and previous.digest == row.digest:
             if previous.state == CREATED:
@@ -337,7 +340,7 @@ class _ImportRun:
         return row.client is not None and bool(row.client.email)
 
     def _settle_unknown(self, seq: int, row: SourceRow, state: str, error: str | None) -> None:
-        looked_up = self._looked_up.get(row.line)
+        looked_up = self._looked_up.get(row.key)
         if state == UNKNOWN:
             message = error or self._unknown_advice
             if looked_up:
@@ -382,6 +385,8 @@ class _ImportRun:
         assert self.conn is not None
         if self.journal is None or not self.conn.capabilities.find_existing:
             return
+        if not self.source.rereadable:  # a stream is read once: its rows stay unknown
+            return
         unresolved = self.journal.unresolved()
         if not unresolved:
             return
@@ -395,24 +400,24 @@ class _ImportRun:
         except ClientBridgeError as error:
             reason = str(error).rstrip(".")
             for row in rows:
-                self._looked_up[row.line] = f"a look-up in {provider} failed ({reason})"
+                self._looked_up[row.key] = f"a look-up in {provider} failed ({reason})"
             return
         claimed = self.journal.claimed_client_ids({r.id for found in matches for r in found})
         matches = [[r for r in found if r.id not in claimed] for found in matches]
         rows_per_client = Counter(r.id for found in matches for r in found)
         for row, found in zip(rows, matches, strict=True):
             if not found:
-                self._looked_up[row.line] = (
+                self._looked_up[row.key] = (
                     f"a look-up in {provider} found no client matching it, so it was probably "
                     "not created"
                 )
             elif len(found) > 1:
-                self._looked_up[row.line] = (
+                self._looked_up[row.key] = (
                     f"a look-up in {provider} found {len(found)} clients matching it "
                     f"({', '.join(r.id for r in found[:5])}): check which one is this row's"
                 )
             elif rows_per_client[found[0].id] > 1:
-                self._looked_up[row.line] = (
+                self._looked_up[row.key] = (
                     f"a look-up in {provider} found {found[0].id}, which matches other unknown "
                     "rows too: check which row it is"
                 )
@@ -422,21 +427,25 @@ class _ImportRun:
                     "it but did not get the answer"
                 )
                 self.journal.record(
-                    row.line, row.digest, CREATED, client_id=found[0].id, error=note
+                    row.key, row.line, row.digest, CREATED, client_id=found[0].id, error=note
                 )
                 self.summary.found_by_lookup += 1
         self.journal.commit()
 
-    def _prepare_again(self, lines: dict[int, str]) -> tuple[list[SourceRow], list[Client]]:
-        """The rows of ``lines`` (line → digest) read again from the file, unchanged and
-        valid (an invalid row cannot have been sent), with their clients."""
+    def _prepare_again(self, keys: dict[str, str]) -> tuple[list[SourceRow], list[Client]]:
+        """The rows of ``keys`` (identity → digest) read again from the file, unchanged
+        and valid (an invalid row cannot have been sent), with their clients."""
         assert self.conn is not None
         rows: list[SourceRow] = []
         batch: list[Client] = []
-        last = max(lines)
+        left = len(keys)
         with self.source.reopen() as again:
-            for row in again.rows(only=lines):
-                if row.client is not None and lines[row.line] == row.digest:
+            for row in identify(again.rows()):
+                digest = keys.get(row.key)
+                if digest is None:
+                    continue
+                left -= 1
+                if row.client is not None and digest == row.digest:
                     try:
                         self.conn.validate(row.client)
                     except ClientBridgeError:
@@ -444,7 +453,7 @@ class _ImportRun:
                     else:
                         batch.append(row.client)
                         rows.append(row)
-                if row.line >= last:
+                if not left:
                     break
         return rows, batch
 
@@ -461,7 +470,10 @@ class _ImportRun:
         async with send:
             chunk: list[_Pending] = []
             accepts = self.target.accepts
-            for seq, row in enumerate(self.source.rows()):
+            rows = self.source.rows()
+            if self.journal is not None:  # the journal knows rows by their identity
+                rows = identify(rows)
+            for seq, row in enumerate(rows):
                 if self.stop.is_set():
                     self.outcomes.skip(seq)
                     break
@@ -523,7 +535,7 @@ class _ImportRun:
                 # Stopped while the commit was made: send nothing new. These rows never
                 # left; a row sent again by --retry-unknown keeps its mark (still unknown).
                 del self._in_flight[key]
-                self.journal.forget(p.row.line for p in chunk if not p.retry_unknown)
+                self.journal.forget(p.row.key for p in chunk if not p.retry_unknown)
                 for pending in chunk:
                     self.outcomes.skip(pending.seq)
                 return
@@ -549,7 +561,9 @@ class _ImportRun:
         """
         import anyio
 
-        journal.mark_sending((pending.row.line, pending.row.digest) for pending in chunk)
+        journal.mark_sending(
+            (pending.row.key, pending.row.line, pending.row.digest) for pending in chunk
+        )
         if self._group_commit is not None:
             await self._group_commit.wait()  # the first worker commits this mark too
             return
@@ -678,7 +692,11 @@ def _recording(
         opened = None
         if journal is not None:
             opened = Journal.open(
-                journal, target=target.fingerprint, layout=source.layout, source=str(source.path)
+                journal,
+                target=target.fingerprint,
+                layout=source.layout,
+                source=str(source.path),
+                identified=identified_rows(source),
             )
             stack.callback(opened.close)
         outcomes = _Outcomes(

@@ -58,6 +58,9 @@ class SourceRow:
     error: str | None = None
     #: what reading changed, for the report ("name 'Ada Lovelace' split into ...")
     notes: tuple[str, ...] = ()
+    #: the row's identity in the journal (`clientbridge.importer.identity`); set by an
+    #: import that keeps a journal, empty otherwise
+    key: str = ""
 
 
 def _digest(data: bytes) -> str:
