@@ -10,10 +10,11 @@ Rows are keyed by their identity (`clientbridge.importer.identity`: the external
 the content; never the line, so inserting, deleting or moving rows between runs sends no
 row twice) and, for an import into several connections at once, the connection (one state
 per row and connection). Each holds a digest of the row's content, so a row that changed
-under the same external id is noticed, and the line it was on, for people. The journal also records the target
-(provider, connection, base URL) and the file's header; a journal of another target or
-layout is refused. WAL mode with ``synchronous=NORMAL`` keeps commits cheap and survives a
-killed process; the file is locked while an import runs, so two imports cannot share it.
+under the same external id is noticed, and the line it was on, for people. The journal
+also records the target (provider, connection, base URL) and the file's header; a journal
+of another target or layout is refused. WAL mode with ``synchronous=NORMAL`` keeps commits
+cheap and survives a killed process; the file is locked while an import runs, so two
+imports cannot share it.
 """
 
 from __future__ import annotations
