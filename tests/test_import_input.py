@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Container, Iterator
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -216,3 +218,54 @@ def test_standard_input_from_a_real_pipe_is_imported(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr.decode()
     assert "Traceback" not in done.stderr.decode()
     assert [row["outcome"] for row in read_report(report)] == ["created"] * 4
+
+
+def test_a_file_that_cannot_be_read_further_stops_the_import_with_nothing_left_sending(
+    tmp_path: Path,
+) -> None:
+    import clientbridge as cb
+    from clientbridge.importer import ImportOptions, Target, run_import
+    from clientbridge.importer.source import CsvSource, SourceRow
+
+    from .import_fakes import KEY, people, write_csv
+
+    class BrokenAfterTwoRows(CsvSource):
+        def rows(self, only: Container[int] | None = None) -> Iterator[SourceRow]:
+            for row in super().rows(only):
+                if row.line == 4:
+                    raise ImportSetupError("the disk went away")
+                yield row
+
+    fake = FakeRoostedHR(latency=0.05)  # rows 2 and 3 are in flight when reading fails
+
+    def connect(asynchronous: bool) -> Any:
+        def open_(**options: Any) -> Any:
+            opener = cb.connect_async if asynchronous else cb.connect
+            transport = fake.transport("roostedhr", asynchronous)
+            return opener("roostedhr", api_key=KEY, transport=transport, **options)
+
+        return open_
+
+    target = Target(
+        provider="roostedhr",
+        label="fake",
+        fingerprint="fake",
+        connect=connect(False),
+        connect_async=connect(True),
+    )
+    journal = tmp_path / "journal.sqlite"
+    path = write_csv(tmp_path / "clients.csv", people(5))
+    with (
+        BrokenAfterTwoRows(path) as source,
+        pytest.raises(ImportSetupError, match="the disk went away"),
+    ):
+        run_import(
+            source,
+            target,
+            ImportOptions(concurrency=4, progress="none"),
+            journal=journal,
+            report=None,
+        )
+    states = journal_states(journal)
+    assert states  # a row was in flight when reading failed: it finished
+    assert states == ["created"] * len(fake.created)  # nothing left "sending"

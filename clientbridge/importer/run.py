@@ -208,6 +208,8 @@ class _ImportRun:
         self._in_flight: dict[int, list[_Pending]] = {}
         self._abandon = anyio.CancelScope()
         self.conn: AsyncConnection | None = None
+        #: why the file could not be read to its end (raised once the run has stopped)
+        self.read_error: Exception | None = None
         #: what looking up an earlier run's unknown rows said about each (by identity)
         self._looked_up: dict[str, str] = {}
 
@@ -320,8 +322,8 @@ class _ImportRun:
                 else "may have created it"
             )
             message = (
-                f"the row changed since an earlier run {what}, so it was not sent again. If it "
-                "is another client, add it as a new row at the end of the file"
+                f"the row changed since an earlier run {what} (the same external id), so it "
+                "was not sent again. If it is another client, give it an external id of its own"
             )
             self._settle(seq, row, FAILED, error=message, journal=False)
             return None
@@ -470,7 +472,7 @@ class _ImportRun:
         async with send:
             chunk: list[_Pending] = []
             accepts = self.target.accepts
-            rows = self.source.rows()
+            rows = self._read_until_error(self.source.rows())
             if self.journal is not None:  # the journal knows rows by their identity
                 rows = identify(rows)
             for seq, row in enumerate(rows):
@@ -504,6 +506,17 @@ class _ImportRun:
             elif chunk:
                 for pending in chunk:
                     self.outcomes.skip(pending.seq)
+
+    def _read_until_error(self, rows: Iterator[SourceRow]) -> Iterator[SourceRow]:
+        """``rows`` until the file cannot be read further. Then the import stops as on
+        Ctrl-C (nothing new is sent, the requests in flight finish and are journaled) and
+        `run` raises the error once they have: a row is never left ``sending`` because
+        reading failed."""
+        try:
+            yield from rows
+        except Exception as error:
+            self.read_error = error
+            self._stop()
 
     async def _work(self, receive: ObjectReceiveStream[list[_Pending]]) -> None:
         async with receive:
@@ -649,6 +662,8 @@ class _ImportRun:
                         pending.seq, pending.row, UNKNOWN, error=message + self._unknown_advice
                     )
             self._in_flight.clear()
+        if self.read_error is not None:
+            raise self.read_error
 
 
 async def _run_async(

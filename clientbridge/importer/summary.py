@@ -156,7 +156,8 @@ def _next_steps(summary: ImportSummary) -> Iterator[str]:
     if summary.changed_rows:
         yield (
             f"{_rows(summary.changed_rows)} changed since an earlier run created them (or may "
-            "have) and were not sent. Rows are matched by line: was a row inserted or deleted?"
+            "have) and were not sent: each has the external id of a row sent before, with "
+            "other values."
         )
     if summary.looked_up:
         yield (
