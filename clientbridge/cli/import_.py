@@ -135,7 +135,8 @@ import_options = options_object(
         click.option(
             "--journal",
             type=click.Path(dir_okay=False, path_type=Path),
-            help="The journal (default: FILE.journal.sqlite; with --sandbox, none unless given).",
+            help="The journal (default: FILE.journal.sqlite; with --sandbox, none unless given; "
+            "needed for standard input).",
         ),
         click.option(
             "--no-journal",
@@ -185,8 +186,12 @@ def import_(
     books (the layout is detected from the header). The encoding is detected before
     anything is sent. JSON Lines hold one client object per line.
 
+    FILE may be - (standard input) or a pipe, read as a stream. A CSV file whose stray
+    quote would swallow the rows after it is refused before anything is sent.
+
     A journal next to FILE records every row, so running the same command again
-    resumes: created rows are skipped, failed rows are sent again only with
+    resumes (rows are known by their external id, else their content, so the file may
+    be edited between runs): created rows are skipped, failed rows are sent again only with
     --retry-failed, and rows that may have been created are never sent again on their
     own (--retry-unknown does). Ctrl-C stops cleanly.
 
