@@ -127,6 +127,15 @@ def test_a_stray_quote_in_a_stream_is_a_failed_row_naming_the_lines(tmp_path: Pa
     assert "lines 6 to 51 were read as one row" in (rows[4].error or "")
 
 
+def test_a_stray_quote_past_the_field_limit_in_a_stream_names_its_lines(tmp_path: Path) -> None:
+    path = stray_quote_file(tmp_path, rows=5000)  # the quoted field outgrows 128 KiB
+    with open_source(fifo_of(tmp_path, path.read_bytes())) as source:
+        rows = [row for row in source.rows() if row.client is None]
+    assert rows[0].line == 6
+    assert "were read as one row (field larger than field limit" in (rows[0].error or "")
+    assert "quote opened on line 6" in (rows[0].error or "")
+
+
 # ---------------------------------------------------------------- streams
 
 

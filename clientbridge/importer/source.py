@@ -300,7 +300,7 @@ class CsvSource(Source):
         )
 
     def rows(self, only: Container[int] | None = None) -> Iterator[SourceRow]:
-        from clientbridge.importer.quotes import quote_problem
+        from clientbridge.importer.quotes import QuoteProblem, quote_problem
 
         reader = self._reader
         columns = len(self.columns.headers)
@@ -316,13 +316,14 @@ class CsvSource(Source):
                         f"{self.path}, line {start}: {error}; the rest cannot be read"
                     ) from None
                 if only is None or start in only:
-                    span = f"lines {start:,} to {reader.line_num:,}"
-                    where = f" ({span} were read as one row)" if reader.line_num > start else ""
+                    problem: object = f"unreadable: {error}"
+                    if reader.line_num > start:  # a quoted field ran on past the field limit
+                        problem = QuoteProblem(start, reader.line_num, str(error))
                     yield SourceRow(
                         line=start,
                         digest=_digest(f"unreadable:{start}".encode()),
                         client=None,
-                        error=f"unreadable: {error}{where}",
+                        error=str(problem),
                     )
                 continue
             if not cells or (len(cells) == 1 and not cells[0].strip()):
