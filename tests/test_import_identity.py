@@ -276,3 +276,26 @@ def test_a_schema_2_journal_is_refused_when_the_file_changed_under_a_created_row
     assert fake.requests == []
     with closing(sqlite3.connect(journal)) as db:  # left as it was
         assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == "2"
+
+
+def test_the_summary_counts_sent_rows_no_longer_in_the_file(tmp_path: Path) -> None:
+    fake = FakeRoostedHR()
+    path = write_csv(tmp_path / "clients.csv", people(4))
+    import_into(path, fake)
+    rows = people(4)
+    del rows[1]  # deleted
+    rows[1][3] = "edited@example.com"  # edited, without an external id: another row
+    write_csv(path, rows)
+    _, report, output = import_into(path, fake)
+    assert [line["outcome"] for line in report] == ["created", "skipped", "skipped"]
+    assert "2 rows an earlier run created (or may have) are no longer in the file" in output
+    _, report, output = import_into(path, fake)  # the journal still holds them
+    assert "2 rows an earlier run created" in output
+
+
+def test_the_summary_says_nothing_of_missing_rows_when_the_file_is_whole(tmp_path: Path) -> None:
+    fake = FakeRoostedHR()
+    path = write_csv(tmp_path / "clients.csv", people(4))
+    import_into(path, fake)
+    _, _, output = import_into(path, fake)
+    assert "no longer in the file" not in output

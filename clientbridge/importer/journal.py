@@ -134,6 +134,10 @@ class Journal:
         #: True when no row has been journaled yet for this connection (look-ups can be
         #: skipped)
         self.empty = empty
+        #: rows an earlier run sent (created, or may have), and how many of them this
+        #: run's reading has met so far (see `missing`)
+        self._sent_before = 0 if empty else self._count_sent()
+        self._met = 0
 
     def for_connection(self, connection: str) -> Journal:
         """The journal of one connection of this file (sharing its lock and commits)."""
@@ -261,7 +265,24 @@ class Journal:
         ).fetchone()
         if found is None:
             return None
-        return JournalEntry(key, *found)
+        entry = JournalEntry(key, *found)
+        if entry.state != FAILED:
+            self._met += 1
+        return entry
+
+    def _count_sent(self) -> int:
+        self.flush()
+        (count,) = self._db.execute(
+            "SELECT count(*) FROM rows WHERE connection = ? AND state != ?",
+            (self.connection, FAILED),
+        ).fetchone()
+        return int(count)
+
+    def missing(self) -> int:
+        """How many rows an earlier run sent (created, or may have) were not met by
+        `previous` in this run: after a whole reading of the file, the rows deleted from it,
+        or edited (an edited row without an external id is another row)."""
+        return max(0, self._sent_before - self._met)
 
     def unresolved(self) -> dict[str, str]:
         """The rows an earlier run left ``sending`` or ``unknown``: identity → digest."""

@@ -674,6 +674,8 @@ class _ImportRun:
             self._in_flight.clear()
         if self.read_error is not None:
             raise self.read_error
+        if self.journal is not None and not self.stop.is_set():  # the whole file was read
+            self.summary.missing_rows = self.journal.missing()
 
 
 async def _run_async(
