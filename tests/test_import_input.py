@@ -278,3 +278,31 @@ def test_a_file_that_cannot_be_read_further_stops_the_import_with_nothing_left_s
     states = journal_states(journal)
     assert states  # a row was in flight when reading failed: it finished
     assert states == ["created"] * len(fake.created)  # nothing left "sending"
+
+
+def test_standard_input_redirected_from_a_file_is_read_as_a_stream(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import clientbridge as cb
+
+    path = tmp_path / "clients.csv"
+    path.write_bytes(csv_bytes(3))
+    report = tmp_path / "report.csv"
+    command = [sys.executable, "-m", "clientbridge.cli", "import", "-", "--provider"]
+    command += [cb.providers()[0], "--sandbox", "--progress", "none", "--report", str(report)]
+    with path.open("rb") as redirected:
+        done = subprocess.run(command, stdin=redirected, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()
+    assert [row["outcome"] for row in read_report(report)] == ["created"] * 3
+
+
+def test_standard_input_resumes_with_a_named_journal(tmp_path: Path) -> None:
+    fake = FakeRoostedHR()
+    args = ["import", "-", *ROOSTED, "--journal", str(tmp_path / "journal.sqlite")]
+    invoke(args, fake.transport, input=csv_bytes(2, start=2))
+    report = tmp_path / "report.csv"
+    result = invoke([*args, "--report", str(report)], fake.transport, input=csv_bytes(3))
+    assert result.exit_code == 0, result.output
+    assert [row["outcome"] for row in read_report(report)] == ["created", "skipped", "skipped"]
+    assert len(fake.created) == 3

@@ -73,6 +73,30 @@ STDIN = Path("<stdin>")
 PREFIX = 1 << 20
 
 
+def _standard_input() -> IO[bytes]:
+    """Standard input, as a binary stream that can be closed without closing it for the
+    rest of the process."""
+    try:
+        return os.fdopen(os.dup(sys.stdin.fileno()), "rb")
+    except (OSError, ValueError, AttributeError):  # replaced by an object without a file
+        return io.BufferedReader(_Unclosed(sys.stdin.buffer))
+
+
+class _Unclosed(io.RawIOBase):
+    """A binary stream whose `close` leaves the stream it reads open."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
 def _read_prefix(stream: IO[bytes]) -> bytes:
     """Up to `PREFIX` bytes of ``stream`` (a pipe hands them over in pieces)."""
     parts: list[bytes] = []
@@ -128,16 +152,19 @@ class Source:
         self._prefix = b""
         try:
             if path == STDIN:
-                self._binary: IO[bytes] = os.fdopen(os.dup(sys.stdin.fileno()), "rb")
+                self._binary: IO[bytes] = _standard_input()
             else:
                 self._binary = open(path, "rb")  # noqa: SIM115 - closed by close()
         except OSError as error:
             raise ImportSetupError(f"cannot open {path}: {error.strerror or error}") from None
-        status = os.fstat(self._binary.fileno())
         #: a regular file: read more than once (encoding, quotes, look-ups); else a stream
-        #: (standard input, a pipe, a FIFO), read once from start to end
-        self.rereadable = stat.S_ISREG(status.st_mode)
-        self.size = status.st_size if self.rereadable else 0
+        #: (standard input, even redirected from a file, a pipe, a FIFO), read once
+        self.rereadable = False
+        self.size = 0
+        if path != STDIN:
+            status = os.fstat(self._binary.fileno())
+            self.rereadable = stat.S_ISREG(status.st_mode)
+            self.size = status.st_size if self.rereadable else 0
         if not self.rereadable:
             self._prefix = _read_prefix(self._binary)
             self._binary = io.BufferedReader(_Replay(self._prefix, self._binary))
