@@ -189,10 +189,11 @@ def test_a_journal_holds_no_client_data(tmp_path: Path) -> None:
 
 
 def schema_2_journal(
-    path: Path, layout_from: Path, rows: dict[int, tuple[str, str | None]]
+    path: Path, layout_from: Path, rows: dict[int, tuple[str, str | None]], *, schema: int = 2
 ) -> None:
     """A journal as clientbridge wrote it before rows had identities: keyed by line, with
-    the digests of the rows of ``layout_from`` on those lines."""
+    the digests of the rows of ``layout_from`` on those lines (schema 1: without the
+    connection column)."""
     from clientbridge.importer import open_source
 
     with open_source(layout_from) as source:
@@ -200,18 +201,20 @@ def schema_2_journal(
         digests = {row.line: row.digest for row in source.rows()}
     with closing(sqlite3.connect(path)) as db, db:
         db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        connection = "connection TEXT NOT NULL DEFAULT ''," if schema == 2 else ""
+        first = "'', " if schema == 2 else ""
         db.execute(
-            "CREATE TABLE rows (connection TEXT NOT NULL DEFAULT '', row INTEGER NOT NULL, "
+            f"CREATE TABLE rows ({connection} row INTEGER NOT NULL, "
             "digest TEXT NOT NULL, state TEXT NOT NULL, client_id TEXT, error TEXT, "
             "attempts INTEGER NOT NULL DEFAULT 0, updated_at REAL NOT NULL, "
-            "PRIMARY KEY (connection, row))"
+            f"PRIMARY KEY ({'connection, ' if schema == 2 else ''}row))"
         )
         db.executemany(
             "INSERT INTO meta VALUES (?, ?)",
-            [("schema", "2"), ("layout", layout), ("source", str(layout_from))],
+            [("schema", str(schema)), ("layout", layout), ("source", str(layout_from))],
         )
         db.executemany(
-            "INSERT INTO rows VALUES ('', ?, ?, ?, ?, 'refused', 1, 0)",
+            f"INSERT INTO rows VALUES ({first}?, ?, ?, ?, 'refused', 1, 0)",
             [(line, digests[line], state, client_id) for line, (state, client_id) in rows.items()],
         )
 
@@ -299,3 +302,18 @@ def test_the_summary_says_nothing_of_missing_rows_when_the_file_is_whole(tmp_pat
     import_into(path, fake)
     _, _, output = import_into(path, fake)
     assert "no longer in the file" not in output
+
+
+def test_a_schema_1_journal_is_converted_too(tmp_path: Path) -> None:
+    fake = FakeRoostedHR()
+    path = write_csv(tmp_path / "clients.csv", people(2))
+    journal = tmp_path / "clients.csv.journal.sqlite"
+    schema_2_journal(journal, path, {2: ("created", "r7")}, schema=1)
+    with closing(sqlite3.connect(journal)) as db, db:
+        db.execute("INSERT INTO meta VALUES ('target', ?)", (target_of(path, fake),))
+    code, report, output = import_into(path, fake)
+    assert code == 0, output
+    assert [(line["outcome"], line["id"]) for line in report] == [
+        ("skipped", "r7"),
+        ("created", "r2"),
+    ]
