@@ -306,3 +306,20 @@ def test_standard_input_resumes_with_a_named_journal(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert [row["outcome"] for row in read_report(report)] == ["created", "skipped", "skipped"]
     assert len(fake.created) == 3
+
+
+def test_vcards_and_json_lines_are_read_from_a_stream(tmp_path: Path) -> None:
+    exports = Path(__file__).parent / "fixtures" / "exports"
+    vcards = (exports / "apple-contacts.vcf").read_bytes()
+    with open_source(exports / "apple-contacts.vcf") as source:
+        from_file = [row.client for row in source.rows()]
+    with open_source(fifo_of(tmp_path, vcards), format="vcard") as source:
+        assert [row.client for row in source.rows()] == from_file
+    lines = b'{"company_name": "Acme"}\n{"company_name": "Beta"}\n'
+    with open_source(fifo_of(tmp_path, lines, "lines.fifo"), format="jsonl") as source:
+        assert [row.line for row in source.rows()] == [1, 2]
+
+
+def test_a_workbook_cannot_be_read_from_a_stream(tmp_path: Path) -> None:
+    with pytest.raises(ImportSetupError, match="save it to a file"):
+        open_source(fifo_of(tmp_path, b"PK\x03\x04"), format="xlsx")
