@@ -15,8 +15,8 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from clientbridge.importer.columns import ImportSetupError
-from clientbridge.importer.report import FAILED
+from clientbridge.importer.errors import ImportSetupError
+from clientbridge.importer.states import RowState
 
 __all__ = ["ROWS_TABLE_2", "IdentifiedRows", "upgrade_from_2"]
 
@@ -66,7 +66,7 @@ def upgrade_from_2(
     for connection, line, digest, state, client_id, error, attempts, updated_at in journaled:
         now = found.get(line)
         if now is None or now[0] != digest:
-            if state == FAILED:
+            if state == RowState.FAILED:
                 continue
             what = f"created as {client_id}" if client_id else state
             raise ImportSetupError(
