@@ -155,6 +155,24 @@ def test_a_row_edited_under_its_external_id_is_reported_changed_not_sent(
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_row_edited_under_its_email_is_reported_changed_not_created_again(
+    provider: str, tmp_path: Path
+) -> None:
+    sandbox = CountingSandbox()
+    rows = ten_rows()  # no external id: the email names the client
+    path = write_csv(tmp_path / "clients.csv", rows)
+    run(provider, path, sandbox)
+    rows[3][2] = "Renamed"
+    rows.insert(1, ["Firm 99", "Person", "N99", "p99@example.com"])
+    write_csv(path, rows)
+    code, report = run(provider, path, sandbox)
+    assert code == 1
+    assert sandbox.sent == Counter(valid_emails(rows))  # the edited client is not sent twice
+    assert outcomes(report)[3] == ("5", "failed")
+    assert "changed since an earlier run created it" in report[3]["error"]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
 def test_identical_rows_are_told_apart_by_their_occurrence(provider: str, tmp_path: Path) -> None:
     sandbox = CountingSandbox()
     rows = people(4)

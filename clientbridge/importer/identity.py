@@ -7,10 +7,12 @@ journal, are sent again. So a row is known by:
 
 * its ``external_id`` (hashed) when it has one: the same client wherever it moves, and a
   row whose content changed under the same external id is noticed as changed;
+* else its email (hashed, compared ignoring case): a client's natural key, so a row edited
+  in any other field is noticed as changed rather than taken for a new client;
 * else a digest of its content: a row moved, or with rows inserted or deleted around it,
   is the same row; a row whose content changed is another row.
 
-Identical rows in one file (the same external id, or the same content) are told apart by
+Identical rows in one file (the same external id, email or content) are told apart by
 their occurrence: the second is ``<identity>#1``. Counting occurrences needs every
 identity read so far; they are kept in a private temporary SQLite database (on disk once
 it outgrows its page cache), so memory stays flat however long the file is.
@@ -39,11 +41,14 @@ def base_identity(row: SourceRow) -> str:
     """What names ``row`` before its occurrence is counted."""
     client = row.client
     if client is not None and client.external_id:
-        digest = hashlib.blake2b(
-            client.external_id.encode("utf-8", "surrogatepass"), digest_size=16
-        )
-        return f"id:{digest.hexdigest()}"
+        return f"id:{_digest(client.external_id)}"
+    if client is not None and client.email and client.email.strip():
+        return f"email:{_digest(client.email.strip().casefold())}"
     return f"content:{row.digest}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 class RowIdentities:
