@@ -121,7 +121,7 @@ def test_a_truncated_journal_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite"
     with open_journal(path) as journal:
         for line in range(2, 2_000):
-            journal.record(line, "d", "created", client_id=f"c{line}")
+            journal.record(f"k{line}", line, "d", "created", client_id=f"c{line}")
     os.truncate(path, path.stat().st_size // 2)
     with pytest.raises(journal_check().JournalDamagedError, match="damaged"):
         open_journal(path)
@@ -143,10 +143,10 @@ def test_a_replaced_write_ahead_log_is_saved_into_the_journal_and_stops_it(
     path = tmp_path / "journal.sqlite"
     journal = open_journal(path)
     wal = path.with_name(path.name + "-wal")
-    journal.record(2, "d", "created", client_id="c2")
+    journal.record("k2", 2, "d", "created", client_id="c2")
     journal.commit()
     os.replace(tmp_path / _copy(wal, tmp_path / "other"), wal)  # another file, same name
-    journal.record(3, "d", "created", client_id="c3")
+    journal.record("k3", 3, "d", "created", client_id="c3")
     with pytest.raises(journal_check().JournalLostError, match="was replaced by another file"):
         journal.commit()
     journal.close()
@@ -166,10 +166,10 @@ def _copy(source: Path, target: Path) -> Path:
 def test_a_journal_where_nothing_was_sent_is_bound_to_the_new_target(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite"
     with open_journal(path, "wrong url") as journal:
-        journal.record(2, "d", "failed", error="refused")
+        journal.record("k2", 2, "d", "failed", error="refused")
     with open_journal(path, "right url") as journal:
         assert journal.rebound == {"": "wrong url"}
-        assert journal.previous(2) is None  # that target's failure is not this one's
+        assert journal.previous("k2") is None  # that target's failure is not this one's
     with open_journal(path, "right url") as journal:
         assert journal.rebound == {}
 
@@ -180,8 +180,8 @@ def test_a_journal_where_a_client_was_or_may_have_been_created_refuses_another_t
 ) -> None:
     path = tmp_path / "journal.sqlite"
     with open_journal(path, "first") as journal:
-        journal.record(2, "d", "failed", error="refused")
-        journal.record(3, "d", "created", client_id="c3")
+        journal.record("k2", 2, "d", "failed", error="refused")
+        journal.record("k3", 3, "d", "created", client_id="c3")
     set_state(path, 3, state)
     with pytest.raises(ImportSetupError, match="records an import into first"):
         open_journal(path, "second")
@@ -216,7 +216,7 @@ def test_fixing_the_base_url_after_every_row_was_refused_resumes(clients: Path) 
 def test_journal_check_says_whole_or_damaged(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite"
     with open_journal(path) as journal:
-        journal.record(2, "d", "created", client_id="c2")
+        journal.record("k2", 2, "d", "created", client_id="c2")
     whole = invoke(["journal", "check", str(path)])
     assert whole.exit_code == 0, whole.output
     assert f"{path}: ok" in whole.output
@@ -238,6 +238,7 @@ def test_recovery_marks_lost_rows_unknown_where_the_provider_refuses_duplicates(
 
     from clientbridge.cli._base import CliContext
     from clientbridge.cli.target import TargetOptions, build_target
+    from clientbridge.importer.identity import identify
     from clientbridge.importer.journal_recover import recover_journal
     from clientbridge.registry import adapter_class
 
@@ -258,9 +259,10 @@ def test_recovery_marks_lost_rows_unknown_where_the_provider_refuses_duplicates(
             path, target=target.fingerprint, layout=source.layout, source=str(clients)
         )
         with journal:
-            for row in source.rows():
+            for row in identify(source.rows()):
                 if row.line <= 3:
-                    journal.record(row.line, row.digest, "created", client_id=f"c{row.line}")
+                    key, line, digest = row.key, row.line, row.digest
+                    journal.record(key, line, digest, "created", client_id=f"c{line}")
     os.truncate(path, 0)  # every row lost
 
     with open_source(clients) as source:
@@ -277,7 +279,7 @@ def test_recovery_marks_lost_rows_unknown_where_the_provider_refuses_duplicates(
 def test_journal_check_of_a_journal_in_use_says_so_not_damaged(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite"
     with open_journal(path) as journal:
-        journal.record(2, "d", "created", client_id="c2")
+        journal.record("k2", 2, "d", "created", client_id="c2")
         journal.commit()
         busy = invoke(["journal", "check", str(path)])
     assert busy.exit_code == 1, busy.output

@@ -212,15 +212,15 @@ def read_summary(path: Path) -> tuple[dict[str, str], dict[str, int], tuple[str,
         problems.append(f"its meta table cannot be read ({error})")
     try:
         for row in read_rows(path):
-            states[row[3]] = states.get(row[3], 0) + 1
+            states[row[4]] = states.get(row[4], 0) + 1
     except sqlite3.DatabaseError as error:
         problems.append(f"its rows cannot be read ({error})")
     return meta, states, tuple(problems)
 
 
-#: (connection, row, digest, state, client_id, error, attempts, updated_at)
-RowRecord = tuple[str, int, str, str, str | None, str | None, int, float]
-_ROW_COLUMNS = "connection, row, digest, state, client_id, error, attempts, updated_at"
+#: (connection, key, row, digest, state, client_id, error, attempts, updated_at)
+RowRecord = tuple[str, str, int, str, str, str | None, str | None, int, float]
+_ROW_COLUMNS = "connection, key, row, digest, state, client_id, error, attempts, updated_at"
 
 
 def read_rows(path: Path) -> Iterator[RowRecord]:

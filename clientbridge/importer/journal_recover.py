@@ -27,7 +27,8 @@ import attrs
 from clientbridge.errors import ClientBridgeError
 from clientbridge.importer.advice import LIBRARY_ADVICE
 from clientbridge.importer.errors import ImportSetupError
-from clientbridge.importer.journal import SINGLE, _create, _target_key
+from clientbridge.importer.identity import identify
+from clientbridge.importer.journal import SCHEMA_VERSION, SINGLE, _create, _target_key
 from clientbridge.importer.journal_check import RowRecord, inspect, read_rows
 from clientbridge.importer.options import Target
 from clientbridge.importer.outputs import journal_files
@@ -63,7 +64,9 @@ class Recovery:
 
 def _lost_rows(source: Source, recovered: Iterable[RowRecord]) -> list[SourceRow]:
     held = {record[1] for record in recovered}
-    return [row for row in source.rows() if row.line not in held and row.client is not None]
+    return [
+        row for row in identify(source.rows()) if row.key not in held and row.client is not None
+    ]
 
 
 def recover_journal(path: Path, source: Source, target: Target) -> Recovery:
@@ -78,6 +81,11 @@ def recover_journal(path: Path, source: Source, target: Target) -> Recovery:
         what = "is whole: there is nothing to recover" if health.ok else health.problems[0]
         raise ImportSetupError(f"the journal {path} {what}")
     meta = health.meta
+    if meta.get("schema", SCHEMA_VERSION) != SCHEMA_VERSION:
+        raise ImportSetupError(
+            f"the journal {path} was written by an earlier version of clientbridge "
+            f"(schema {meta.get('schema')!r}): recover it with that version"
+        )
     if any(key.startswith("target:") for key in meta):
         raise ImportSetupError(
             f"the journal {path} records an import into several connections; it can be "
@@ -102,7 +110,7 @@ def recover_journal(path: Path, source: Source, target: Target) -> Recovery:
     recovery = Recovery(
         journal=path,
         damaged=_damaged_name(path),
-        recovered=dict(Counter(record[3] for record in records)),
+        recovered=dict(Counter(record[4] for record in records)),
         lost=len(lost),
     )
     settled: list[RowRecord] = []
@@ -151,7 +159,7 @@ def _reconcile(
                 f"those rows in {provider}, then import the rows not there from a file "
                 "holding only them"
             )
-    claimed = {record[4] for record in records if record[4]}
+    claimed = {record[5] for record in records if record[5]}
     found_ids = Counter(match.id for found in matches for match in found)
     settled = []
     found = unknown = 0
@@ -190,7 +198,7 @@ def _valid(conn: Connection, lost: list[SourceRow]) -> tuple[list[SourceRow], li
 def _record(
     row: SourceRow, state: RowState, now: float, error: str, *, client_id: str | None = None
 ) -> RowRecord:
-    return (SINGLE, row.line, row.digest, state.value, client_id, error, 1, now)
+    return (SINGLE, row.key, row.line, row.digest, state.value, client_id, error, 1, now)
 
 
 def _damaged_name(path: Path) -> Path:
@@ -220,8 +228,8 @@ def _replace(
     with closing(sqlite3.connect(staging, isolation_level=None)) as db:
         db.execute("BEGIN IMMEDIATE")
         db.executemany(
-            "INSERT OR REPLACE INTO rows (connection, row, digest, state, client_id, error, "
-            "attempts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO rows (connection, key, row, digest, state, client_id, "
+            "error, attempts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             records,
         )
         db.execute("COMMIT")
