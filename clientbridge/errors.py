@@ -104,15 +104,26 @@ class UnsupportedFeatureError(ClientBridgeError):
 class TransportError(ClientBridgeError):
     """The network failed.
 
-    ``maybe_sent`` is True when the request may have reached the provider (a read
-    timeout, a dropped connection after sending): the client may exist, so do not
-    blindly retry a create.
+    ``maybe_sent`` is True when the create may have reached the provider (a read
+    timeout, a dropped connection after sending, an answer not complete within the total
+    timeout): the client may exist, so do not blindly retry a create. It is False when
+    nothing that creates was sent: the connection failed before sending, or a look-up
+    the create needed first failed.
     """
 
-    def __init__(self, message: str, *, maybe_sent: bool, provider: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        maybe_sent: bool,
+        provider: str | None = None,
+        reason: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.maybe_sent = maybe_sent
         self.provider = provider
+        #: what failed, without advice (e.g. "GET to placio failed (ReadTimeout: ...)")
+        self.reason = reason
 
 
 class ProviderError(ClientBridgeError):
