@@ -118,9 +118,7 @@ def transport_error(
         error, httpx.UnsupportedProtocol | httpx.LocalProtocolError
     )
     kind = type(error).__name__
-    reason = (
-        f"{request.method} to {provider} failed ({kind}: {redact_text(str(error), secrets)})"
-    )
+    reason = f"{request.method} to {provider} failed ({kind}: {redact_text(str(error), secrets)})"
     if maybe_sent:
         advice = (
             "the request may have reached the provider: check whether the client exists "

@@ -99,7 +99,9 @@ def _read_request(connection: socket.socket) -> str:
 
 
 @contextmanager
-def trickle_server(*, interval: float = 0.05, give_up_after: float = 20.0) -> Iterator[TrickleServer]:
+def trickle_server(
+    *, interval: float = 0.05, give_up_after: float = 20.0
+) -> Iterator[TrickleServer]:
     """A started `TrickleServer`, stopped on exit."""
     server = TrickleServer(interval=interval, give_up_after=give_up_after)
     server.start()

@@ -52,6 +52,7 @@ from clientbridge.adapters.responses import (
 )
 from clientbridge.errors import (
     FieldError,
+    TransportError,
     UnexpectedResponseError,
     UnsupportedFeatureError,
     ValidationError,
@@ -349,7 +350,10 @@ class Adapter(ResponseReading):
         for lookup in self.lookups(batch):
             value = self.cache.get(lookup.key)
             if value is None:
-                response = yield lookup.request
+                try:
+                    response = yield lookup.request
+                except TransportError as error:
+                    raise self.lookup_not_answered(lookup.key, error) from None
                 if not response.is_success:
                     raise self.error_from_response(response)
                 try:
@@ -371,6 +375,19 @@ class Adapter(ResponseReading):
                 self.cache[lookup.key] = value
             resolved[lookup.key] = value
         return resolved
+
+    def lookup_not_answered(self, key: str, error: TransportError) -> TransportError:
+        """The error of a create whose look-up of ``key`` got no answer (``error``): the
+        create was never sent, so nothing was created and it is safe to send again, however
+        far the look-up itself got."""
+        what = error.reason or f"the {key} look-up failed"
+        return TransportError(
+            f"{what}, while looking up {key} before the create; nothing was created, so it "
+            f"is safe to try again once {self.display_name} can be reached",
+            maybe_sent=False,
+            provider=self.name,
+            reason=what,
+        )
 
     def _check_looked_up(self, key: str, value: str, response: HttpResponse) -> None:
         """A looked-up id goes into headers and URL paths: refuse what could break out of
