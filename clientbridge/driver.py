@@ -397,7 +397,9 @@ class AsyncDriver(_DriverBase):
             finally:
                 await raw.aclose()
             return raw, content
-        assert deadline.cancelled_caught and self.total_timeout is not None
+        # Only the deadline ends the block early (an outer cancellation goes through it).
+        assert deadline.cancelled_caught
+        assert self.total_timeout is not None
         raise TotalTimeout(self.total_timeout)
 
     async def send(self, request: HttpRequest) -> HttpResponse:

@@ -26,7 +26,7 @@ def test_a_trickled_answer_ends_at_the_total_timeout_sync() -> None:
         cb.connect(
             "roostedhr", api_key="k", base_url=server.base_url, timeout=0.5, max_retries=0
         ) as conn,
-        pytest.raises(cb.TransportError, match="total_timeout=1.5 s") as raised,
+        pytest.raises(cb.TransportError, match=r"total_timeout=1\.5 s") as raised,
     ):
         conn.create(CLIENT)
     assert raised.value.maybe_sent

@@ -61,6 +61,8 @@ __all__ = ["ImportOptions", "ImportSummary", "Target", "run_dry", "run_import"]
 MAX_REORDER = 10_000
 #: Rows read between two yields to the event loop (signals, progress, workers).
 YIELD_EVERY = 256
+#: Seconds a stop (Ctrl-C, SIGTERM) waits for the requests in flight before abandoning them.
+STOP_GRACE = 5.0
 
 #: The provider refused the target as a whole: every row would fail the same way.
 _TARGET_ERRORS = (AuthenticationError, PermissionDeniedError, NotFoundError, ConfigurationError)
@@ -103,6 +105,8 @@ class ImportOptions:
     progress_interval: float = 5.0
     #: ``--dry-run``: called with each valid row and the requests it would send
     on_preview: Callable[[SourceRow, list[HttpRequest]], None] | None = None
+    #: seconds a stop waits for the requests in flight before abandoning them (unknown)
+    stop_grace: float = STOP_GRACE
 
 
 @attrs.frozen
@@ -586,15 +590,19 @@ class _ImportRun:
             await anyio.sleep_forever()
 
     def interrupt(self) -> None:
-        """Ctrl-C or SIGTERM: the first stops sending, the second abandons the requests in
-        flight."""
+        """Ctrl-C or SIGTERM: the first stops sending and abandons the requests in flight
+        after the grace period, the second abandons them at once."""
+        import anyio
+
         progress = self.outcomes.progress
         self.summary.interrupted = True
         if not self.stop.is_set():
             self._stop()
+            grace = self.options.stop_grace
+            self._abandon.deadline = min(self._abandon.deadline, anyio.current_time() + grace)
             progress.message(
-                f"Stopping: waiting for {len(self._in_flight)} request(s) in flight "
-                "to finish (press Ctrl-C again to abandon them)..."
+                f"Stopping: waiting up to {grace:g} s for {len(self._in_flight)} request(s) in "
+                "flight to finish (press Ctrl-C again to abandon them now)..."
             )
         else:
             progress.message("Abandoning the requests in flight.")
@@ -628,9 +636,10 @@ class _ImportRun:
                                 group.start_soon(self._work, receive.clone())
                         self._skip_queued(receive)
                 outer.cancel_scope.cancel()
-            for chunk in list(self._in_flight.values()):  # abandoned by a second Ctrl-C
+            for chunk in list(self._in_flight.values()):  # abandoned by a stop
+                self.summary.abandoned += len(chunk)
                 for pending in chunk:
-                    message = "the import was interrupted while the request was in flight; "
+                    message = "the import was stopped and abandoned the request in flight; "
                     self._settle(
                         pending.seq, pending.row, UNKNOWN, error=message + self._unknown_advice
                     )
