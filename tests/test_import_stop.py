@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from clientbridge.importer.run import STOP_GRACE
+
 from .import_fakes import journal_rows, people, read_report, write_csv
 from .trickle_server import trickle_server
 
@@ -63,3 +65,12 @@ def test_sigterm_abandons_a_request_in_flight_after_the_grace_period(tmp_path: P
     assert (row["row"], row["outcome"]) == ("2", "unknown")
     assert "abandoned the request in flight" in row["error"]
     assert "Abandoned 1 row whose request was still in flight" in stdout
+
+
+def test_the_documented_grace_period_is_the_one_applied() -> None:
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    import_md, reliability_md = (
+        " ".join((docs / name).read_text().split()) for name in ("import.md", "reliability.md")
+    )
+    assert f"given {STOP_GRACE:g} seconds to finish" in import_md
+    assert f"at most **{STOP_GRACE:g} seconds**" in reliability_md
