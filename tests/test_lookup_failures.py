@@ -3,7 +3,8 @@
 For every provider that looks something up before a create (`Capabilities.lookups`): when
 the look-up times out or its connection fails, each client fails with a `TransportError`
 that says nothing was sent (retryable, outcome known), and an import stops as for a
-provider that cannot be reached, its rows sent as new by the next run.
+provider that cannot be reached, its rows sent as new by the next run. A server error
+(5xx) answering the look-up leaves nothing unknown either.
 """
 
 from __future__ import annotations
@@ -77,6 +78,33 @@ async def test_an_async_create_whose_look_up_failed_was_not_sent(provider: str) 
             await conn.create(fixture(provider).minimal)
     assert not outcome_unknown(raised.value)
     assert set(transport.methods) == {"GET"}
+
+
+@pytest.mark.usefixtures("no_sleep")
+@pytest.mark.parametrize("status", [500, 502, 504])
+@pytest.mark.parametrize("provider", LOOKING_UP)
+def test_a_server_error_to_a_look_up_leaves_nothing_unknown(provider: str, status: int) -> None:
+    methods: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        methods.append(request.method)
+        return httpx.Response(status, json={"message": "internal error"})
+
+    transport = httpx.MockTransport(answer)
+    with cb.connect(provider, sandbox=True, transport=transport) as conn:
+        [failure] = conn.create_many([fixture(provider).minimal]).failed
+    assert isinstance(failure.error, cb.ProviderUnavailableError)
+    assert not outcome_unknown(failure.error)
+    assert is_retryable(failure.error)
+    assert "nothing was created" in str(failure.error)
+    assert "internal error" in str(failure.error)
+    assert set(methods) == {"GET"}
+
+
+def test_a_server_error_to_a_create_still_leaves_it_unknown() -> None:
+    error = cb.ProviderUnavailableError("failed", provider="p", status_code=500)
+    assert outcome_unknown(error)
+    assert not is_retryable(error)
 
 
 def run_import(
