@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 import click
 
-from clientbridge.cli._base import Command, UsageFailure, options_object
+from clientbridge.cli._base import Command, UsageFailure, options_object, output_option
 from clientbridge.cli.target import (
     ManyTargetOptions,
     build_target,
@@ -19,7 +19,7 @@ from clientbridge.cli.target import (
 from clientbridge.exit_codes import ExitCode
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from clientbridge.importer import ImportOptions, ImportSummary, Source, SourceRow, Target
     from clientbridge.importer.progress import ProgressMode
@@ -170,9 +170,10 @@ import_options = options_object(
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @many_target_options
 @import_options
+@output_option
 @click.pass_context
 def import_(
-    ctx: click.Context, /, file: Path, where: ManyTargetOptions, flags: ImportFlags
+    ctx: click.Context, /, file: Path, where: ManyTargetOptions, flags: ImportFlags, output: str
 ) -> None:
     """Import clients from a CSV, Excel, vCard or JSON Lines FILE, streamed, resumably.
 
@@ -201,8 +202,10 @@ def import_(
       clientbridge import clients.jsonl -c staffing --retry-failed
       clientbridge import clients.csv -c uk -c staffing --report report.csv
       clientbridge import clients.csv --all-connections --retry-failed
+      clientbridge import clients.csv -c uk --json > summary.json
     """
     from clientbridge import importer
+    from clientbridge.cli.output import preview_rows_json
     from clientbridge.cli.render import format_request
     from clientbridge.importer.columns import parse_mapping_option, read_mapping_file
 
@@ -212,12 +215,17 @@ def import_(
     journal_path = _journal_path(file, flags, list(targets.values()))
     show_count = _show_count(flags.show)
     printed = 0
+    as_json = output == "json"
+    previews: list[dict[str, Any]] = []  # a dry run's requests, in JSON mode
 
     def on_preview(row: SourceRow, requests: list[HttpRequest]) -> None:
         nonlocal printed
         if printed < show_count:
             printed += 1
-            click.echo(f"row {row.line}: " + "\n".join(format_request(r) for r in requests))
+            if as_json:
+                previews.append(preview_rows_json(row.line, requests))
+            else:
+                click.echo(f"row {row.line}: " + "\n".join(format_request(r) for r in requests))
 
     options = importer.ImportOptions(
         concurrency=flags.concurrency,
@@ -238,7 +246,7 @@ def import_(
         sheet=flags.sheet,
     ) as source:
         if where.several:
-            _import_several(ctx, source, targets, options, flags, journal_path)
+            _import_several(ctx, source, targets, options, flags, journal_path, previews, as_json)
             return
         [target] = targets.values()
         try:
@@ -249,15 +257,36 @@ def import_(
                     source, target, options, journal=journal_path, report=flags.report
                 )
         except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            ctx.exit(ExitCode.INTERRUPTED)
+            _interrupted(ctx, as_json)
+    code = _exit_code(summary, flags.exit_zero)
+    if as_json:
+        _print_json({"": summary}, code, previews)
+        ctx.exit(code)
     if flags.dry_run and 0 < printed < summary.counts["valid"]:
         click.echo(
             f"(requests of {summary.counts['valid'] - printed:,} more valid rows not shown; "
             "--show all prints them)"
         )
     click.echo(importer.format_summary(summary))
-    ctx.exit(_exit_code(summary, flags.exit_zero))
+    ctx.exit(code)
+
+
+def _interrupted(ctx: click.Context, as_json: bool) -> None:
+    if as_json:
+        from clientbridge.cli.output import echo_json, failure_document
+
+        echo_json(failure_document(KeyboardInterrupt(), ExitCode.INTERRUPTED))
+    else:
+        click.echo("Interrupted.", err=True)
+    ctx.exit(ExitCode.INTERRUPTED)
+
+
+def _print_json(
+    summaries: Mapping[str, ImportSummary], code: int, previews: list[dict[str, Any]]
+) -> None:
+    from clientbridge.cli.output import echo_json, import_document
+
+    echo_json(import_document(summaries, code, previews))
 
 
 def _targets(ctx: click.Context, where: ManyTargetOptions) -> dict[str, Target]:
@@ -289,6 +318,8 @@ def _import_several(
     options: ImportOptions,
     flags: ImportFlags,
     journal_path: Path | None,
+    previews: list[dict[str, Any]],
+    as_json: bool,
 ) -> None:
     """``import`` into several connections: a summary per connection, then the total."""
     from clientbridge import importer
@@ -309,12 +340,14 @@ def _import_several(
                 source, targets, options, journal=journal_path, report=flags.report
             )
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        ctx.exit(ExitCode.INTERRUPTED)
-    click.echo("\n\n".join(importer.format_summary(summary) for summary in summaries.values()))
+        _interrupted(ctx, as_json)
     code = fanout_exit_code(summaries)
     if flags.exit_zero and code == ExitCode.FAILED:
         code = ExitCode.OK
+    if as_json:
+        _print_json(summaries, code, previews)
+    else:
+        click.echo("\n\n".join(importer.format_summary(summary) for summary in summaries.values()))
     ctx.exit(code)
 
 

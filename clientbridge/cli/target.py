@@ -25,6 +25,7 @@ __all__ = [
     "build_target",
     "build_targets",
     "fingerprint",
+    "load_config_file",
     "many_target_options",
     "option_value",
     "pairs",
@@ -146,7 +147,7 @@ def build_targets(ctx: click.Context, where: ManyTargetOptions) -> tuple[Config,
         )
     if where.all_connections and where.connection:
         raise UsageFailure("--all-connections takes every connection; leave out --connection")
-    config = cb.load_config(where.config_path)
+    config = load_config_file(where.config_path)
     names = list(where.connection) if where.connection else config.names()
     repeated = next((name for name in names if names.count(name) > 1), None)
     if repeated is not None:
@@ -156,6 +157,28 @@ def build_targets(ctx: click.Context, where: ManyTargetOptions) -> tuple[Config,
         name: build_target(ctx, attrs.evolve(single, connection=name), config=config)
         for name in names
     }
+
+
+def load_config_file(path: str | None) -> Config:
+    """The config file: ``--config``, else ``$CLIENTBRIDGE_CONFIG``, else the default;
+    one that does not exist is a usage failure naming both ways to point at it."""
+    import os
+
+    from clientbridge.config import CONFIG_ENV_VAR, DEFAULT_CONFIG_FILE
+
+    if path is not None:
+        where, shown = path, f"{path} (given with --config)"
+    elif os.environ.get(CONFIG_ENV_VAR):
+        where = os.environ[CONFIG_ENV_VAR]
+        shown = f"{where} (named by ${CONFIG_ENV_VAR})"
+    else:
+        where = shown = DEFAULT_CONFIG_FILE
+    if not os.path.exists(where):
+        raise UsageFailure(
+            f"config file {shown} not found: create it, pass --config PATH, or set "
+            f"${CONFIG_ENV_VAR} to its path (or give --provider NAME and its --set settings)"
+        )
+    return cb.load_config(where)
 
 
 def pairs(
@@ -225,8 +248,9 @@ def build_target(ctx: click.Context, where: TargetOptions, config: Config | None
         raise UsageFailure("give --connection or --provider, not both")
     location = ""
     if where.connection:
-        loaded = config if config is not None else cb.load_config(where.config_path)
+        loaded = config if config is not None else load_config_file(where.config_path)
         entry = loaded[where.connection]
+        entry.check()  # environment variables it needs and that are not set
         name, raw = entry.provider, {**entry.settings, **overrides}
         location = entry.where
         label = f"connection {where.connection!r} ({name})"

@@ -225,9 +225,12 @@ class _ImportRun:
         client_id: str | None = None,
         error: str | None = None,
         warnings: tuple[str, ...] = (),
+        dropped_fields: tuple[str, ...] = (),
         journal: bool = True,
     ) -> None:
         """Count and report a finished row, and journal its outcome (committed later)."""
+        if dropped_fields and self.conn is not None:
+            self.summary.add_dropped(dropped_fields, self.conn.dropped_reason)
         if journal and self.journal is not None:
             self.journal.record(row.line, row.digest, outcome, client_id=client_id, error=error)
         warnings = row.notes + warnings  # what reading changed (a split name) comes first
@@ -238,7 +241,14 @@ class _ImportRun:
     def _resolve(self, pending: _Pending, result: CreateResult | BaseException) -> None:
         seq, row = pending.seq, pending.row
         if isinstance(result, CreateResult):
-            self._settle(seq, row, CREATED, client_id=result.id, warnings=result.warnings)
+            self._settle(
+                seq,
+                row,
+                CREATED,
+                client_id=result.id,
+                warnings=result.warnings,
+                dropped_fields=result.dropped_fields,
+            )
         elif pending.retry_unknown and isinstance(result, DuplicateClientError):
             note = (
                 "the provider answers that this client already exists: the earlier attempt "
@@ -727,7 +737,7 @@ def run_dry(
     ):
         try:
             for seq, row in enumerate(source.rows()):
-                outcomes.add(seq, _dry_outcome(conn, row, options))
+                outcomes.add(seq, _dry_outcome(conn, row, options, outcomes.summary))
         except KeyboardInterrupt:
             outcomes.summary.interrupted = True
     return outcomes.summary
@@ -749,7 +759,9 @@ def _progress(options: ImportOptions, source: Source, *, dry_run: bool = False) 
     )
 
 
-def _dry_outcome(conn: Connection, row: SourceRow, options: ImportOptions) -> RowOutcome:
+def _dry_outcome(
+    conn: Connection, row: SourceRow, options: ImportOptions, summary: ImportSummary
+) -> RowOutcome:
     if row.client is None:
         return RowOutcome(row.line, FAILED, error=row.error)
     try:
@@ -758,4 +770,5 @@ def _dry_outcome(conn: Connection, row: SourceRow, options: ImportOptions) -> Ro
         return RowOutcome(row.line, FAILED, error=str(error), warnings=row.notes)
     if options.on_preview is not None:
         options.on_preview(row, requests)
+    summary.add_dropped(requests.dropped_fields, conn.dropped_reason)
     return RowOutcome(row.line, VALID, warnings=row.notes)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import attrs
@@ -19,10 +19,21 @@ from clientbridge.importer.report import (
     RowOutcome,
 )
 
-__all__ = ["MAX_PROBLEMS", "ImportSummary", "format_summary"]
+__all__ = ["MAX_PROBLEMS", "DroppedField", "ImportSummary", "format_summary", "next_steps"]
 
 #: Failed and unknown rows listed in the summary (the report has them all).
 MAX_PROBLEMS = 10
+
+
+@attrs.define
+class DroppedField:
+    """A field of the file that the provider was not sent, and for how many rows."""
+
+    field: str
+    #: rows created (or, in a dry run, valid) without it
+    rows: int
+    #: why, naming the provider ("... has no phone on create")
+    reason: str
 
 
 @attrs.define
@@ -66,6 +77,17 @@ class ImportSummary:
     #: how the file was read: its layout and encoding ("Outlook contacts CSV (detected
     #: from the header), Windows-1252")
     read_as: str | None = None
+    #: the file's fields the provider was not sent, by field, in the order first met
+    dropped: dict[str, DroppedField] = attrs.field(factory=dict)
+
+    def add_dropped(self, fields: Iterable[str], reason: Callable[[str], str]) -> None:
+        """Count a row sent without ``fields``; ``reason(field)`` says why (asked once)."""
+        for field in fields:
+            known = self.dropped.get(field)
+            if known is None:
+                self.dropped[field] = DroppedField(field, 1, reason(field))
+            else:
+                known.rows += 1
 
     def add_problem(self, outcome: RowOutcome) -> None:
         """Keep the failed or unknown row if it is among the first ``MAX_PROBLEMS`` by line."""
@@ -106,6 +128,13 @@ def _iter_problems(summary: ImportSummary) -> Iterator[str]:
         yield f"  ... and {total - listed:,} more ({where})"
 
 
+def dropped_lines(summary: ImportSummary) -> Iterator[str]:
+    """One line per field the provider was not sent: how many rows, and why."""
+    verb = "would not be sent" if summary.dry_run else "not sent"
+    for dropped in summary.dropped.values():
+        yield f"  {dropped.field}: {verb} for {_rows(dropped.rows)} — {dropped.reason}"
+
+
 def format_summary(summary: ImportSummary) -> str:
     """A readable closing summary with what to do next."""
     counts = summary.counts
@@ -132,10 +161,13 @@ def format_summary(summary: ImportSummary) -> str:
     lines.extend(f"  {counts[key]:>{width},} {label}" for key, label in shown)
     if summary.not_routed:
         lines.append(f"  ({_rows(summary.not_routed)} routed to other connections, not sent here)")
+    if summary.dropped:
+        lines.append("Not sent:")
+        lines.extend(dropped_lines(summary))
     if summary.problems:
         lines.append("Problems:")
         lines.extend(_iter_problems(summary))
-    lines.extend(_next_steps(summary))
+    lines.extend(next_steps(summary))
     if summary.report:
         lines.append(f"Report: {summary.report}")
     if summary.journal:
@@ -143,7 +175,8 @@ def format_summary(summary: ImportSummary) -> str:
     return "\n".join(lines)
 
 
-def _next_steps(summary: ImportSummary) -> Iterator[str]:
+def next_steps(summary: ImportSummary) -> Iterator[str]:
+    """What to do next, one sentence each (the summary's closing lines)."""
     counts = summary.counts
     if summary.stopped_by is not None:
         reason = str(summary.stopped_by).rstrip(".")
