@@ -9,6 +9,7 @@ exits 130 as for any interrupt.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -18,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from clientbridge.importer.report import UNKNOWN
 from clientbridge.importer.run import STOP_GRACE
+from clientbridge.importer.summary import ImportSummary, format_summary
 
 from .import_fakes import journal_rows, people, read_report, write_csv
 from .trickle_server import trickle_server
@@ -39,6 +42,7 @@ def test_sigterm_abandons_a_request_in_flight_after_the_grace_period(tmp_path: P
         command += ["--set", "api_key=stop-test-key", "--set", f"base_url={server.base_url}"]
         command += ["--set", f"timeout={TRICKLE_FOR}", "--concurrency", "1"]
         command += ["--progress", "none", "--journal", str(journal), "--report", str(report)]
+        command += ["--json"]
         process = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,
@@ -64,7 +68,17 @@ def test_sigterm_abandons_a_request_in_flight_after_the_grace_period(tmp_path: P
     [row] = read_report(report)
     assert (row["row"], row["outcome"]) == ("2", "unknown")
     assert "abandoned the request in flight" in row["error"]
-    assert "Abandoned 1 row whose request was still in flight" in stdout
+    [summary] = json.loads(stdout)["imports"]
+    assert (summary["interrupted"], summary["abandoned"]) == (True, 1)
+    assert any("Abandoned 1 row whose request was still" in step for step in summary["next_steps"])
+
+
+def test_the_summary_says_how_many_rows_were_abandoned() -> None:
+    summary = ImportSummary(source=Path("clients.csv"), target="t", provider="p")
+    summary.interrupted, summary.abandoned = True, 2
+    summary.counts[UNKNOWN] = 2
+    assert "Abandoned 2 rows whose request was still in flight" in format_summary(summary)
+    assert summary.exit_code == 130
 
 
 def test_the_documented_grace_period_is_the_one_applied() -> None:
