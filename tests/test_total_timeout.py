@@ -7,6 +7,8 @@ unknown (the create may have been received).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -111,3 +113,13 @@ def test_a_caller_http_client_gets_a_total_timeout_from_its_own_timeout() -> Non
 def test_a_total_timeout_that_is_not_a_positive_number_is_refused(value: object) -> None:
     with pytest.raises(cb.ConfigurationError, match="total_timeout must be a positive number"):
         cb.connect("roostedhr", api_key="k", total_timeout=value)
+
+
+def test_a_config_file_sets_the_total_timeout(tmp_path: Path) -> None:
+    path = tmp_path / "clientbridge.toml"
+    path.write_text(
+        '[connections.hr]\nprovider = "roostedhr"\napi_key = "k"\ntimeout = 10\n'
+        "total_timeout = 12\n"
+    )
+    with cb.load_config(path).connect("hr") as conn:
+        assert conn.driver.total_timeout == 12
