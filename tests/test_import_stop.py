@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from clientbridge.importer.report import UNKNOWN
-from clientbridge.importer.run import STOP_GRACE
+from clientbridge.importer.options import STOP_GRACE
+from clientbridge.importer.states import RowState
 from clientbridge.importer.summary import ImportSummary, format_summary
 
 from .import_fakes import journal_rows, people, read_report, write_csv
@@ -76,7 +76,7 @@ def test_sigterm_abandons_a_request_in_flight_after_the_grace_period(tmp_path: P
 def test_the_summary_says_how_many_rows_were_abandoned() -> None:
     summary = ImportSummary(source=Path("clients.csv"), target="t", provider="p")
     summary.interrupted, summary.abandoned = True, 2
-    summary.counts[UNKNOWN] = 2
+    summary.counts[RowState.UNKNOWN] = 2
     assert "Abandoned 2 rows whose request was still in flight" in format_summary(summary)
     assert summary.exit_code == 130
 

@@ -98,7 +98,9 @@ def _read_json_argument(text: str) -> Any:
 def client_from_options(options: Mapping[str, Any]) -> cb.Client:
     """The `Client` of ``create``/``preview``: ``--client-json`` first, then the flags
     over it."""
-    from clientbridge.importer.columns import ADDRESS_COLUMNS, RowError, client_from_document
+    from clientbridge.importer.conversion import client_from_document
+    from clientbridge.importer.errors import RowError
+    from clientbridge.importer.vocabulary import ADDRESS_COLUMNS
 
     data: dict[str, Any] = {}
     if options.get("json_text"):

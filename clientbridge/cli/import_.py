@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from clientbridge.importer import ImportOptions, ImportSummary, Source, SourceRow, Target
+    from clientbridge.importer.advice import Advice
     from clientbridge.importer.progress import ProgressMode
     from clientbridge.importer.source import Format
     from clientbridge.model import Client
@@ -207,7 +208,7 @@ def import_(
     from clientbridge import importer
     from clientbridge.cli.output import preview_rows_json
     from clientbridge.cli.render import format_request
-    from clientbridge.importer.columns import parse_mapping_option, read_mapping_file
+    from clientbridge.importer.mapping import parse_mapping_option, read_mapping_file
 
     targets = _targets(ctx, where)
     mapping = read_mapping_file(flags.mapping_file) if flags.mapping_file else {}
@@ -234,6 +235,7 @@ def import_(
         progress=cast("ProgressMode", flags.progress),
         progress_interval=flags.progress_interval,
         on_preview=on_preview if flags.dry_run else None,
+        advice=_flag_advice(),
     )
     with importer.open_source(
         file,
@@ -260,14 +262,14 @@ def import_(
             _interrupted(ctx, as_json)
     code = _exit_code(summary, flags.exit_zero)
     if as_json:
-        _print_json({"": summary}, code, previews)
+        _print_json({"": summary}, code, previews, options.advice)
         ctx.exit(code)
     if flags.dry_run and 0 < printed < summary.counts["valid"]:
         click.echo(
             f"(requests of {summary.counts['valid'] - printed:,} more valid rows not shown; "
             "--show all prints them)"
         )
-    click.echo(importer.format_summary(summary))
+    click.echo(importer.format_summary(summary, options.advice))
     ctx.exit(code)
 
 
@@ -282,11 +284,31 @@ def _interrupted(ctx: click.Context, as_json: bool) -> None:
 
 
 def _print_json(
-    summaries: Mapping[str, ImportSummary], code: int, previews: list[dict[str, Any]]
+    summaries: Mapping[str, ImportSummary],
+    code: int,
+    previews: list[dict[str, Any]],
+    advice: Advice,
 ) -> None:
     from clientbridge.cli.output import echo_json, import_document
 
-    echo_json(import_document(summaries, code, previews))
+    echo_json(import_document(summaries, code, previews, advice))
+
+
+def _flag_advice() -> Advice:
+    """The importer's remedies in this command's words: its flags."""
+    from clientbridge.importer.advice import Advice
+
+    return Advice(
+        retry_unknown_row="--retry-unknown sends it again",
+        retry_unknown_rows="--retry-unknown sends them again",
+        retry_failed_row="--retry-failed sends it again",
+        retry_failed_rows="--retry-failed also sends the unchanged ones again",
+        full_report="with --report PATH",
+        journal_elsewhere="choose another place with --journal",
+        journal_on_local_disk="put it on a local disk with --journal",
+        another_journal="pass another --journal path",
+        new_journal="Pass --journal with a new path",
+    )
 
 
 def _targets(ctx: click.Context, where: ManyTargetOptions) -> dict[str, Target]:
@@ -345,9 +367,12 @@ def _import_several(
     if flags.exit_zero and code == ExitCode.FAILED:
         code = ExitCode.OK
     if as_json:
-        _print_json(summaries, code, previews)
+        _print_json(summaries, code, previews, options.advice)
     else:
-        click.echo("\n\n".join(importer.format_summary(summary) for summary in summaries.values()))
+        summaries_text = (
+            importer.format_summary(summary, options.advice) for summary in summaries.values()
+        )
+        click.echo("\n\n".join(summaries_text))
     ctx.exit(code)
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import clientbridge as cb
     from clientbridge.adapters.base import Adapter
     from clientbridge.importer import ImportSummary
+    from clientbridge.importer.advice import Advice
     from clientbridge.result import CredentialCheck
     from clientbridge.wire import HttpRequest, Preview
 
@@ -191,8 +192,12 @@ def check_json(
     }
 
 
-def summary_json(summary: ImportSummary, *, connection: str | None = None) -> dict[str, Any]:
-    """An import's summary as data: counts, the first problems, the fields not sent."""
+def summary_json(
+    summary: ImportSummary, *, connection: str | None = None, advice: Advice | None = None
+) -> dict[str, Any]:
+    """An import's summary as data: counts, the first problems, the fields not sent
+    (``advice`` words the next steps' remedies)."""
+    from clientbridge.importer.advice import LIBRARY_ADVICE
     from clientbridge.importer.summary import next_steps
 
     return {
@@ -214,7 +219,7 @@ def summary_json(summary: ImportSummary, *, connection: str | None = None) -> di
             {"row": problem.line, "outcome": problem.outcome, "error": problem.error}
             for problem in sorted(summary.problems, key=lambda problem: problem.line)
         ],
-        "next_steps": list(next_steps(summary)),
+        "next_steps": list(next_steps(summary, advice or LIBRARY_ADVICE)),
         "report": None if summary.report is None else str(summary.report),
         "journal": None if summary.journal is None else str(summary.journal),
         "exit_code": summary.exit_code,
@@ -225,13 +230,15 @@ def import_document(
     summaries: Mapping[str, ImportSummary],
     exit_code: int,
     previews: Sequence[Mapping[str, Any]] = (),
+    advice: Advice | None = None,
 ) -> dict[str, Any]:
     """``import``: one summary per connection (one, unnamed, for a single target)."""
     return {
         "ok": exit_code == ExitCode.OK,
         "exit_code": exit_code,
         "imports": [
-            summary_json(summary, connection=name or None) for name, summary in summaries.items()
+            summary_json(summary, connection=name or None, advice=advice)
+            for name, summary in summaries.items()
         ],
         "previews": list(previews),
     }

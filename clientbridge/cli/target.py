@@ -3,7 +3,7 @@ importer's `Target` (with the journal fingerprint), checked before any I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -15,7 +15,6 @@ from clientbridge.registry import adapter_class, canonical_name
 from clientbridge.settings import OPTION_NAMES, resolve_settings
 
 if TYPE_CHECKING:
-    from clientbridge.adapters.base import Adapter
     from clientbridge.config import Config
     from clientbridge.importer import Target
 
@@ -24,7 +23,6 @@ __all__ = [
     "TargetOptions",
     "build_target",
     "build_targets",
-    "fingerprint",
     "load_config_file",
     "many_target_options",
     "option_value",
@@ -219,27 +217,13 @@ def option_value(text: str) -> Any:
     return text
 
 
-def fingerprint(
-    adapter: type[Adapter], values: Mapping[str, object], connection: str | None, sandbox: bool
-) -> str:
-    """The provider and what names an account (base URL, workspace...), for the journal."""
-    where = [
-        f"{setting.name}={values[setting.name]}"
-        for setting in adapter.settings_spec
-        if (setting.url or setting.path_segment) and not setting.secret and setting.name in values
-    ]
-    if sandbox:  # an emulator may share a provider's real base URL
-        where.append("sandbox")
-    named = f" (connection {connection!r})" if connection else ""
-    return " ".join([adapter.name, *where]) + named
-
-
 def build_target(ctx: click.Context, where: TargetOptions, config: Config | None = None) -> Target:
     """The target of a command from its options, checked now (before any I/O).
 
     ``config`` is the config file already loaded (``check --all`` reads it once).
     """
     from clientbridge.importer import Target
+    from clientbridge.importer.options import journal_fingerprint
 
     overrides = _parse_settings(where.settings)
     if where.sandbox:
@@ -278,7 +262,9 @@ def build_target(ctx: click.Context, where: TargetOptions, config: Config | None
     return Target(
         provider=name,
         label=label,
-        fingerprint=fingerprint(adapter, values, where.connection, connection_options.sandbox),
+        fingerprint=journal_fingerprint(
+            adapter, values, where.connection, sandbox=connection_options.sandbox
+        ),
         connect=opener(cb.connect, asynchronous=False),
         connect_async=opener(cb.connect_async, asynchronous=True),
         # The in-process sandbox keeps its records in memory, until the command ends.

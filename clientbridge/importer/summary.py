@@ -9,15 +9,9 @@ import attrs
 
 from clientbridge.errors import ClientBridgeError
 from clientbridge.exit_codes import ExitCode
-from clientbridge.importer.report import (
-    CREATED,
-    FAILED,
-    OUTCOMES,
-    SKIPPED,
-    UNKNOWN,
-    VALID,
-    RowOutcome,
-)
+from clientbridge.importer.advice import LIBRARY_ADVICE, Advice
+from clientbridge.importer.report import RowOutcome
+from clientbridge.importer.states import OUTCOMES, RowState
 
 __all__ = ["MAX_PROBLEMS", "DroppedField", "ImportSummary", "format_summary", "next_steps"]
 
@@ -110,21 +104,25 @@ class ImportSummary:
             return ExitCode.USAGE
         if self.interrupted:
             return ExitCode.INTERRUPTED
-        return ExitCode.FAILED if self.counts[FAILED] or self.counts[UNKNOWN] else ExitCode.OK
+        return (
+            ExitCode.FAILED
+            if self.counts[RowState.FAILED] or self.counts[RowState.UNKNOWN]
+            else ExitCode.OK
+        )
 
 
 def _rows(count: int) -> str:
     return f"{count:,} row" if count == 1 else f"{count:,} rows"
 
 
-def _iter_problems(summary: ImportSummary) -> Iterator[str]:
+def _iter_problems(summary: ImportSummary, advice: Advice) -> Iterator[str]:
     for problem in sorted(summary.problems, key=lambda problem: problem.line):
         outcome = "invalid" if summary.dry_run else problem.outcome
         yield f"  row {problem.line:<6} {outcome:<8} {problem.error}"
     listed = len(summary.problems)
-    total = summary.counts[FAILED] + summary.counts[UNKNOWN]
+    total = summary.counts[RowState.FAILED] + summary.counts[RowState.UNKNOWN]
     if total > listed:
-        where = f"in {summary.report}" if summary.report else "with --report PATH"
+        where = f"in {summary.report}" if summary.report else advice.full_report
         yield f"  ... and {total - listed:,} more ({where})"
 
 
@@ -135,8 +133,8 @@ def dropped_lines(summary: ImportSummary) -> Iterator[str]:
         yield f"  {dropped.field}: {verb} for {_rows(dropped.rows)} — {dropped.reason}"
 
 
-def format_summary(summary: ImportSummary) -> str:
-    """A readable closing summary with what to do next."""
+def format_summary(summary: ImportSummary, advice: Advice = LIBRARY_ADVICE) -> str:
+    """A readable closing summary with what to do next (``advice`` words the remedies)."""
     counts = summary.counts
     rate = summary.rows / summary.elapsed if summary.elapsed > 0 else 0.0
     what = (
@@ -148,13 +146,13 @@ def format_summary(summary: ImportSummary) -> str:
     if summary.read_as:
         lines.append(f"  read as {summary.read_as}")
     shown = (
-        [(VALID, "valid (would be sent)"), (FAILED, "invalid")]
+        [(RowState.VALID, "valid (would be sent)"), (RowState.FAILED, "invalid")]
         if summary.dry_run
         else [
-            (CREATED, "created"),
-            (SKIPPED, "skipped (created by an earlier run)"),
-            (FAILED, "failed"),
-            (UNKNOWN, "unknown (may have been created)"),
+            (RowState.CREATED, "created"),
+            (RowState.SKIPPED, "skipped (created by an earlier run)"),
+            (RowState.FAILED, "failed"),
+            (RowState.UNKNOWN, "unknown (may have been created)"),
         ]
     )
     width = max(len(f"{counts[key]:,}") for key, _ in shown)
@@ -166,8 +164,8 @@ def format_summary(summary: ImportSummary) -> str:
         lines.extend(dropped_lines(summary))
     if summary.problems:
         lines.append("Problems:")
-        lines.extend(_iter_problems(summary))
-    lines.extend(next_steps(summary))
+        lines.extend(_iter_problems(summary, advice))
+    lines.extend(next_steps(summary, advice))
     if summary.report:
         lines.append(f"Report: {summary.report}")
     if summary.journal:
@@ -175,9 +173,11 @@ def format_summary(summary: ImportSummary) -> str:
     return "\n".join(lines)
 
 
-def next_steps(summary: ImportSummary) -> Iterator[str]:
-    """What to do next, one sentence each (the summary's closing lines)."""
+def next_steps(summary: ImportSummary, advice: Advice = LIBRARY_ADVICE) -> Iterator[str]:
+    """What to do next, one sentence each (the summary's closing lines); ``advice``
+    words the remedies."""
     counts = summary.counts
+    unknown = counts[RowState.UNKNOWN]
     if summary.stopped_by is not None:
         reason = str(summary.stopped_by).rstrip(".")
         yield (
@@ -210,19 +210,19 @@ def next_steps(summary: ImportSummary) -> Iterator[str]:
             f"{summary.provider} refuses a second client with the same email, so each was "
             'created now or answered "already exists" (counted created).'
         )
-    if counts[UNKNOWN] and summary.unique_email:
+    if unknown and summary.unique_email:
         yield (
-            f"{_rows(counts[UNKNOWN])} may have been created although their request failed. "
+            f"{_rows(unknown)} may have been created although their request failed. "
             f"Run the same command again: {summary.provider} refuses a second client with "
             "the same email, so each is created then or answered as existing."
         )
-    elif counts[UNKNOWN]:
+    elif unknown:
         yield (
-            f"{_rows(counts[UNKNOWN])} may have been created although their request failed: "
+            f"{_rows(unknown)} may have been created although their request failed: "
             f"check them in {summary.provider}. Running again never sends them on its own; "
-            "--retry-unknown sends them again."
+            f"{advice.retry_unknown_rows}."
         )
-    if counts[FAILED] and summary.journal and summary.stopped_by is None:
+    if counts[RowState.FAILED] and summary.journal and summary.stopped_by is None:
         retry = (
             f" ({summary.retryable_failed:,} failed for a reason that may pass, such as a "
             "rate limit)"
@@ -231,7 +231,7 @@ def next_steps(summary: ImportSummary) -> Iterator[str]:
         )
         yield (
             "Fix the failed rows and run the same command again (a changed row is sent); "
-            f"--retry-failed also sends the unchanged ones again{retry}."
+            f"{advice.retry_failed_rows}{retry}."
         )
-    if summary.journal is None and counts[CREATED] and not summary.ephemeral:
+    if summary.journal is None and counts[RowState.CREATED] and not summary.ephemeral:
         yield "No journal was kept: running the same command again creates these clients again."
