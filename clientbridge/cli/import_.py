@@ -136,7 +136,8 @@ import_options = options_object(
         click.option(
             "--journal",
             type=click.Path(dir_okay=False, path_type=Path),
-            help="The journal (default: FILE.journal.sqlite; with --sandbox, none unless given).",
+            help="The journal (default: FILE.journal.sqlite; with --sandbox, none unless given; "
+            "needed for standard input).",
         ),
         click.option(
             "--no-journal",
@@ -168,7 +169,9 @@ import_options = options_object(
 
 
 @click.command("import", cls=Command)
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path)
+)
 @many_target_options
 @import_options
 @output_option
@@ -185,8 +188,12 @@ def import_(
     books (the layout is detected from the header). The encoding is detected before
     anything is sent. JSON Lines hold one client object per line.
 
+    FILE may be - (standard input) or a pipe, read as a stream. A CSV file whose stray
+    quote would swallow the rows after it is refused before anything is sent.
+
     A journal next to FILE records every row, so running the same command again
-    resumes: created rows are skipped, failed rows are sent again only with
+    resumes (rows are known by their external id, else their content, so the file may
+    be edited between runs): created rows are skipped, failed rows are sent again only with
     --retry-failed, and rows that may have been created are never sent again on their
     own (--retry-unknown does). Ctrl-C stops cleanly.
 
@@ -387,6 +394,11 @@ def _journal_path(file: Path, flags: ImportFlags, targets: list[Target]) -> Path
         return flags.journal
     if all(target.ephemeral for target in targets):
         return None
+    if file == Path("-"):
+        raise UsageFailure(
+            "reading standard input, name the journal with --journal PATH (running the same "
+            "command again then resumes), or pass --no-journal"
+        )
     return file.with_name(file.name + ".journal.sqlite")
 
 

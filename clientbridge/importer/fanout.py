@@ -18,6 +18,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from clientbridge.exit_codes import ExitCode
+from clientbridge.importer.identity import identified_rows
 from clientbridge.importer.journal import Journal
 from clientbridge.importer.options import ImportOptions, Target
 from clientbridge.importer.ordering import Outcomes
@@ -64,6 +65,7 @@ def run_fanout_import(
                 targets={name: target.fingerprint for name, target in targets.items()},
                 layout=source.layout,
                 source=str(source.path),
+                identified=identified_rows(source),
                 advice=options.advice,
             )
             stack.callback(opened.close)

@@ -26,11 +26,14 @@ __all__ = ["look_up_earlier_unknowns", "prepare_again"]
 
 async def look_up_earlier_unknowns(
     conn: AsyncConnection, journal: Journal | None, source: Source, summary: ImportSummary
-) -> dict[int, str]:
+) -> dict[str, str]:
     """Look up the rows an earlier run left unknown; what the look-up said about each
-    one still unknown (by line). The rows found are journaled created (and committed)."""
-    looked_up: dict[int, str] = {}
+    one still unknown (by identity). The rows found are journaled created (and
+    committed)."""
+    looked_up: dict[str, str] = {}
     if journal is None or not conn.capabilities.find_existing:
+        return looked_up
+    if not source.rereadable:  # a stream is read once: its rows stay unknown
         return looked_up
     unresolved = journal.unresolved()
     if not unresolved:
@@ -45,24 +48,24 @@ async def look_up_earlier_unknowns(
     except ClientBridgeError as error:
         reason = str(error).rstrip(".")
         for row in rows:
-            looked_up[row.line] = f"a look-up in {provider} failed ({reason})"
+            looked_up[row.key] = f"a look-up in {provider} failed ({reason})"
         return looked_up
     claimed = journal.claimed_client_ids({r.id for found in matches for r in found})
     matches = [[r for r in found if r.id not in claimed] for found in matches]
     rows_per_client = Counter(r.id for found in matches for r in found)
     for row, found in zip(rows, matches, strict=True):
         if not found:
-            looked_up[row.line] = (
+            looked_up[row.key] = (
                 f"a look-up in {provider} found no client matching it, so it was probably "
                 "not created"
             )
         elif len(found) > 1:
-            looked_up[row.line] = (
+            looked_up[row.key] = (
                 f"a look-up in {provider} found {len(found)} clients matching it "
                 f"({', '.join(r.id for r in found[:5])}): check which one is this row's"
             )
         elif rows_per_client[found[0].id] > 1:
-            looked_up[row.line] = (
+            looked_up[row.key] = (
                 f"a look-up in {provider} found {found[0].id}, which matches other unknown "
                 "rows too: check which row it is"
             )
@@ -72,7 +75,7 @@ async def look_up_earlier_unknowns(
                 "it but did not get the answer"
             )
             journal.record(
-                row.line, row.digest, RowState.CREATED, client_id=found[0].id, error=note
+                row.key, row.line, row.digest, RowState.CREATED, client_id=found[0].id, error=note
             )
             summary.found_by_lookup += 1
     journal.commit()
@@ -80,16 +83,22 @@ async def look_up_earlier_unknowns(
 
 
 def prepare_again(
-    conn: AsyncConnection, source: Source, lines: dict[int, str]
+    conn: AsyncConnection, source: Source, keys: dict[str, str]
 ) -> tuple[list[SourceRow], list[Client]]:
-    """The rows of ``lines`` (line -> digest) read again from the file, unchanged and
+    """The rows of ``keys`` (identity -> digest) read again from the file, unchanged and
     valid (an invalid row cannot have been sent), with their clients."""
+    from clientbridge.importer.identity import identify
+
     rows: list[SourceRow] = []
     batch: list[Client] = []
-    last = max(lines)
+    left = len(keys)
     with source.reopen() as again:
-        for row in again.rows(only=lines):
-            if row.client is not None and lines[row.line] == row.digest:
+        for row in identify(again.rows()):
+            digest = keys.get(row.key)
+            if digest is None:
+                continue
+            left -= 1
+            if row.client is not None and digest == row.digest:
                 try:
                     conn.validate(row.client)
                 except ClientBridgeError:
@@ -97,6 +106,6 @@ def prepare_again(
                 else:
                     batch.append(row.client)
                     rows.append(row)
-            if row.line >= last:
+            if not left:
                 break
     return rows, batch

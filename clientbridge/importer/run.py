@@ -21,6 +21,7 @@ import attrs
 from clientbridge.errors import ClientBridgeError, UnsupportedFeatureError, ValidationError
 from clientbridge.importer import decisions
 from clientbridge.importer.decisions import JournalWrite, Policy, Settle
+from clientbridge.importer.identity import identified_rows, identify
 from clientbridge.importer.journal import Journal
 from clientbridge.importer.options import ImportOptions, Target
 from clientbridge.importer.ordering import Outcomes
@@ -90,8 +91,10 @@ class _ImportRun:
         self._in_flight: dict[int, list[_Pending]] = {}
         self._abandon = anyio.CancelScope()
         self.conn: AsyncConnection | None = None
-        #: what looking up an earlier run's unknown rows said about each (by line)
-        self._looked_up: dict[int, str] = {}
+        #: why the file could not be read to its end (raised once the run has stopped)
+        self.read_error: Exception | None = None
+        #: what looking up an earlier run's unknown rows said about each (by identity)
+        self._looked_up: dict[str, str] = {}
         #: what the decisions depend on (the provider's part is known once connected)
         self.policy = Policy(
             retry_failed=options.retry_failed,
@@ -118,7 +121,9 @@ class _ImportRun:
         if dropped_fields and self.conn is not None:
             self.summary.add_dropped(dropped_fields, self.conn.dropped_reason)
         if journal and self.journal is not None:
-            self.journal.record(row.line, row.digest, outcome, client_id=client_id, error=error)
+            self.journal.record(
+                row.key, row.line, row.digest, outcome, client_id=client_id, error=error
+            )
         warnings = row.notes + warnings  # what reading changed (a split name) comes first
         self.outcomes.add(seq, RowOutcome(row.line, outcome, client_id, error, warnings))
         if self.outcomes.held < MAX_REORDER // 2:
@@ -133,10 +138,12 @@ class _ImportRun:
             summary.retryable_failed += 1
         write = settle.journal
         if write is _FORGET and self.journal is not None:
-            self.journal.forget([row.line])
+            self.journal.forget([row.key])
         elif settle.journal_note is not None:
             if self.journal is not None:
-                self.journal.record(row.line, row.digest, settle.outcome, error=settle.journal_note)
+                self.journal.record(
+                    row.key, row.line, row.digest, settle.outcome, error=settle.journal_note
+                )
             write = _KEEP
         self._settle(
             seq,
@@ -161,12 +168,12 @@ class _ImportRun:
 
     def _decide(self, seq: int, row: SourceRow) -> _Pending | None:
         """The row to send, or None when it was settled without sending."""
-        previous = self.journal.previous(row.line) if self.journal else None
+        previous = self.journal.previous(row.key) if self.journal else None
         decision = decisions.decide(
             row,
             previous,
             self.policy,
-            looked_up=self._looked_up.get(row.line),
+            looked_up=self._looked_up.get(row.key),
             invalid=lambda: self._invalid(row),
         )
         if isinstance(decision, Settle):
@@ -199,7 +206,10 @@ class _ImportRun:
         async with send:
             chunk: list[_Pending] = []
             accepts = self.target.accepts
-            for seq, row in enumerate(self.source.rows()):
+            rows = self._read_until_error(self.source.rows())
+            if self.journal is not None:  # the journal knows rows by their identity
+                rows = identify(rows)
+            for seq, row in enumerate(rows):
                 if self.stop.is_set():
                     self.outcomes.skip(seq)
                     break
@@ -231,6 +241,17 @@ class _ImportRun:
                 for pending in chunk:
                     self.outcomes.skip(pending.seq)
 
+    def _read_until_error(self, rows: Iterator[SourceRow]) -> Iterator[SourceRow]:
+        """``rows`` until the file cannot be read further. Then the import stops as on
+        Ctrl-C (nothing new is sent, the requests in flight finish and are journaled) and
+        `run` raises the error once they have: a row is never left ``sending`` because
+        reading failed."""
+        try:
+            yield from rows
+        except Exception as error:
+            self.read_error = error
+            self._stop()
+
     async def _work(self, receive: ObjectReceiveStream[list[_Pending]]) -> None:
         async with receive:
             async for chunk in receive:
@@ -261,7 +282,7 @@ class _ImportRun:
                 # Stopped while the commit was made: send nothing new. These rows never
                 # left; a row sent again by a retry of unknown rows keeps its mark (still unknown).
                 del self._in_flight[key]
-                self.journal.forget(p.row.line for p in chunk if not p.retry_unknown)
+                self.journal.forget(p.row.key for p in chunk if not p.retry_unknown)
                 for pending in chunk:
                     self.outcomes.skip(pending.seq)
                 return
@@ -287,7 +308,9 @@ class _ImportRun:
         """
         import anyio
 
-        journal.mark_sending((pending.row.line, pending.row.digest) for pending in chunk)
+        journal.mark_sending(
+            (pending.row.key, pending.row.line, pending.row.digest) for pending in chunk
+        )
         if self._group_commit is not None:
             await self._group_commit.wait()  # the first worker commits this mark too
             return
@@ -383,6 +406,10 @@ class _ImportRun:
                         error=message + decisions.unknown_advice(self.policy),
                     )
             self._in_flight.clear()
+        if self.read_error is not None:
+            raise self.read_error
+        if self.journal is not None and not self.stop.is_set():  # the whole file was read
+            self.summary.missing_rows = self.journal.missing()
 
 
 async def _run_async(
@@ -430,6 +457,7 @@ def _recording(
                 target=target.fingerprint,
                 layout=source.layout,
                 source=str(source.path),
+                identified=identified_rows(source),
                 advice=options.advice,
             )
             stack.callback(opened.close)

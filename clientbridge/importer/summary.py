@@ -50,6 +50,9 @@ class ImportSummary:
     problems: list[RowOutcome] = attrs.field(factory=list)
     #: rows whose content changed since an earlier run created (or may have created) them
     changed_rows: int = 0
+    #: rows an earlier run created (or may have) that the file no longer holds: deleted,
+    #: or edited (a row without an external id is known by its content)
+    missing_rows: int = 0
     #: failed rows that may succeed if sent again (rate limits, unavailability)
     retryable_failed: int = 0
     #: rows an earlier run left unknown, looked up in the provider before sending
@@ -189,7 +192,15 @@ def next_steps(summary: ImportSummary, advice: Advice = LIBRARY_ADVICE) -> Itera
     if summary.changed_rows:
         yield (
             f"{_rows(summary.changed_rows)} changed since an earlier run created them (or may "
-            "have) and were not sent. Rows are matched by line: was a row inserted or deleted?"
+            "have) and were not sent: each has the external id of a row sent before, with "
+            "other values."
+        )
+    if summary.missing_rows:
+        yield (
+            f"{_rows(summary.missing_rows)} an earlier run created (or may have) are no "
+            "longer in the file: deleted, or edited. A row without an external id is known "
+            "by its content, so an edited one was imported as a new client; give rows an "
+            "external id to edit them between runs."
         )
     if summary.looked_up:
         yield (

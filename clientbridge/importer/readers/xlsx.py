@@ -222,6 +222,11 @@ class XlsxSource(Source):
         }
         self._row_number = 0
         try:
+            if not self.rereadable:  # a workbook is a zip archive: its index is at its end
+                raise ImportSetupError(
+                    f"{path.name} is an Excel workbook read from a stream; save it to a file "
+                    "and import the file"
+                )
             self._workbook = _load(self._binary, path)
             if sheet is None:
                 worksheet = self._workbook.worksheets[0]
