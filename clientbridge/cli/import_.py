@@ -253,6 +253,7 @@ def import_(
         encoding=flags.encoding,
         source_format=flags.source_format,
         sheet=flags.sheet,
+        advice=options.advice,
     ) as source:
         if where.several:
             _import_several(ctx, source, targets, options, flags, journal_path, previews, as_json)
@@ -315,6 +316,10 @@ def _flag_advice() -> Advice:
         journal_on_local_disk="put it on a local disk with --journal",
         another_journal="pass another --journal path",
         new_journal="Pass --journal with a new path",
+        column_mapping="--map",
+        map_columns='map {them} with --map "HEADER=FIELD"',
+        ignore_unknown_columns="pass --ignore-unknown-columns to skip {them}",
+        ignore_column='--map "{header}="',
     )
 
 

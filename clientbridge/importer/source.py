@@ -23,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from clientbridge.importer.advice import LIBRARY_ADVICE, Advice
 from clientbridge.importer.conversion import client_from_document
 from clientbridge.importer.errors import ImportSetupError, RowError
 from clientbridge.importer.layout import HeaderLayout
@@ -250,6 +251,7 @@ class CsvSource(Source):
         delimiter: str | None = None,
         encoding: str | None = None,
         source_format: ExportFormat | str | None = "auto",
+        advice: Advice = LIBRARY_ADVICE,
         _quotes_checked: bool = False,
     ) -> None:
         from clientbridge.importer.encodings import EncodingError, describe
@@ -258,6 +260,7 @@ class CsvSource(Source):
         self._mapping = mapping
         self._ignore_unknown_columns = ignore_unknown_columns
         self._source_format = source_format
+        self._advice = advice
         try:
             try:
                 self.encoding = self._decide_encoding(encoding)
@@ -289,6 +292,7 @@ class CsvSource(Source):
                 mapping,
                 ignore_unknown=ignore_unknown_columns,
                 source_format=source_format,
+                advice=advice,
             )
             if self.rereadable and not _quotes_checked:
                 self._check_quotes(len(header))
@@ -320,6 +324,7 @@ class CsvSource(Source):
             delimiter=self.delimiter,
             encoding=self.encoding,
             source_format=self.columns.format,
+            advice=self._advice,
             _quotes_checked=True,
         )
 
@@ -469,6 +474,7 @@ def open_source(
     encoding: str | None = None,
     source_format: str = "auto",
     sheet: str | None = None,
+    advice: Advice = LIBRARY_ADVICE,
 ) -> Source:
     """Open ``path`` for streaming.
 
@@ -505,7 +511,9 @@ def open_source(
         )
     if format == "jsonl":
         if mapping:
-            raise ImportSetupError("--map and --mapping-file apply to CSV files, not JSON Lines")
+            raise ImportSetupError(
+                f"{advice.column_mapping} applies to CSV files and workbooks, not JSON Lines"
+            )
         return JsonlSource(file)
     if format == "xlsx":
         from clientbridge.importer.readers.xlsx import XlsxSource
@@ -516,6 +524,7 @@ def open_source(
             ignore_unknown_columns=ignore_unknown_columns,
             source_format=layout,
             sheet=sheet,
+            advice=advice,
         )
     if format == "vcard":
         from clientbridge.importer.readers.vcard import VcardSource
@@ -528,4 +537,5 @@ def open_source(
         delimiter=delimiter,
         encoding=encoding,
         source_format=layout,
+        advice=advice,
     )
