@@ -369,15 +369,19 @@ class _ImportRun:
             await anyio.sleep_forever()
 
     def interrupt(self) -> None:
-        """Ctrl-C or SIGTERM: the first stops sending, the second abandons the requests in
-        flight."""
+        """Ctrl-C or SIGTERM: the first stops sending and abandons the requests in flight
+        after the grace period, the second abandons them at once."""
+        import anyio
+
         progress = self.outcomes.progress
         self.summary.interrupted = True
         if not self.stop.is_set():
             self._stop()
+            grace = self.options.stop_grace
+            self._abandon.deadline = min(self._abandon.deadline, anyio.current_time() + grace)
             progress.message(
-                f"Stopping: waiting for {len(self._in_flight)} request(s) in flight "
-                "to finish (press Ctrl-C again to abandon them)..."
+                f"Stopping: waiting up to {grace:g} s for {len(self._in_flight)} request(s) in "
+                "flight to finish (press Ctrl-C again to abandon them now)..."
             )
         else:
             progress.message("Abandoning the requests in flight.")
@@ -421,9 +425,10 @@ class _ImportRun:
                                 group.start_soon(self._work, receive.clone())
                         self._skip_queued(receive)
                 outer.cancel_scope.cancel()
-            for chunk in list(self._in_flight.values()):  # abandoned by a second Ctrl-C
+            for chunk in list(self._in_flight.values()):  # abandoned by a stop
+                self.summary.abandoned += len(chunk)
                 for pending in chunk:
-                    message = "the import was interrupted while the request was in flight; "
+                    message = "the import was stopped and abandoned the request in flight; "
                     self._settle(
                         pending.seq,
                         pending.row,

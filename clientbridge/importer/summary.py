@@ -45,6 +45,8 @@ class ImportSummary:
     elapsed: float = 0.0
     #: stopped by Ctrl-C (or SIGTERM) before the end of the file
     interrupted: bool = False
+    #: rows whose request was still in flight when the stop gave up waiting (unknown)
+    abandoned: int = 0
     #: stopped because the provider refused the target (bad credential, unknown workspace)
     stopped_by: ClientBridgeError | None = None
     #: the first failed and unknown rows
@@ -204,6 +206,11 @@ def next_steps(summary: ImportSummary, advice: Advice = LIBRARY_ADVICE) -> Itera
         )
     elif summary.interrupted:
         yield "Interrupted. Run the same command again to resume where it stopped."
+    if summary.abandoned:
+        yield (
+            f"Abandoned {_rows(summary.abandoned)} whose request was still in flight when "
+            "the import stopped: they are unknown (the provider may have received them)."
+        )
     if summary.dry_run:
         return
     if summary.changed_rows:
