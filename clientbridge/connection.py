@@ -114,6 +114,11 @@ class _ConnectionBase:
             wire_fields=prepared.wire_fields,
         )
 
+    def dropped_reason(self, field: str) -> str:
+        """Why ``field``, one of a result's or preview's ``dropped_fields``, is not sent to
+        this provider: one clause naming the provider ("... has no phone on create")."""
+        return self.adapter.dropped_reason(field)
+
     def _prepare_one(self, client: Client) -> Prepared:
         return self.adapter.prepare(0, _check_client(client), self.options.on_unsupported)
 

@@ -100,10 +100,10 @@ def test_create_from_json_with_flags_over_it(tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
-    args = ["create", *TARGET, "--json", f"@{document}", "--email", "new@acme.test", "-o", "json"]
-    result = invoke([*args, "--postal-code", "LS1 1AA"], fake.transport)
+    args = ["create", *TARGET, "--client-json", f"@{document}", "--email", "new@acme.test"]
+    result = invoke([*args, "-o", "json", "--postal-code", "LS1 1AA"], fake.transport)
     assert result.exit_code == 0, result.output
-    answer = json.loads(result.output)
+    answer = json.loads(result.stdout)["result"]
     assert (answer["id"], answer["status"]) == ("r1", "active")
     assert fake.created[0]["client_contact_email"] == "new@acme.test"
     assert fake.created[0]["client_city"] == "Leeds"
@@ -155,7 +155,7 @@ def test_preview_prints_the_requests_with_secrets_redacted() -> None:
 def test_preview_as_json() -> None:
     args = ["preview", *TARGET, "--company", "Acme", "--set", "auth_scheme=bearer", "-o", "json"]
     result = invoke(args, no_requests)
-    [request] = json.loads(result.output)
+    [request] = json.loads(result.stdout)["requests"]
     assert request["headers"]["Authorization"] == "***"
     assert request["json"] == {"client_name": "Acme"}
 

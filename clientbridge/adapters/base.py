@@ -239,6 +239,13 @@ class Adapter(ResponseReading):
             fields=dropped,
         )
 
+    def dropped_reason(self, field: str) -> str:
+        """Why ``field`` (one of `dropped_fields`) is not sent, as one clause naming the
+        provider, for summaries that count the rows ("<provider> has no phone on create")."""
+        if field == "lead":
+            return f"{self.display_name} has no leads: the records were created as normal clients"
+        return f"{self.display_name} has no {field} on create"
+
     def dropped_warning(self, field: str) -> str:
         if field == "lead":
             return (

@@ -188,6 +188,11 @@ class ProConveyAdapter(Adapter):
             sent = sent | {"address.country"}
         return super().dropped_fields(client, sent)
 
+    def dropped_reason(self, field: str) -> str:
+        if field == "address.country":
+            return "ProConvey stores UK addresses only: the address was sent without its country"
+        return super().dropped_reason(field)
+
     def dropped_warning(self, field: str) -> str:
         if field == "address.country":
             return (

@@ -10,17 +10,19 @@ from typing import Any, TypeVar, cast
 import attrs
 import click
 
-from clientbridge.errors import ConfigurationError
+from clientbridge.errors import ClientBridgeError, ConfigurationError
 from clientbridge.exit_codes import ExitCode
 
 __all__ = [
-    "OUTPUT_OPTION",
     "CliContext",
     "Command",
+    "CommandFailed",
     "Group",
     "UsageFailure",
     "cli_context",
+    "json_requested",
     "options_object",
+    "output_option",
 ]
 
 TransportFactory = Callable[[str, bool], Any]
@@ -47,25 +49,71 @@ class UsageFailure(click.ClickException):
     exit_code = ExitCode.USAGE
 
 
+class CommandFailed(click.ClickException):
+    """The provider refused the command's request, or the client is not valid: exit 1.
+
+    Printed as ``Error: <error>`` then ``advice``, or in JSON mode as the error document.
+    """
+
+    exit_code = ExitCode.FAILED
+
+    def __init__(self, error: ClientBridgeError, advice: str = "") -> None:
+        super().__init__(str(error) + (f"\n{advice}" if advice else ""))
+        self.error = error
+
+
+#: ``ctx.meta`` key: the command was asked for JSON output (errors are printed as JSON too)
+_JSON_OUTPUT = "clientbridge.json_output"
+
+
+def json_requested(ctx: click.Context) -> bool:
+    """True when the running command prints JSON (``--output json`` or ``--json``)."""
+    return bool(ctx.meta.get(_JSON_OUTPUT, False))
+
+
+def _asks_for_json(args: Sequence[str]) -> bool:
+    """The raw arguments ask for JSON output (read before parsing, so that an error in
+    parsing them is printed as JSON too)."""
+    for index, arg in enumerate(args):
+        if arg == "--":
+            return False
+        following = args[index + 1] if index + 1 < len(args) else None
+        if arg in {"--json", "--output=json", "-ojson"}:
+            return True
+        if arg in {"--output", "-o"} and following == "json":
+            return True
+    return False
+
+
 class Command(click.Command):
     """A command that does not quote stray arguments back, as click would: after
     ``--set api_key $KEY`` (a space for the ``=``) the stray word is the credential."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)  # the parser consumes ``args``
+        if any(param.name == "output" for param in self.params):
+            ctx.meta[_JSON_OUTPUT] = _asks_for_json(given)
         allowed, ctx.allow_extra_args = ctx.allow_extra_args, True
         try:
             extra = super().parse_args(ctx, args)
         finally:
             ctx.allow_extra_args = allowed
+        if "output" in ctx.params:
+            ctx.meta[_JSON_OUTPUT] = ctx.params["output"] == "json" or bool(
+                ctx.params.get("output_json")
+            )
         if extra and not allowed and not ctx.resilient_parsing:
             what = (
                 "an unexpected argument"
                 if len(extra) == 1
                 else f"{len(extra)} unexpected arguments"
             )
+            hint = ""
+            if "--json" in given and any(param.name == "json_text" for param in self.params):
+                hint = "; --json asks for JSON output: give the client as --client-json"
             ctx.fail(
                 f"got {what} (not shown: it may be a credential); settings are given as "
-                "--set KEY=VALUE"
+                f"--set KEY=VALUE{hint}"
             )
         return extra
 
@@ -81,17 +129,49 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except ConfigurationError as error:
+            _fail_as_json(ctx, error, ExitCode.USAGE)
             raise UsageFailure(str(error)) from None
+        except CommandFailed as failure:
+            _fail_as_json(ctx, failure.error, failure.exit_code)
+            raise
+        except click.ClickException as failure:
+            _fail_as_json(ctx, failure, failure.exit_code)
+            raise
 
 
-OUTPUT_OPTION = click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Plain text for people, or JSON for scripts.",
-)
+def _fail_as_json(ctx: click.Context, error: Exception, exit_code: int) -> None:
+    """In JSON mode, print ``error`` as the JSON failure document and exit ``exit_code``."""
+    if json_requested(ctx):
+        from clientbridge.cli.output import echo_json, failure_document
+
+        echo_json(failure_document(error, exit_code))
+        ctx.exit(exit_code)
+
+
+def output_option(function: F) -> F:
+    """``--output text|json`` (``-o``) and its short form ``--json``; they reach the
+    command as one ``output`` argument, ``"text"`` or ``"json"``."""
+
+    @functools.wraps(function)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.pop("output_json"):
+            kwargs["output"] = "json"
+        return function(*args, **kwargs)
+
+    with_json = click.option(
+        "--json", "output_json", is_flag=True, help="Print JSON: the same as --output json."
+    )(command)
+    return cast(
+        "F",
+        click.option(
+            "--output",
+            "-o",
+            type=click.Choice(["text", "json"]),
+            default="text",
+            show_default=True,
+            help="Plain text for people, or one JSON document for scripts (errors too).",
+        )(with_json),
+    )
 
 
 def options_object(

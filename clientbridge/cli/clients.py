@@ -56,7 +56,7 @@ _OPTIONS = [
         help="An extra channel (whatsapp=..., fax=...); repeatable.",
     ),
     click.option(
-        "--json",
+        "--client-json",
         "json_text",
         metavar="JSON|@FILE|-",
         help="The client as JSON (the form cb.converter gives); flags override its fields.",
@@ -86,24 +86,27 @@ def _read_json_argument(text: str) -> Any:
         try:
             source = Path(text[1:]).read_text(encoding="utf-8-sig")
         except OSError as error:
-            raise UsageFailure(f"--json {text}: {error.strerror or error}") from None
+            raise UsageFailure(f"--client-json {text}: {error.strerror or error}") from None
     else:
         source = text
     try:
         return json.loads(source)
     except ValueError as error:
-        raise UsageFailure(f"--json is not valid JSON: {error}") from None
+        raise UsageFailure(f"--client-json is not valid JSON: {error}") from None
 
 
 def client_from_options(options: Mapping[str, Any]) -> cb.Client:
-    """The `Client` of ``create``/``preview``: ``--json`` first, then the flags over it."""
-    from clientbridge.importer.columns import ADDRESS_COLUMNS, RowError, client_from_document
+    """The `Client` of ``create``/``preview``: ``--client-json`` first, then the flags
+    over it."""
+    from clientbridge.importer.conversion import client_from_document
+    from clientbridge.importer.errors import RowError
+    from clientbridge.importer.vocabulary import ADDRESS_COLUMNS
 
     data: dict[str, Any] = {}
     if options.get("json_text"):
         document = _read_json_argument(options["json_text"])
         if not isinstance(document, dict):
-            raise UsageFailure("--json must be a JSON object (a client's fields)")
+            raise UsageFailure("--client-json must be a JSON object (a client's fields)")
         data = document
     for _, dest, _ in _CLIENT_FLAGS:
         value = options.get(dest)
@@ -120,7 +123,9 @@ def client_from_options(options: Mapping[str, Any]) -> cb.Client:
     for kind, value in pairs(options.get("contact", ()), "--contact"):
         data.setdefault("contact_methods", []).append({"kind": kind, "value": value})
     if not data:
-        raise UsageFailure("describe the client with flags (--first-name, --email...) or --json")
+        raise UsageFailure(
+            "describe the client with flags (--first-name, --email...) or --client-json"
+        )
     try:
         return client_from_document(data)
     except RowError as error:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
-from clientbridge.cli._base import OUTPUT_OPTION, Command
+from clientbridge.cli._base import Command, CommandFailed, output_option
 from clientbridge.cli.clients import client_from_options, client_options
 from clientbridge.cli.target import TargetOptions, build_target, target_options
 from clientbridge.errors import ClientBridgeError, ConfigurationError, outcome_unknown
-from clientbridge.exit_codes import ExitCode
 
 __all__ = ["create"]
 
@@ -19,7 +17,7 @@ __all__ = ["create"]
 @click.command(cls=Command)
 @target_options
 @client_options
-@OUTPUT_OPTION
+@output_option
 @click.pass_context
 def create(
     ctx: click.Context, /, where: TargetOptions, client: dict[str, Any], output: str
@@ -31,12 +29,12 @@ def create(
       clientbridge create --provider NAME --sandbox --name "Ada Lovelace" --email ada@example.com
       clientbridge create -c uk --first-name Ada --last-name Lovelace \\
           --email ada@example.com --phone "07911 123456" --postal-code "SW1A 1AA"
-      clientbridge create -c staffing --json @client.json --output json
+      clientbridge create -c staffing --client-json @client.json --json
 
     Exit code 1 when the provider refused the client; the message says whether it may
-    have been created anyway.
+    have been created anyway. With --json, errors are printed as JSON too (on stdout).
     """
-    from clientbridge.cli.render import result_json
+    from clientbridge.cli.output import echo_json, result_json
 
     target = build_target(ctx, where)
     new_client = client_from_options(client)
@@ -46,16 +44,15 @@ def create(
         except ConfigurationError:
             raise
         except ClientBridgeError as error:
-            click.echo(f"Error: {error}", err=True)
+            advice = ""
             if outcome_unknown(error):
-                click.echo(
+                advice = (
                     f"The client may have been created: check in {target.provider} before "
-                    "creating it again.",
-                    err=True,
+                    "creating it again."
                 )
-            ctx.exit(ExitCode.FAILED)
+            raise CommandFailed(error, advice) from None
     if output == "json":
-        click.echo(json.dumps(result_json(result), indent=2, ensure_ascii=False, default=str))
+        echo_json({"ok": True, "target": target.label, "result": result_json(result)})
         return
     invite = f", invite {result.invite.value}" if result.invite else ""
     click.echo(f"Created {result.id} in {target.label} (status {result.status.value}{invite})")

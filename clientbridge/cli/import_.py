@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 import click
 
-from clientbridge.cli._base import Command, UsageFailure, options_object
+from clientbridge.cli._base import Command, UsageFailure, options_object, output_option
 from clientbridge.cli.target import (
     ManyTargetOptions,
     build_target,
@@ -19,9 +19,10 @@ from clientbridge.cli.target import (
 from clientbridge.exit_codes import ExitCode
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from clientbridge.importer import ImportOptions, ImportSummary, Source, SourceRow, Target
+    from clientbridge.importer.advice import Advice
     from clientbridge.importer.progress import ProgressMode
     from clientbridge.importer.source import Format
     from clientbridge.model import Client
@@ -170,9 +171,10 @@ import_options = options_object(
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @many_target_options
 @import_options
+@output_option
 @click.pass_context
 def import_(
-    ctx: click.Context, /, file: Path, where: ManyTargetOptions, flags: ImportFlags
+    ctx: click.Context, /, file: Path, where: ManyTargetOptions, flags: ImportFlags, output: str
 ) -> None:
     """Import clients from a CSV, Excel, vCard or JSON Lines FILE, streamed, resumably.
 
@@ -201,10 +203,12 @@ def import_(
       clientbridge import clients.jsonl -c staffing --retry-failed
       clientbridge import clients.csv -c uk -c staffing --report report.csv
       clientbridge import clients.csv --all-connections --retry-failed
+      clientbridge import clients.csv -c uk --json > summary.json
     """
     from clientbridge import importer
+    from clientbridge.cli.output import preview_rows_json
     from clientbridge.cli.render import format_request
-    from clientbridge.importer.columns import parse_mapping_option, read_mapping_file
+    from clientbridge.importer.mapping import parse_mapping_option, read_mapping_file
 
     targets = _targets(ctx, where)
     mapping = read_mapping_file(flags.mapping_file) if flags.mapping_file else {}
@@ -212,12 +216,17 @@ def import_(
     journal_path = _journal_path(file, flags, list(targets.values()))
     show_count = _show_count(flags.show)
     printed = 0
+    as_json = output == "json"
+    previews: list[dict[str, Any]] = []  # a dry run's requests, in JSON mode
 
     def on_preview(row: SourceRow, requests: list[HttpRequest]) -> None:
         nonlocal printed
         if printed < show_count:
             printed += 1
-            click.echo(f"row {row.line}: " + "\n".join(format_request(r) for r in requests))
+            if as_json:
+                previews.append(preview_rows_json(row.line, requests))
+            else:
+                click.echo(f"row {row.line}: " + "\n".join(format_request(r) for r in requests))
 
     options = importer.ImportOptions(
         concurrency=flags.concurrency,
@@ -226,6 +235,7 @@ def import_(
         progress=cast("ProgressMode", flags.progress),
         progress_interval=flags.progress_interval,
         on_preview=on_preview if flags.dry_run else None,
+        advice=_flag_advice(),
     )
     with importer.open_source(
         file,
@@ -238,7 +248,7 @@ def import_(
         sheet=flags.sheet,
     ) as source:
         if where.several:
-            _import_several(ctx, source, targets, options, flags, journal_path)
+            _import_several(ctx, source, targets, options, flags, journal_path, previews, as_json)
             return
         [target] = targets.values()
         try:
@@ -249,15 +259,56 @@ def import_(
                     source, target, options, journal=journal_path, report=flags.report
                 )
         except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            ctx.exit(ExitCode.INTERRUPTED)
+            _interrupted(ctx, as_json)
+    code = _exit_code(summary, flags.exit_zero)
+    if as_json:
+        _print_json({"": summary}, code, previews, options.advice)
+        ctx.exit(code)
     if flags.dry_run and 0 < printed < summary.counts["valid"]:
         click.echo(
             f"(requests of {summary.counts['valid'] - printed:,} more valid rows not shown; "
             "--show all prints them)"
         )
-    click.echo(importer.format_summary(summary))
-    ctx.exit(_exit_code(summary, flags.exit_zero))
+    click.echo(importer.format_summary(summary, options.advice))
+    ctx.exit(code)
+
+
+def _interrupted(ctx: click.Context, as_json: bool) -> None:
+    if as_json:
+        from clientbridge.cli.output import echo_json, failure_document
+
+        echo_json(failure_document(KeyboardInterrupt(), ExitCode.INTERRUPTED))
+    else:
+        click.echo("Interrupted.", err=True)
+    ctx.exit(ExitCode.INTERRUPTED)
+
+
+def _print_json(
+    summaries: Mapping[str, ImportSummary],
+    code: int,
+    previews: list[dict[str, Any]],
+    advice: Advice,
+) -> None:
+    from clientbridge.cli.output import echo_json, import_document
+
+    echo_json(import_document(summaries, code, previews, advice))
+
+
+def _flag_advice() -> Advice:
+    """The importer's remedies in this command's words: its flags."""
+    from clientbridge.importer.advice import Advice
+
+    return Advice(
+        retry_unknown_row="--retry-unknown sends it again",
+        retry_unknown_rows="--retry-unknown sends them again",
+        retry_failed_row="--retry-failed sends it again",
+        retry_failed_rows="--retry-failed also sends the unchanged ones again",
+        full_report="with --report PATH",
+        journal_elsewhere="choose another place with --journal",
+        journal_on_local_disk="put it on a local disk with --journal",
+        another_journal="pass another --journal path",
+        new_journal="Pass --journal with a new path",
+    )
 
 
 def _targets(ctx: click.Context, where: ManyTargetOptions) -> dict[str, Target]:
@@ -289,6 +340,8 @@ def _import_several(
     options: ImportOptions,
     flags: ImportFlags,
     journal_path: Path | None,
+    previews: list[dict[str, Any]],
+    as_json: bool,
 ) -> None:
     """``import`` into several connections: a summary per connection, then the total."""
     from clientbridge import importer
@@ -309,12 +362,17 @@ def _import_several(
                 source, targets, options, journal=journal_path, report=flags.report
             )
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        ctx.exit(ExitCode.INTERRUPTED)
-    click.echo("\n\n".join(importer.format_summary(summary) for summary in summaries.values()))
+        _interrupted(ctx, as_json)
     code = fanout_exit_code(summaries)
     if flags.exit_zero and code == ExitCode.FAILED:
         code = ExitCode.OK
+    if as_json:
+        _print_json(summaries, code, previews, options.advice)
+    else:
+        summaries_text = (
+            importer.format_summary(summary, options.advice) for summary in summaries.values()
+        )
+        click.echo("\n\n".join(summaries_text))
     ctx.exit(code)
 
 

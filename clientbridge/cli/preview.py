@@ -3,12 +3,11 @@ several connections, the coverage table (each field the client sets x each conne
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from clientbridge.cli._base import OUTPUT_OPTION, Command
+from clientbridge.cli._base import Command, CommandFailed, output_option
 from clientbridge.cli.clients import client_from_options, client_options
 from clientbridge.cli.target import (
     ManyTargetOptions,
@@ -22,6 +21,7 @@ from clientbridge.exit_codes import ExitCode
 if TYPE_CHECKING:
     import clientbridge as cb
     from clientbridge.coverage import FieldCoverage
+    from clientbridge.wire import Preview
 
 __all__ = ["preview"]
 
@@ -29,7 +29,7 @@ __all__ = ["preview"]
 @click.command(cls=Command)
 @many_target_options
 @client_options
-@OUTPUT_OPTION
+@output_option
 @click.pass_context
 def preview(
     ctx: click.Context, /, where: ManyTargetOptions, client: dict[str, Any], output: str
@@ -37,18 +37,20 @@ def preview(
     """Print the requests a create would send, secrets redacted. Sends nothing.
 
     Values that need a look-up first (the LOOK-UPS column of `clientbridge providers`)
-    show as placeholders. With several connections (--connection repeated, or
-    --all-connections), print one table instead: each field the client sets against each
-    connection, with the wire field it becomes or "dropped".
+    show as placeholders. After the requests come the client's fields the provider would
+    not be sent (and why), and the create's warnings. With several connections
+    (--connection repeated, or --all-connections), print one table instead: each field the
+    client sets against each connection, with the wire field it becomes or "dropped".
 
     \b
     Examples:
       clientbridge preview -p NAME --sandbox --company "Acme Corp" --email ops@acme.test
-      clientbridge preview -c uk --json @client.json --output json
-      clientbridge preview -c uk -c staffing --json @client.json
-      clientbridge preview --all-connections --json @client.json --output json
+      clientbridge preview -c uk --client-json @client.json --json
+      clientbridge preview -c uk -c staffing --client-json @client.json
+      clientbridge preview --all-connections --client-json @client.json --output json
     """
-    from clientbridge.cli.render import format_request, request_json
+    from clientbridge.cli.output import echo_json, preview_json
+    from clientbridge.cli.render import format_request
 
     new_client = client_from_options(client)
     if where.several:
@@ -61,12 +63,26 @@ def preview(
         except ConfigurationError:
             raise
         except ClientBridgeError as error:
-            click.echo(f"Error: {error}", err=True)
-            ctx.exit(ExitCode.FAILED)
+            raise CommandFailed(error) from None
+        reasons = {field: conn.dropped_reason(field) for field in requests.dropped_fields}
     if output == "json":
-        click.echo(json.dumps([request_json(r) for r in requests], indent=2, ensure_ascii=False))
-    else:
-        click.echo("\n\n".join(format_request(request) for request in requests))
+        echo_json({"ok": True, "target": target.label, **preview_json(requests, reasons)})
+        return
+    click.echo("\n\n".join(format_request(request) for request in requests))
+    for line in _what_is_not_sent(requests, reasons):
+        click.echo(line)
+
+
+def _what_is_not_sent(requests: Preview, reasons: dict[str, str]) -> list[str]:
+    """The fields the create would drop (each with why) and its warnings, for people."""
+    lines = []
+    if requests.dropped_fields:
+        lines += ["", "Not sent:"]
+        lines += [f"  {field}: {reason}" for field, reason in reasons.items()]
+    if requests.warnings:
+        lines += ["", "Warnings:"]
+        lines += [f"  {warning}" for warning in requests.warnings]
+    return lines
 
 
 def _coverage(ctx: click.Context, where: ManyTargetOptions, client: cb.Client, output: str) -> None:
@@ -87,8 +103,9 @@ def _coverage(ctx: click.Context, where: ManyTargetOptions, client: cb.Client, o
     rows = field_coverage(client, views)
     providers = {name: target.provider for name, target in targets.items()}
     if output == "json":
-        document = _coverage_json(providers, views, refused, rows)
-        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        from clientbridge.cli.output import echo_json
+
+        echo_json(_coverage_json(providers, views, refused, rows))
     else:
         click.echo(_coverage_text(providers, refused, rows))
     for name, refusal in refused.items():
@@ -144,4 +161,4 @@ def _coverage_json(
         }
         for row in rows
     }
-    return {"connections": connections, "fields": fields}
+    return {"ok": not refused, "connections": connections, "fields": fields}

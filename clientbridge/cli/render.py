@@ -1,12 +1,11 @@
-"""Rendering for people and scripts: requests, results, the providers table."""
+"""Rendering for people: requests, the providers table (JSON is `output`'s)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import clientbridge as cb
 from clientbridge.registry import adapter_class
 
 if TYPE_CHECKING:
@@ -17,8 +16,6 @@ __all__ = [
     "format_request",
     "providers_markdown",
     "providers_table",
-    "request_json",
-    "result_json",
 ]
 
 
@@ -30,32 +27,6 @@ def format_request(request: HttpRequest) -> str:
         body = json.dumps(request.json, indent=2, ensure_ascii=False)
         lines.extend("  " + line for line in body.splitlines())
     return "\n".join(lines)
-
-
-def request_json(request: HttpRequest) -> dict[str, Any]:
-    return {
-        "method": request.method,
-        "url": request.url,
-        "headers": {name: str(value) for name, value in request.headers.items()},
-        "json": request.json,
-    }
-
-
-def result_json(result: cb.CreateResult) -> dict[str, Any]:
-    from clientbridge.convert import converter
-
-    return {
-        "provider": result.provider,
-        "id": result.id,
-        "status": result.status.value,
-        "invite": result.invite.value if result.invite else None,
-        "provider_status": result.provider_status,
-        "created_at": result.created_at.isoformat() if result.created_at else None,
-        "warnings": list(result.warnings),
-        "dropped_fields": list(result.dropped_fields),
-        "client": converter.unstructure(result.client),
-        "raw": converter.unstructure(result.raw),
-    }
 
 
 def providers_table(adapters: Sequence[type[Adapter]]) -> str:

@@ -3,7 +3,7 @@ importer's `Target` (with the journal fingerprint), checked before any I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -15,7 +15,6 @@ from clientbridge.registry import adapter_class, canonical_name
 from clientbridge.settings import OPTION_NAMES, resolve_settings
 
 if TYPE_CHECKING:
-    from clientbridge.adapters.base import Adapter
     from clientbridge.config import Config
     from clientbridge.importer import Target
 
@@ -24,7 +23,7 @@ __all__ = [
     "TargetOptions",
     "build_target",
     "build_targets",
-    "fingerprint",
+    "load_config_file",
     "many_target_options",
     "option_value",
     "pairs",
@@ -146,7 +145,7 @@ def build_targets(ctx: click.Context, where: ManyTargetOptions) -> tuple[Config,
         )
     if where.all_connections and where.connection:
         raise UsageFailure("--all-connections takes every connection; leave out --connection")
-    config = cb.load_config(where.config_path)
+    config = load_config_file(where.config_path)
     names = list(where.connection) if where.connection else config.names()
     repeated = next((name for name in names if names.count(name) > 1), None)
     if repeated is not None:
@@ -156,6 +155,28 @@ def build_targets(ctx: click.Context, where: ManyTargetOptions) -> tuple[Config,
         name: build_target(ctx, attrs.evolve(single, connection=name), config=config)
         for name in names
     }
+
+
+def load_config_file(path: str | None) -> Config:
+    """The config file: ``--config``, else ``$CLIENTBRIDGE_CONFIG``, else the default;
+    one that does not exist is a usage failure naming both ways to point at it."""
+    import os
+
+    from clientbridge.config import CONFIG_ENV_VAR, DEFAULT_CONFIG_FILE
+
+    if path is not None:
+        where, shown = path, f"{path} (given with --config)"
+    elif os.environ.get(CONFIG_ENV_VAR):
+        where = os.environ[CONFIG_ENV_VAR]
+        shown = f"{where} (named by ${CONFIG_ENV_VAR})"
+    else:
+        where = shown = DEFAULT_CONFIG_FILE
+    if not os.path.exists(where):
+        raise UsageFailure(
+            f"config file {shown} not found: create it, pass --config PATH, or set "
+            f"${CONFIG_ENV_VAR} to its path (or give --provider NAME and its --set settings)"
+        )
+    return cb.load_config(where)
 
 
 def pairs(
@@ -196,27 +217,13 @@ def option_value(text: str) -> Any:
     return text
 
 
-def fingerprint(
-    adapter: type[Adapter], values: Mapping[str, object], connection: str | None, sandbox: bool
-) -> str:
-    """The provider and what names an account (base URL, workspace...), for the journal."""
-    where = [
-        f"{setting.name}={values[setting.name]}"
-        for setting in adapter.settings_spec
-        if (setting.url or setting.path_segment) and not setting.secret and setting.name in values
-    ]
-    if sandbox:  # an emulator may share a provider's real base URL
-        where.append("sandbox")
-    named = f" (connection {connection!r})" if connection else ""
-    return " ".join([adapter.name, *where]) + named
-
-
 def build_target(ctx: click.Context, where: TargetOptions, config: Config | None = None) -> Target:
     """The target of a command from its options, checked now (before any I/O).
 
     ``config`` is the config file already loaded (``check --all`` reads it once).
     """
     from clientbridge.importer import Target
+    from clientbridge.importer.options import journal_fingerprint
 
     overrides = _parse_settings(where.settings)
     if where.sandbox:
@@ -225,8 +232,9 @@ def build_target(ctx: click.Context, where: TargetOptions, config: Config | None
         raise UsageFailure("give --connection or --provider, not both")
     location = ""
     if where.connection:
-        loaded = config if config is not None else cb.load_config(where.config_path)
+        loaded = config if config is not None else load_config_file(where.config_path)
         entry = loaded[where.connection]
+        entry.check()  # environment variables it needs and that are not set
         name, raw = entry.provider, {**entry.settings, **overrides}
         location = entry.where
         label = f"connection {where.connection!r} ({name})"
@@ -254,7 +262,9 @@ def build_target(ctx: click.Context, where: TargetOptions, config: Config | None
     return Target(
         provider=name,
         label=label,
-        fingerprint=fingerprint(adapter, values, where.connection, connection_options.sandbox),
+        fingerprint=journal_fingerprint(
+            adapter, values, where.connection, sandbox=connection_options.sandbox
+        ),
         connect=opener(cb.connect, asynchronous=False),
         connect_async=opener(cb.connect_async, asynchronous=True),
         # The in-process sandbox keeps its records in memory, until the command ends.

@@ -1,27 +1,37 @@
 """Bulk import: CSV and JSON Lines files into any provider, streamed, concurrent, resumable.
 
-    from clientbridge.importer import ImportOptions, Target, open_source, run_import
+    from clientbridge.importer import import_file
 
-The command line (``clientbridge import FILE``) is the usual way in; these are the pieces
-it is built from:
+    summary = import_file("clients.csv", "PROVIDER", journal="clients.journal.sqlite", ...)
+
+`import_file` does in one call what ``clientbridge import FILE`` does; these are the
+pieces both are built from:
 
 * `open_source` reads a file row by row (`columns` turns a header into `Client` fields);
 * `Journal` remembers every row's outcome so an interrupted import resumes without
   creating a client twice;
 * `run_import` sends the rows with bounded concurrency and writes the report;
-  `run_dry` validates them without any I/O.
+  `run_dry` validates them without any I/O;
+* `Advice` words what to do next in messages (`LIBRARY_ADVICE` names no flag).
 """
 
 from __future__ import annotations
 
-from clientbridge.importer.columns import ColumnMap, ImportSetupError, RowError
+from clientbridge.importer.advice import LIBRARY_ADVICE, Advice
+from clientbridge.importer.api import import_file, provider_target
+from clientbridge.importer.columns import ColumnMap
+from clientbridge.importer.errors import ImportSetupError, RowError
 from clientbridge.importer.journal import Journal
+from clientbridge.importer.options import ImportOptions, Target
 from clientbridge.importer.report import ReportWriter, RowOutcome
-from clientbridge.importer.run import ImportOptions, Target, run_dry, run_import
+from clientbridge.importer.run import run_dry, run_import
 from clientbridge.importer.source import Source, SourceRow, open_source
+from clientbridge.importer.states import RowState
 from clientbridge.importer.summary import ImportSummary, format_summary
 
 __all__ = [
+    "LIBRARY_ADVICE",
+    "Advice",
     "ColumnMap",
     "ImportOptions",
     "ImportSetupError",
@@ -30,11 +40,14 @@ __all__ = [
     "ReportWriter",
     "RowError",
     "RowOutcome",
+    "RowState",
     "Source",
     "SourceRow",
     "Target",
     "format_summary",
+    "import_file",
     "open_source",
+    "provider_target",
     "run_dry",
     "run_import",
 ]

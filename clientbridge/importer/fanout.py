@@ -1,7 +1,7 @@
 """An import into several connections at once: one run per connection, side by side.
 
 Each connection gets the whole single-target import (its own reading of the file, its
-workers, look-ups, bulk requests, resume and ``--retry-*`` decisions), in one event loop.
+workers, look-ups, bulk requests, resume and retry decisions), in one event loop.
 They share one journal file, with one state per row and connection, so a crash or an
 outage in one connection never re-sends a row to another; and one report, with a
 ``connection`` column (one line per row and connection). A row that fails in one
@@ -19,9 +19,11 @@ from pathlib import Path
 
 from clientbridge.exit_codes import ExitCode
 from clientbridge.importer.journal import Journal
+from clientbridge.importer.options import ImportOptions, Target
+from clientbridge.importer.ordering import Outcomes
 from clientbridge.importer.progress import make_progress
 from clientbridge.importer.report import ReportWriter
-from clientbridge.importer.run import ImportOptions, Target, _ImportRun, _Outcomes
+from clientbridge.importer.run import _ImportRun
 from clientbridge.importer.source import Source
 from clientbridge.importer.summary import ImportSummary
 
@@ -62,12 +64,13 @@ def run_fanout_import(
                 targets={name: target.fingerprint for name, target in targets.items()},
                 layout=source.layout,
                 source=str(source.path),
+                advice=options.advice,
             )
             stack.callback(opened.close)
         writer = None
         if report is not None:
             writer = stack.enter_context(ReportWriter(report, connections=True))
-        outcomes: dict[str, _Outcomes] = {}
+        outcomes: dict[str, Outcomes] = {}
         for name in targets:
             reading = stack.enter_context(source.reopen())
             progress = make_progress(
@@ -76,7 +79,7 @@ def run_fanout_import(
                 reading.size,
                 interval=options.progress_interval,
             )
-            outcomes[name] = _Outcomes(summaries[name], writer, progress, reading, connection=name)
+            outcomes[name] = Outcomes(summaries[name], writer, progress, reading, connection=name)
             stack.callback(outcomes[name].close)
         journals = {
             name: opened.for_connection(name) if opened is not None else None for name in targets
@@ -92,7 +95,7 @@ async def _run_all(
     targets: Mapping[str, Target],
     options: ImportOptions,
     journals: Mapping[str, Journal | None],
-    outcomes: Mapping[str, _Outcomes],
+    outcomes: Mapping[str, Outcomes],
 ) -> None:
     import anyio
 

@@ -26,13 +26,11 @@ from types import TracebackType
 
 import attrs
 
-from clientbridge.importer.columns import ImportSetupError
-from clientbridge.importer.report import CREATED, FAILED, UNKNOWN
+from clientbridge.importer.advice import LIBRARY_ADVICE, Advice
+from clientbridge.importer.errors import ImportSetupError
+from clientbridge.importer.states import JOURNAL_STATES, RowState
 
-__all__ = ["SENDING", "SINGLE", "Journal", "JournalEntry"]
-
-#: A row's state between its commit and its outcome (the other states are outcomes).
-SENDING = "sending"
+__all__ = ["SINGLE", "Journal", "JournalEntry"]
 
 SCHEMA_VERSION = "2"
 #: The connection of a row of a single-target import.
@@ -42,7 +40,7 @@ COMMIT_INTERVAL = 1.0
 COMMIT_ROWS = 5000
 
 #: Every state a row can be in, as the SQL literals of the schema's CHECK.
-_STATES = ", ".join(f"'{state}'" for state in (SENDING, CREATED, FAILED, UNKNOWN))
+_STATES = ", ".join(f"'{state}'" for state in JOURNAL_STATES)
 _ROWS_TABLE = f"""CREATE TABLE IF NOT EXISTS rows (
         connection TEXT NOT NULL DEFAULT '',
         row INTEGER NOT NULL,
@@ -147,9 +145,11 @@ class Journal:
         targets: Mapping[str, str] | None = None,
         layout: str,
         source: str,
+        advice: Advice = LIBRARY_ADVICE,
     ) -> Journal:
         """Open or create the journal at ``path`` for ``target`` (or, for an import into
         several connections, ``targets``: connection name -> target) and a file ``layout``.
+        ``advice`` words the remedies of its errors.
 
         Raises `ImportSetupError` when the journal belongs to another target or file
         layout, is in use by another import, or is not a journal.
@@ -162,7 +162,7 @@ class Journal:
             db = sqlite3.connect(file, isolation_level=None, timeout=0.2)
         except sqlite3.Error as error:
             raise ImportSetupError(
-                f"cannot open the journal {file} ({error}); choose another place with --journal"
+                f"cannot open the journal {file} ({error}); {advice.journal_elsewhere}"
             ) from None
         try:
             # Exclusive: the lock is held until close, so a second import of the same
@@ -172,7 +172,7 @@ class Journal:
             if str(mode).lower() != "wal":
                 raise ImportSetupError(
                     f"the journal {file} cannot use WAL mode (the file system refused it); "
-                    "put it on a local disk with --journal"
+                    f"{advice.journal_on_local_disk}"
                 )
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("BEGIN IMMEDIATE")
@@ -186,7 +186,7 @@ class Journal:
                 db.execute(statement)
             empty = db.execute("SELECT NOT EXISTS (SELECT 1 FROM rows)").fetchone()[0] == 1
             if meta:
-                _check_meta(file, meta, targets=wanted, layout=layout, source=source)
+                _check_meta(file, meta, targets=wanted, layout=layout, source=source, advice=advice)
             else:
                 db.executemany(
                     "INSERT INTO meta (key, value) VALUES (?, ?)",
@@ -211,12 +211,12 @@ class Journal:
                     "(two imports of the same rows would create clients twice)"
                 ) from None
             raise ImportSetupError(
-                f"cannot use the journal {file} ({error}); choose another place with --journal"
+                f"cannot use the journal {file} ({error}); {advice.journal_elsewhere}"
             ) from None
         except sqlite3.DatabaseError as error:
             db.close()
             raise ImportSetupError(
-                f"{file} is not a clientbridge journal ({error}); pass another --journal path"
+                f"{file} is not a clientbridge journal ({error}); {advice.another_journal}"
             ) from None
         except BaseException:
             db.close()
@@ -245,7 +245,7 @@ class Journal:
         self.flush()
         found = self._db.execute(
             "SELECT row, digest FROM rows WHERE connection = ? AND state IN (?, ?) ORDER BY row",
-            (self.connection, SENDING, UNKNOWN),
+            (self.connection, RowState.SENDING, RowState.UNKNOWN),
         ).fetchall()
         return dict(found)
 
@@ -351,21 +351,28 @@ class Journal:
 
 
 def _check_meta(
-    path: Path, meta: dict[str, str], *, targets: Mapping[str, str], layout: str, source: str
+    path: Path,
+    meta: dict[str, str],
+    *,
+    targets: Mapping[str, str],
+    layout: str,
+    source: str,
+    advice: Advice,
 ) -> None:
+    new_journal = advice.new_journal
     if meta.get("schema") != SCHEMA_VERSION:
         raise ImportSetupError(
             f"the journal {path} was written by another version of clientbridge "
-            f"(schema {meta.get('schema')!r}); finish that import with it, or pass another "
-            "--journal path"
+            f"(schema {meta.get('schema')!r}); finish that import with it, or "
+            f"{advice.another_journal}"
         )
     several = any(key.startswith("target:") for key in meta)
     if (SINGLE in targets) == several:
         kind = "several connections at once" if several else "one target"
         raise ImportSetupError(
             f"the journal {path} records an import into {kind}; this command imports into "
-            f"{'one target' if SINGLE in targets else 'several connections'}. Pass --journal "
-            "with a new path (keep the old journal: it is what stops a client being created "
+            f"{'one target' if SINGLE in targets else 'several connections'}. {new_journal} "
+            "(keep the old journal: it is what stops a client being created "
             "twice)."
         )
     for name, target in targets.items():
@@ -373,12 +380,12 @@ def _check_meta(
         if recorded is not None and recorded != target:
             raise ImportSetupError(
                 f"the journal {path} records an import into {recorded}, but this command "
-                f"imports into {target}. Pass --journal with a new path for another target "
+                f"imports into {target}. {new_journal} for another target "
                 "(keep the old journal: it is what stops a client being created twice)."
             )
     if meta.get("layout") != layout:
         raise ImportSetupError(
             f"the columns of {source} changed since the journal {path} was written (for "
             f"{meta.get('source')}), so its rows cannot be matched. Restore the original "
-            "header, or pass --journal with a new path to import the file as new rows."
+            f"header, or {new_journal[:1].lower()}{new_journal[1:]} to import the file as new rows."
         )

@@ -17,17 +17,16 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
-from clientbridge.importer.columns import (
+from clientbridge.importer.conversion import client_from_fields
+from clientbridge.importer.errors import ImportSetupError, RowError
+from clientbridge.importer.formats import ExportFormat, detect
+from clientbridge.importer.vocabulary import (
     ADDRESS_COLUMNS,
     CLIENT_COLUMNS,
-    ImportSetupError,
-    RowError,
-    client_from_fields,
     header_key,
     known_columns,
     resolve_column,
 )
-from clientbridge.importer.formats import ExportFormat, detect
 from clientbridge.model import Client
 
 __all__ = ["HeaderLayout", "ReadRow", "read_values", "target_slot"]
@@ -407,7 +406,7 @@ def suggestion(header: str, vocabulary: _Vocabulary | None = None) -> str | None
     Only a close spelling is offered (a typo, a missing letter), and never a field of
     another kind than the header's own words say: "Business Phone" is not a company.
     """
-    from clientbridge.importer.columns import _INDEX
+    from clientbridge.importer.vocabulary import _INDEX
 
     key = header_key(header)
     if not key:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from clientbridge.importer.report import CREATED, FAILED, SKIPPED, UNKNOWN, VALID
+from clientbridge.importer.states import RowState
 
 __all__ = ["ProgressMode", "make_progress"]
 
@@ -20,12 +20,12 @@ ProgressMode = Literal["auto", "bar", "plain", "none"]
 
 
 _IMPORT_COUNTS = (
-    (CREATED, "created"),
-    (FAILED, "failed"),
-    (UNKNOWN, "unknown"),
-    (SKIPPED, "skipped"),
+    (RowState.CREATED, "created"),
+    (RowState.FAILED, "failed"),
+    (RowState.UNKNOWN, "unknown"),
+    (RowState.SKIPPED, "skipped"),
 )
-_DRY_RUN_COUNTS = ((VALID, "valid"), (FAILED, "invalid"))
+_DRY_RUN_COUNTS = ((RowState.VALID, "valid"), (RowState.FAILED, "invalid"))
 
 
 def _counts_text(

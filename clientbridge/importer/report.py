@@ -8,20 +8,11 @@ from types import TracebackType
 
 import attrs
 
-from clientbridge.importer.columns import ImportSetupError
+from clientbridge.importer.errors import ImportSetupError
+from clientbridge.importer.states import RowState
 
-__all__ = ["CREATED", "FAILED", "REPORT_FIELDS", "SKIPPED", "UNKNOWN", "VALID", "ReportWriter"]
+__all__ = ["REPORT_FIELDS", "ReportWriter", "RowOutcome"]
 
-CREATED = "created"
-FAILED = "failed"
-#: the request may have reached the provider; the row is not sent again on its own
-UNKNOWN = "unknown"
-#: created by an earlier run (the journal says so); not sent again
-SKIPPED = "skipped"
-#: ``--dry-run`` only: the row would be sent
-VALID = "valid"
-
-OUTCOMES = (CREATED, FAILED, UNKNOWN, SKIPPED, VALID)
 REPORT_FIELDS = ("row", "outcome", "id", "error", "warnings")
 
 
@@ -30,7 +21,7 @@ class RowOutcome:
     """What happened to one input row."""
 
     line: int
-    outcome: str
+    outcome: RowState
     client_id: str | None = None
     error: str | None = None
     warnings: tuple[str, ...] = ()

@@ -11,39 +11,24 @@ from __future__ import annotations
 
 import signal
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
 
-from clientbridge.errors import (
-    AuthenticationError,
-    ClientBridgeError,
-    ConfigurationError,
-    DuplicateClientError,
-    NotFoundError,
-    PermissionDeniedError,
-    TransportError,
-    UnsupportedFeatureError,
-    ValidationError,
-    is_retryable,
-    outcome_unknown,
-)
-from clientbridge.importer.journal import SENDING, Journal
-from clientbridge.importer.progress import Progress, ProgressMode, make_progress
-from clientbridge.importer.report import (
-    CREATED,
-    FAILED,
-    SKIPPED,
-    UNKNOWN,
-    VALID,
-    ReportWriter,
-    RowOutcome,
-)
+from clientbridge.errors import ClientBridgeError, UnsupportedFeatureError, ValidationError
+from clientbridge.importer import decisions
+from clientbridge.importer.decisions import JournalWrite, Policy, Settle
+from clientbridge.importer.journal import Journal
+from clientbridge.importer.options import ImportOptions, Target
+from clientbridge.importer.ordering import Outcomes
+from clientbridge.importer.progress import Progress, make_progress
+from clientbridge.importer.recovery import look_up_earlier_unknowns
+from clientbridge.importer.report import ReportWriter, RowOutcome
 from clientbridge.importer.source import Source, SourceRow
+from clientbridge.importer.states import RowState
 from clientbridge.importer.summary import ImportSummary
 from clientbridge.model import Client
 from clientbridge.result import CreateResult
@@ -53,7 +38,6 @@ if TYPE_CHECKING:
     from anyio.streams.memory import MemoryObjectReceiveStream
 
     from clientbridge.connection import AsyncConnection, Connection
-    from clientbridge.wire import HttpRequest
 
 __all__ = ["ImportOptions", "ImportSummary", "Target", "run_dry", "run_import"]
 
@@ -62,47 +46,8 @@ MAX_REORDER = 10_000
 #: Rows read between two yields to the event loop (signals, progress, workers).
 YIELD_EVERY = 256
 
-#: The provider refused the target as a whole: every row would fail the same way.
-_TARGET_ERRORS = (AuthenticationError, PermissionDeniedError, NotFoundError, ConfigurationError)
-
-
-def _refuses_target(error: ClientBridgeError) -> bool:
-    """A bad credential or URL, or a provider that cannot be reached even after the
-    driver's retries: nothing was created, and the next rows would fare no better."""
-    if isinstance(error, TransportError):
-        return not error.maybe_sent
-    return isinstance(error, _TARGET_ERRORS)
-
-
-@attrs.frozen(kw_only=True)
-class Target:
-    """Where an import goes: how to connect, and how to name it to people and journals."""
-
-    provider: str
-    #: for people: ``"placio (sandbox)"``, ``"connection 'uk' (proconvey)"``
-    label: str
-    #: for the journal: provider, connection and base URL (a changed target is noticed)
-    fingerprint: str
-    connect: Callable[..., Connection]
-    connect_async: Callable[..., AsyncConnection]
-    #: what is created does not outlive the command (the in-process sandbox): no resume
-    ephemeral: bool = False
-    #: the clients that go to this target (routes); None: every client
-    accepts: Callable[[Client], bool] | None = None
-
-
-@attrs.frozen(kw_only=True)
-class ImportOptions:
-    """How to run an import (the CLI's flags)."""
-
-    concurrency: int = 8
-    retry_failed: bool = False
-    retry_unknown: bool = False
-    progress: ProgressMode = "auto"
-    #: seconds between two plain progress lines
-    progress_interval: float = 5.0
-    #: ``--dry-run``: called with each valid row and the requests it would send
-    on_preview: Callable[[SourceRow, list[HttpRequest]], None] | None = None
+# Read once: an enum member look-up is slow, and these are read once or twice per row.
+_RECORD, _KEEP, _FORGET = JournalWrite.RECORD, JournalWrite.KEEP, JournalWrite.FORGET
 
 
 @attrs.frozen
@@ -110,75 +55,13 @@ class _Pending:
     seq: int
     #: a row with a client (the others are settled without sending)
     row: SourceRow
-    #: sent again by --retry-unknown: an "already exists" answer means it was created
+    #: sent again by a retry of unknown rows: an "already exists" answer means it was created
     retry_unknown: bool = False
 
     @property
     def client(self) -> Client:
         assert self.row.client is not None
         return self.row.client
-
-
-class _Outcomes:
-    """Counts, the summary's problems, progress and the report (kept in input order)."""
-
-    def __init__(
-        self,
-        summary: ImportSummary,
-        report: ReportWriter | None,
-        progress: Progress,
-        source: Source,
-        connection: str | None = None,
-    ) -> None:
-        self.summary = summary
-        self.report = report
-        self.progress = progress
-        self.source = source
-        #: the connection named in the report (an import into several connections)
-        self.connection = connection
-        self._held: dict[int, RowOutcome] = {}
-        self._skipped: set[int] = set()
-        self._next = 0
-
-    def add(self, seq: int, outcome: RowOutcome) -> None:
-        summary = self.summary
-        summary.counts[outcome.outcome] += 1
-        if outcome.outcome in (FAILED, UNKNOWN):
-            summary.add_problem(outcome)
-        if self.report is not None:
-            if self.connection is not None:
-                outcome = attrs.evolve(outcome, connection=self.connection)
-            self._held[seq] = outcome
-            self._flush()
-        self.progress.update(summary.counts, summary.rows, self.source.bytes_read())
-
-    def skip(self, seq: int) -> None:
-        """``seq`` was read but will never finish (not sent because of a stop)."""
-        if self.report is not None:
-            self._skipped.add(seq)
-            self._flush()
-
-    def _flush(self) -> None:
-        assert self.report is not None
-        while True:
-            if self._next in self._held:
-                self.report.write(self._held.pop(self._next))
-            elif self._next in self._skipped:
-                self._skipped.discard(self._next)
-            else:
-                return
-            self._next += 1
-
-    @property
-    def held(self) -> int:
-        """Finished rows waiting for an earlier row before they go into the report."""
-        return len(self._held)
-
-    def close(self) -> None:
-        if self.report is not None:
-            for seq in sorted(self._held):
-                self.report.write(self._held.pop(seq))
-        self.progress.close(self.summary.counts, self.summary.rows, self.source.bytes_read())
 
 
 class _ImportRun:
@@ -188,7 +71,7 @@ class _ImportRun:
         target: Target,
         options: ImportOptions,
         journal: Journal | None,
-        outcomes: _Outcomes,
+        outcomes: Outcomes,
     ) -> None:
         import anyio
 
@@ -209,6 +92,13 @@ class _ImportRun:
         self.conn: AsyncConnection | None = None
         #: what looking up an earlier run's unknown rows said about each (by line)
         self._looked_up: dict[int, str] = {}
+        #: what the decisions depend on (the provider's part is known once connected)
+        self.policy = Policy(
+            retry_failed=options.retry_failed,
+            retry_unknown=options.retry_unknown,
+            provider=target.provider,
+            advice=options.advice,
+        )
 
     # ------------------------------------------------------------------ outcomes
 
@@ -216,14 +106,17 @@ class _ImportRun:
         self,
         seq: int,
         row: SourceRow,
-        outcome: str,
+        outcome: RowState,
         *,
         client_id: str | None = None,
         error: str | None = None,
         warnings: tuple[str, ...] = (),
+        dropped_fields: tuple[str, ...] = (),
         journal: bool = True,
     ) -> None:
         """Count and report a finished row, and journal its outcome (committed later)."""
+        if dropped_fields and self.conn is not None:
+            self.summary.add_dropped(dropped_fields, self.conn.dropped_reason)
         if journal and self.journal is not None:
             self.journal.record(row.line, row.digest, outcome, client_id=client_id, error=error)
         warnings = row.notes + warnings  # what reading changed (a split name) comes first
@@ -231,133 +124,57 @@ class _ImportRun:
         if self.outcomes.held < MAX_REORDER // 2:
             self._drained.set()
 
-    def _resolve(self, pending: _Pending, result: CreateResult | BaseException) -> None:
-        seq, row = pending.seq, pending.row
-        if isinstance(result, CreateResult):
-            self._settle(seq, row, CREATED, client_id=result.id, warnings=result.warnings)
-        elif pending.retry_unknown and isinstance(result, DuplicateClientError):
-            note = (
-                "the provider answers that this client already exists: the earlier attempt "
-                "created it (its id was not returned)"
-            )
-            if self.journal is not None:  # the note is shown again when the row is skipped
-                self.journal.record(row.line, row.digest, CREATED, error=note)
-            self._settle(seq, row, CREATED, warnings=(note,), journal=False)
-        elif not isinstance(result, ClientBridgeError):  # a bug below us, after sending
-            message = f"unexpected {type(result).__name__}: {result}; "
-            self._settle(seq, row, UNKNOWN, error=message + self._unknown_advice)
-        elif _refuses_target(result):
-            if self.summary.stopped_by is None:
-                self.summary.stopped_by = result
-                self._stop()
-            if pending.retry_unknown:  # this attempt created nothing; an earlier one may have
-                message = f"{result} (an earlier attempt may have created it: {self._check_advice})"
-                self._settle(seq, row, UNKNOWN, error=message)
-                return
-            # Refused as a whole, so not created: forgotten, and sent as new next time.
+    def _carry_out(self, seq: int, row: SourceRow, settle: Settle) -> None:
+        """Journal, count and report a row as ``settle`` says."""
+        summary = self.summary
+        if settle.changed:
+            summary.changed_rows += 1
+        if settle.retryable:
+            summary.retryable_failed += 1
+        write = settle.journal
+        if write is _FORGET and self.journal is not None:
+            self.journal.forget([row.line])
+        elif settle.journal_note is not None:
             if self.journal is not None:
-                self.journal.forget([row.line])
-            self._settle(seq, row, FAILED, error=str(result), journal=False)
-        elif outcome_unknown(result):
-            self._settle(seq, row, UNKNOWN, error=f"{result} ({self._unknown_advice})")
-        else:
-            if is_retryable(result):
-                self.summary.retryable_failed += 1
-            self._settle(seq, row, FAILED, error=str(result))
-
-    @property
-    def _check_advice(self) -> str:
-        if self.conn is not None and self.conn.capabilities.unique_email:
-            return (
-                f"running the same command again sends it again, which is safe: "
-                f"{self.conn.display_name} refuses a second client with the same "
-                "email, so it is created then or answered as existing"
-            )
-        return (
-            f"check in {self.target.provider}; running again never sends it on its own, "
-            "--retry-unknown sends it again"
+                self.journal.record(row.line, row.digest, settle.outcome, error=settle.journal_note)
+            write = _KEEP
+        self._settle(
+            seq,
+            row,
+            settle.outcome,
+            client_id=settle.client_id,
+            error=settle.error,
+            warnings=settle.warnings,
+            dropped_fields=settle.dropped_fields,
+            journal=write is _RECORD,
         )
 
-    @property
-    def _unknown_advice(self) -> str:
-        return f"it may have been created: {self._check_advice}"
+    def _resolve(self, pending: _Pending, result: CreateResult | BaseException) -> None:
+        settle = decisions.resolve(result, self.policy, retry_unknown=pending.retry_unknown)
+        if settle.stops and self.summary.stopped_by is None:
+            assert isinstance(result, ClientBridgeError)
+            self.summary.stopped_by = result
+            self._stop()
+        self._carry_out(pending.seq, pending.row, settle)
 
     # ------------------------------------------------------------------ deciding
 
     def _decide(self, seq: int, row: SourceRow) -> _Pending | None:
         """The row to send, or None when it was settled without sending."""
         previous = self.journal.previous(row.line) if self.journal else None
-        retry_unknown = False
-        if previous is not None and previous.digest == row.digest:
-            if previous.state == CREATED:
-                # A note on a created row says how it was found (a look-up, a duplicate).
-                note = (previous.error,) if previous.error else ()
-                self._settle(
-                    seq, row, SKIPPED, client_id=previous.client_id, warnings=note, journal=False
-                )
-                return None
-            if previous.state == FAILED and not self.options.retry_failed:
-                message = (
-                    f"{previous.error} (failed in an earlier run; --retry-failed sends it again)"
-                )
-                self._settle(seq, row, FAILED, error=message, journal=False)
-                return None
-            if previous.state in (SENDING, UNKNOWN):
-                if not self.options.retry_unknown:
-                    if not self._resend_finds_out(row):
-                        self._settle_unknown(seq, row, previous.state, previous.error)
-                        return None
-                    self.summary.resent_unknown += 1
-                retry_unknown = True
-        elif previous is not None and previous.state != FAILED:
-            self.summary.changed_rows += 1
-            what = (
-                f"created it as {previous.client_id}"
-                if previous.state == CREATED
-                else "may have created it"
-            )
-            message = (
-                f"the row changed since an earlier run {what}, so it was not sent again. If it "
-                "is another client, add it as a new row at the end of the file"
-            )
-            self._settle(seq, row, FAILED, error=message, journal=False)
+        decision = decisions.decide(
+            row,
+            previous,
+            self.policy,
+            looked_up=self._looked_up.get(row.line),
+            invalid=lambda: self._invalid(row),
+        )
+        if isinstance(decision, Settle):
+            self._carry_out(seq, row, decision)
             return None
-        if row.client is None:
-            self._settle(seq, row, FAILED, error=row.error)
-            return None
-        return _Pending(seq, row, retry_unknown)
-
-    def _resend_finds_out(self, row: SourceRow) -> bool:
-        """Whether sending ``row`` again settles it safely: the provider refuses a second
-        client with its email (AgencyHandy), so the create either makes the client an
-        earlier run did not, or answers that it exists (which counts as created)."""
-        assert self.conn is not None
-        if not self.conn.capabilities.unique_email:
-            return False
-        return row.client is not None and bool(row.client.email)
-
-    def _settle_unknown(self, seq: int, row: SourceRow, state: str, error: str | None) -> None:
-        looked_up = self._looked_up.get(row.line)
-        if state == UNKNOWN:
-            message = error or self._unknown_advice
-            if looked_up:
-                message = f"{message}; since then, {looked_up}"
-            self._settle(seq, row, UNKNOWN, error=message, journal=False)
-            return
-        # Left "sending" by a run that stopped. A row the adapter refuses cannot have been
-        # sent (validation happens before any I/O): it failed, it is not unknown.
-        problem = self._invalid(row)
-        if problem is not None:
-            self._settle(seq, row, FAILED, error=problem)
-        elif looked_up:
-            message = (
-                f"the import stopped while this row was being sent; {looked_up}. Running "
-                "again never sends it on its own; --retry-unknown sends it again"
-            )
-            self._settle(seq, row, UNKNOWN, error=message)
-        else:
-            message = "the import stopped while this row was being sent; " + self._unknown_advice
-            self._settle(seq, row, UNKNOWN, error=message)
+        if decision.resent_unknown:
+            self.summary.resent_unknown += 1
+        return _Pending(seq, row, decision.retry_unknown)
 
     def _invalid(self, row: SourceRow) -> str | None:
         if row.client is None:
@@ -368,85 +185,6 @@ class _ImportRun:
         except (ValidationError, UnsupportedFeatureError) as error:
             return str(error)
         return None
-
-    # ------------------------------------------------------------------ earlier unknowns
-
-    async def _look_up_earlier_unknowns(self) -> None:
-        """Ask the provider about the rows an earlier run left ``sending`` or ``unknown``,
-        where it can be asked (RoostedHR's client list), before anything is sent.
-
-        Look-ups only read. A row whose client is found once, and claimed by no other row,
-        is journaled created with that id (so it is reported ``skipped``); the others stay
-        unknown and never sent on their own, with what the look-up said.
-        """
-        assert self.conn is not None
-        if self.journal is None or not self.conn.capabilities.find_existing:
-            return
-        unresolved = self.journal.unresolved()
-        if not unresolved:
-            return
-        rows, batch = self._prepare_again(unresolved)
-        if not batch:
-            return
-        provider = self.conn.display_name
-        self.summary.looked_up = len(rows)
-        try:
-            matches = await self.conn.find_existing(batch)
-        except ClientBridgeError as error:
-            reason = str(error).rstrip(".")
-            for row in rows:
-                self._looked_up[row.line] = f"a look-up in {provider} failed ({reason})"
-            return
-        claimed = self.journal.claimed_client_ids({r.id for found in matches for r in found})
-        matches = [[r for r in found if r.id not in claimed] for found in matches]
-        rows_per_client = Counter(r.id for found in matches for r in found)
-        for row, found in zip(rows, matches, strict=True):
-            if not found:
-                self._looked_up[row.line] = (
-                    f"a look-up in {provider} found no client matching it, so it was probably "
-                    "not created"
-                )
-            elif len(found) > 1:
-                self._looked_up[row.line] = (
-                    f"a look-up in {provider} found {len(found)} clients matching it "
-                    f"({', '.join(r.id for r in found[:5])}): check which one is this row's"
-                )
-            elif rows_per_client[found[0].id] > 1:
-                self._looked_up[row.line] = (
-                    f"a look-up in {provider} found {found[0].id}, which matches other unknown "
-                    "rows too: check which row it is"
-                )
-            else:
-                note = (
-                    f"found in {provider} as {found[0].id} by a look-up: an earlier run created "
-                    "it but did not get the answer"
-                )
-                self.journal.record(
-                    row.line, row.digest, CREATED, client_id=found[0].id, error=note
-                )
-                self.summary.found_by_lookup += 1
-        self.journal.commit()
-
-    def _prepare_again(self, lines: dict[int, str]) -> tuple[list[SourceRow], list[Client]]:
-        """The rows of ``lines`` (line → digest) read again from the file, unchanged and
-        valid (an invalid row cannot have been sent), with their clients."""
-        assert self.conn is not None
-        rows: list[SourceRow] = []
-        batch: list[Client] = []
-        last = max(lines)
-        with self.source.reopen() as again:
-            for row in again.rows(only=lines):
-                if row.client is not None and lines[row.line] == row.digest:
-                    try:
-                        self.conn.validate(row.client)
-                    except ClientBridgeError:
-                        pass
-                    else:
-                        batch.append(row.client)
-                        rows.append(row)
-                if row.line >= last:
-                    break
-        return rows, batch
 
     def _stop(self) -> None:
         """Send nothing new: the reader stops, workers let their requests finish."""
@@ -521,7 +259,7 @@ class _ImportRun:
             await self._journal_sending(self.journal, chunk)  # before the request leaves
             if self.stop.is_set():
                 # Stopped while the commit was made: send nothing new. These rows never
-                # left; a row sent again by --retry-unknown keeps its mark (still unknown).
+                # left; a row sent again by a retry of unknown rows keeps its mark (still unknown).
                 del self._in_flight[key]
                 self.journal.forget(p.row.line for p in chunk if not p.retry_unknown)
                 for pending in chunk:
@@ -608,7 +346,14 @@ class _ImportRun:
             # never more than `concurrency` requests in flight in all.
             self.conn = conn
             self.summary.unique_email = conn.capabilities.unique_email
-            await self._look_up_earlier_unknowns()
+            self.policy = attrs.evolve(
+                self.policy,
+                unique_email=conn.capabilities.unique_email,
+                display_name=conn.display_name,
+            )
+            self._looked_up = await look_up_earlier_unknowns(
+                conn, self.journal, self.source, self.summary
+            )
             if not conn.capabilities.lookups:
                 self.warm.set()
             bulk_size = max(1, conn.capabilities.bulk_size)
@@ -632,7 +377,10 @@ class _ImportRun:
                 for pending in chunk:
                     message = "the import was interrupted while the request was in flight; "
                     self._settle(
-                        pending.seq, pending.row, UNKNOWN, error=message + self._unknown_advice
+                        pending.seq,
+                        pending.row,
+                        RowState.UNKNOWN,
+                        error=message + decisions.unknown_advice(self.policy),
                     )
             self._in_flight.clear()
 
@@ -642,7 +390,7 @@ async def _run_async(
     target: Target,
     options: ImportOptions,
     journal: Journal | None,
-    outcomes: _Outcomes,
+    outcomes: Outcomes,
 ) -> None:
     # The run's events and cancel scope need the event loop: made inside it.
     await _ImportRun(source, target, options, journal, outcomes).run()
@@ -657,7 +405,7 @@ def _recording(
     report: Path | None,
     journal: Path | None = None,
     dry_run: bool = False,
-) -> Iterator[tuple[_Outcomes, Journal | None]]:
+) -> Iterator[tuple[Outcomes, Journal | None]]:
     """What a run records: its summary (timed), the journal, the report and progress.
 
     Closed in the reverse order (outcomes, report, journal); the summary's elapsed time
@@ -678,10 +426,14 @@ def _recording(
         opened = None
         if journal is not None:
             opened = Journal.open(
-                journal, target=target.fingerprint, layout=source.layout, source=str(source.path)
+                journal,
+                target=target.fingerprint,
+                layout=source.layout,
+                source=str(source.path),
+                advice=options.advice,
             )
             stack.callback(opened.close)
-        outcomes = _Outcomes(
+        outcomes = Outcomes(
             summary,
             _open_report(stack, report),
             _progress(options, source, dry_run=dry_run),
@@ -718,7 +470,7 @@ def run_dry(
     ):
         try:
             for seq, row in enumerate(source.rows()):
-                outcomes.add(seq, _dry_outcome(conn, row, options))
+                outcomes.add(seq, _dry_outcome(conn, row, options, outcomes.summary))
         except KeyboardInterrupt:
             outcomes.summary.interrupted = True
     return outcomes.summary
@@ -740,13 +492,16 @@ def _progress(options: ImportOptions, source: Source, *, dry_run: bool = False) 
     )
 
 
-def _dry_outcome(conn: Connection, row: SourceRow, options: ImportOptions) -> RowOutcome:
+def _dry_outcome(
+    conn: Connection, row: SourceRow, options: ImportOptions, summary: ImportSummary
+) -> RowOutcome:
     if row.client is None:
-        return RowOutcome(row.line, FAILED, error=row.error)
+        return RowOutcome(row.line, RowState.FAILED, error=row.error)
     try:
         requests = conn.preview(row.client)
     except (ValidationError, UnsupportedFeatureError) as error:
-        return RowOutcome(row.line, FAILED, error=str(error), warnings=row.notes)
+        return RowOutcome(row.line, RowState.FAILED, error=str(error), warnings=row.notes)
     if options.on_preview is not None:
         options.on_preview(row, requests)
-    return RowOutcome(row.line, VALID, warnings=row.notes)
+    summary.add_dropped(requests.dropped_fields, conn.dropped_reason)
+    return RowOutcome(row.line, RowState.VALID, warnings=row.notes)

@@ -21,11 +21,8 @@ from typing import IO, TYPE_CHECKING, Literal
 
 import attrs
 
-from clientbridge.importer.columns import (
-    ImportSetupError,
-    RowError,
-    client_from_document,
-)
+from clientbridge.importer.conversion import client_from_document
+from clientbridge.importer.errors import ImportSetupError, RowError
 from clientbridge.importer.layout import HeaderLayout
 from clientbridge.model import Client
 

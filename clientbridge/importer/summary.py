@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import attrs
 
 from clientbridge.errors import ClientBridgeError
 from clientbridge.exit_codes import ExitCode
-from clientbridge.importer.report import (
-    CREATED,
-    FAILED,
-    OUTCOMES,
-    SKIPPED,
-    UNKNOWN,
-    VALID,
-    RowOutcome,
-)
+from clientbridge.importer.advice import LIBRARY_ADVICE, Advice
+from clientbridge.importer.report import RowOutcome
+from clientbridge.importer.states import OUTCOMES, RowState
 
-__all__ = ["MAX_PROBLEMS", "ImportSummary", "format_summary"]
+__all__ = ["MAX_PROBLEMS", "DroppedField", "ImportSummary", "format_summary", "next_steps"]
 
 #: Failed and unknown rows listed in the summary (the report has them all).
 MAX_PROBLEMS = 10
+
+
+@attrs.define
+class DroppedField:
+    """A field of the file that the provider was not sent, and for how many rows."""
+
+    field: str
+    #: rows created (or, in a dry run, valid) without it
+    rows: int
+    #: why, naming the provider ("... has no phone on create")
+    reason: str
 
 
 @attrs.define
@@ -64,6 +69,17 @@ class ImportSummary:
     #: how the file was read: its layout and encoding ("Outlook contacts CSV (detected
     #: from the header), Windows-1252")
     read_as: str | None = None
+    #: the file's fields the provider was not sent, by field, in the order first met
+    dropped: dict[str, DroppedField] = attrs.field(factory=dict)
+
+    def add_dropped(self, fields: Iterable[str], reason: Callable[[str], str]) -> None:
+        """Count a row sent without ``fields``; ``reason(field)`` says why (asked once)."""
+        for field in fields:
+            known = self.dropped.get(field)
+            if known is None:
+                self.dropped[field] = DroppedField(field, 1, reason(field))
+            else:
+                known.rows += 1
 
     def add_problem(self, outcome: RowOutcome) -> None:
         """Keep the failed or unknown row if it is among the first ``MAX_PROBLEMS`` by line."""
@@ -86,26 +102,37 @@ class ImportSummary:
             return ExitCode.USAGE
         if self.interrupted:
             return ExitCode.INTERRUPTED
-        return ExitCode.FAILED if self.counts[FAILED] or self.counts[UNKNOWN] else ExitCode.OK
+        return (
+            ExitCode.FAILED
+            if self.counts[RowState.FAILED] or self.counts[RowState.UNKNOWN]
+            else ExitCode.OK
+        )
 
 
 def _rows(count: int) -> str:
     return f"{count:,} row" if count == 1 else f"{count:,} rows"
 
 
-def _iter_problems(summary: ImportSummary) -> Iterator[str]:
+def _iter_problems(summary: ImportSummary, advice: Advice) -> Iterator[str]:
     for problem in sorted(summary.problems, key=lambda problem: problem.line):
         outcome = "invalid" if summary.dry_run else problem.outcome
         yield f"  row {problem.line:<6} {outcome:<8} {problem.error}"
     listed = len(summary.problems)
-    total = summary.counts[FAILED] + summary.counts[UNKNOWN]
+    total = summary.counts[RowState.FAILED] + summary.counts[RowState.UNKNOWN]
     if total > listed:
-        where = f"in {summary.report}" if summary.report else "with --report PATH"
+        where = f"in {summary.report}" if summary.report else advice.full_report
         yield f"  ... and {total - listed:,} more ({where})"
 
 
-def format_summary(summary: ImportSummary) -> str:
-    """A readable closing summary with what to do next."""
+def dropped_lines(summary: ImportSummary) -> Iterator[str]:
+    """One line per field the provider was not sent: how many rows, and why."""
+    verb = "would not be sent" if summary.dry_run else "not sent"
+    for dropped in summary.dropped.values():
+        yield f"  {dropped.field}: {verb} for {_rows(dropped.rows)} — {dropped.reason}"
+
+
+def format_summary(summary: ImportSummary, advice: Advice = LIBRARY_ADVICE) -> str:
+    """A readable closing summary with what to do next (``advice`` words the remedies)."""
     counts = summary.counts
     rate = summary.rows / summary.elapsed if summary.elapsed > 0 else 0.0
     what = (
@@ -117,23 +144,26 @@ def format_summary(summary: ImportSummary) -> str:
     if summary.read_as:
         lines.append(f"  read as {summary.read_as}")
     shown = (
-        [(VALID, "valid (would be sent)"), (FAILED, "invalid")]
+        [(RowState.VALID, "valid (would be sent)"), (RowState.FAILED, "invalid")]
         if summary.dry_run
         else [
-            (CREATED, "created"),
-            (SKIPPED, "skipped (created by an earlier run)"),
-            (FAILED, "failed"),
-            (UNKNOWN, "unknown (may have been created)"),
+            (RowState.CREATED, "created"),
+            (RowState.SKIPPED, "skipped (created by an earlier run)"),
+            (RowState.FAILED, "failed"),
+            (RowState.UNKNOWN, "unknown (may have been created)"),
         ]
     )
     width = max(len(f"{counts[key]:,}") for key, _ in shown)
     lines.extend(f"  {counts[key]:>{width},} {label}" for key, label in shown)
     if summary.not_routed:
         lines.append(f"  ({_rows(summary.not_routed)} routed to other connections, not sent here)")
+    if summary.dropped:
+        lines.append("Not sent:")
+        lines.extend(dropped_lines(summary))
     if summary.problems:
         lines.append("Problems:")
-        lines.extend(_iter_problems(summary))
-    lines.extend(_next_steps(summary))
+        lines.extend(_iter_problems(summary, advice))
+    lines.extend(next_steps(summary, advice))
     if summary.report:
         lines.append(f"Report: {summary.report}")
     if summary.journal:
@@ -141,8 +171,11 @@ def format_summary(summary: ImportSummary) -> str:
     return "\n".join(lines)
 
 
-def _next_steps(summary: ImportSummary) -> Iterator[str]:
+def next_steps(summary: ImportSummary, advice: Advice = LIBRARY_ADVICE) -> Iterator[str]:
+    """What to do next, one sentence each (the summary's closing lines); ``advice``
+    words the remedies."""
     counts = summary.counts
+    unknown = counts[RowState.UNKNOWN]
     if summary.stopped_by is not None:
         reason = str(summary.stopped_by).rstrip(".")
         yield (
@@ -170,19 +203,19 @@ def _next_steps(summary: ImportSummary) -> Iterator[str]:
             f"{summary.provider} refuses a second client with the same email, so each was "
             'created now or answered "already exists" (counted created).'
         )
-    if counts[UNKNOWN] and summary.unique_email:
+    if unknown and summary.unique_email:
         yield (
-            f"{_rows(counts[UNKNOWN])} may have been created although their request failed. "
+            f"{_rows(unknown)} may have been created although their request failed. "
             f"Run the same command again: {summary.provider} refuses a second client with "
             "the same email, so each is created then or answered as existing."
         )
-    elif counts[UNKNOWN]:
+    elif unknown:
         yield (
-            f"{_rows(counts[UNKNOWN])} may have been created although their request failed: "
+            f"{_rows(unknown)} may have been created although their request failed: "
             f"check them in {summary.provider}. Running again never sends them on its own; "
-            "--retry-unknown sends them again."
+            f"{advice.retry_unknown_rows}."
         )
-    if counts[FAILED] and summary.journal and summary.stopped_by is None:
+    if counts[RowState.FAILED] and summary.journal and summary.stopped_by is None:
         retry = (
             f" ({summary.retryable_failed:,} failed for a reason that may pass, such as a "
             "rate limit)"
@@ -191,7 +224,7 @@ def _next_steps(summary: ImportSummary) -> Iterator[str]:
         )
         yield (
             "Fix the failed rows and run the same command again (a changed row is sent); "
-            f"--retry-failed also sends the unchanged ones again{retry}."
+            f"{advice.retry_failed_rows}{retry}."
         )
-    if summary.journal is None and counts[CREATED] and not summary.ephemeral:
+    if summary.journal is None and counts[RowState.CREATED] and not summary.ephemeral:
         yield "No journal was kept: running the same command again creates these clients again."

@@ -13,7 +13,7 @@ from collections.abc import Container, Iterator
 from pathlib import Path
 from typing import Any
 
-from clientbridge.importer.columns import ImportSetupError, RowError
+from clientbridge.importer.errors import ImportSetupError, RowError
 from clientbridge.importer.formats.vcard import VCARD
 from clientbridge.importer.layout import ReadRow, read_values, target_slot
 from clientbridge.importer.source import Source, SourceRow, _digest

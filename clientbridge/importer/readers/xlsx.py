@@ -15,7 +15,7 @@ from collections.abc import Container, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clientbridge.importer.columns import ImportSetupError
+from clientbridge.importer.errors import ImportSetupError
 from clientbridge.importer.layout import HeaderLayout
 from clientbridge.importer.source import Source, SourceRow, _describe, _digest, read_row
 

@@ -1,0 +1,41 @@
+"""How the importer words what to do next, without naming any command-line flag.
+
+Library messages (the report's errors, the closing summary, a journal that cannot be
+used) end with a remedy. The importer words remedies with an `Advice`: `LIBRARY_ADVICE`
+speaks of what to do (``"an explicit retry of unknown rows sends it again"``); the
+command line passes its own, which names its flags (``"--retry-unknown sends it again"``).
+"""
+
+from __future__ import annotations
+
+import attrs
+
+__all__ = ["LIBRARY_ADVICE", "Advice"]
+
+
+@attrs.frozen(kw_only=True)
+class Advice:
+    """The remedies of the importer's messages, one phrase each."""
+
+    #: an unknown row is never sent again on its own: how to send it
+    retry_unknown_row: str = "an explicit retry of unknown rows sends it again"
+    #: ... the same, for several rows (the closing summary)
+    retry_unknown_rows: str = "an explicit retry of unknown rows sends them again"
+    #: a row that failed in an earlier run is not sent again on its own: how to send it
+    retry_failed_row: str = "an explicit retry of failed rows sends it again"
+    #: ... the same, for the unchanged failed rows (the closing summary)
+    retry_failed_rows: str = "an explicit retry of failed rows also sends the unchanged ones again"
+    #: where to find the problems the summary leaves out, when no report was written
+    full_report: str = "write a report to list them all"
+    #: the journal file cannot be opened or used there
+    journal_elsewhere: str = "choose another place for the journal"
+    #: the journal's file system refuses WAL mode
+    journal_on_local_disk: str = "put the journal on a local disk"
+    #: the file is not a journal, or another version's
+    another_journal: str = "use another journal path"
+    #: the journal records another import: start a new one (a sentence's first words)
+    new_journal: str = "Use a new journal path"
+
+
+#: The importer's own wording (the Python API): names no flag.
+LIBRARY_ADVICE = Advice()

@@ -1,0 +1,123 @@
+"""The importer from Python: `import_file` imports a file into a provider in one call.
+
+    from clientbridge.importer import import_file
+
+    summary = import_file("clients.csv", "PROVIDER", journal="clients.journal.sqlite",
+                          report="report.csv", api_key=..., workspace=...)
+    print(summary.counts["created"], summary.exit_code)
+
+It is what ``clientbridge import`` does, without the command line: the same decisions,
+journal, resume and report. Its messages say what to do without naming any flag.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from clientbridge.importer.options import ImportOptions, Target, journal_fingerprint
+from clientbridge.importer.run import run_dry, run_import
+from clientbridge.importer.source import Format, open_source
+
+if TYPE_CHECKING:
+    from clientbridge.importer.summary import ImportSummary
+
+__all__ = ["import_file", "provider_target"]
+
+_C = TypeVar("_C")
+
+#: An import from Python shows no progress unless asked to.
+_QUIET = ImportOptions(progress="none")
+
+
+def provider_target(
+    provider: str,
+    *,
+    transport_for: Callable[[bool], object] | None = None,
+    **settings: Any,
+) -> Target:
+    """The `Target` of an import into ``provider`` with ``settings`` (those of
+    `clientbridge.connect`), checked now: a missing or unknown setting raises
+    `ConfigurationError` before anything is read or sent.
+
+    ``transport_for(asynchronous)`` gives the httpx transport of each connection the
+    import opens (a sync one for a dry run, an async one to send): a test's seam.
+    """
+    import clientbridge as cb
+    from clientbridge.registry import adapter_class, canonical_name
+    from clientbridge.settings import resolve_settings
+
+    name = canonical_name(provider)
+    adapter = adapter_class(name)
+    values, connection_options = resolve_settings(adapter, settings)
+
+    def opener(open_: Callable[..., _C], asynchronous: bool) -> Callable[..., _C]:
+        def connect(**extra: Any) -> _C:
+            transport = {"transport": transport_for(asynchronous)} if transport_for else {}
+            return open_(name, **settings, **transport, **extra)
+
+        return connect
+
+    label = f"{name} (sandbox)" if connection_options.sandbox else name
+    return Target(
+        provider=name,
+        label=label,
+        fingerprint=journal_fingerprint(adapter, values, sandbox=connection_options.sandbox),
+        connect=opener(cb.connect, asynchronous=False),
+        connect_async=opener(cb.connect_async, asynchronous=True),
+        ephemeral=connection_options.sandbox and transport_for is None,
+    )
+
+
+def import_file(
+    path: str | os.PathLike[str],
+    target: str | Target,
+    *,
+    journal: str | os.PathLike[str] | None = None,
+    report: str | os.PathLike[str] | None = None,
+    dry_run: bool = False,
+    options: ImportOptions = _QUIET,
+    format: Format = "auto",
+    mapping: Mapping[str, str] | None = None,
+    ignore_unknown_columns: bool = False,
+    source_format: str = "auto",
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+    **settings: Any,
+) -> ImportSummary:
+    """Import the file at ``path`` into ``target`` and return what happened.
+
+    ``target`` is a provider name (its ``settings`` are `clientbridge.connect`'s) or a
+    `Target` (see `provider_target`). With a ``journal`` (an SQLite file, created if
+    missing) an interrupted or partly failed import is run again safely: rows created
+    earlier are skipped, rows that may have been created are not sent on their own. The
+    ``report`` is a CSV with one line per row. ``dry_run`` validates the rows and sends
+    nothing. ``options`` are the `ImportOptions` (concurrency, retries, progress); the
+    file options are `open_source`'s.
+
+    Raises `ImportSetupError` when the import cannot start (an unknown column, a journal
+    of another file) and `ConfigurationError` for a bad setting; a row never raises: its
+    outcome is in the summary's ``counts`` and ``problems`` and in the report.
+    """
+    if isinstance(target, str):
+        target = provider_target(target, **settings)
+    elif settings:
+        raise TypeError("settings go with a provider name, not with a Target")
+    report_path = Path(report) if report is not None else None
+    with open_source(
+        path,
+        format=format,
+        mapping=mapping,
+        ignore_unknown_columns=ignore_unknown_columns,
+        delimiter=delimiter,
+        encoding=encoding,
+        source_format=source_format,
+        sheet=sheet,
+    ) as source:
+        if dry_run:
+            return run_dry(source, target, options, report=report_path)
+        journal_path = Path(journal) if journal is not None else None
+        return run_import(source, target, options, journal=journal_path, report=report_path)
