@@ -450,8 +450,8 @@ def test_two_rows_with_one_email_in_one_chunk_go_one_after_the_other(tmp_path: P
     assert code == 1
     assert report[2]["outcome"] == "created"
     assert report[3]["outcome"] == "failed"
-    assert "already exists" in report[3]["error"]  # the provider's answer
-    assert "row 2" in report[3]["error"]  # and which row of the file holds the email
+    assert "already" in report[3]["error"]  # the provider's answer (exists, in use)
+    assert "row 2 " in report[3]["error"].casefold()  # and which row of the file holds the email
     assert "client 0 of the batch" not in report[3]["error"]
     assert [email for emails in watch.sent for email in emails].count("p1@example.com") == 2
     assert watch.together == []
@@ -473,6 +473,6 @@ def test_two_rows_with_one_email_in_concurrent_chunks_are_never_in_flight_togeth
     assert code == 1
     assert report[first + 1]["outcome"] == "created"
     assert report[second + 1]["outcome"] == "failed"
-    assert "already exists" in report[second + 1]["error"]
-    assert f"row {first + 1}" in report[second + 1]["error"]
+    assert "already" in report[second + 1]["error"]
+    assert f"row {first + 1} " in report[second + 1]["error"].casefold()
     assert len(sandbox.records(unique_email_provider())) == 2 * bulk + 4
