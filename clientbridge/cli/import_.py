@@ -205,8 +205,10 @@ def import_(
 
     A journal next to FILE records every row, so running the same command again
     resumes: created rows are skipped, failed rows are sent again only with
-    --retry-failed, and rows that may have been created are never sent again on their
-    own (--retry-unknown does). Ctrl-C stops cleanly.
+    --retry-failed, and rows that may have been created are looked up where the
+    provider can be asked (and sent if not found once --settle-after has passed), sent
+    again where it refuses a second email, and otherwise never sent on their own
+    (--retry-unknown does, after a confirmation or with --yes). Ctrl-C stops cleanly.
 
     Several connections at once (--connection repeated, or --all-connections, following
     the config file's routes): one journal with one state per row and connection, and
