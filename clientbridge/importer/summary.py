@@ -209,7 +209,7 @@ def next_steps(summary: ImportSummary, advice: Advice = LIBRARY_ADVICE) -> Itera
                 "every row again, and creates the clients created so far a second time."
             )
     elif summary.interrupted:
-        yield "Interrupted after the last row: every row was sent and answered."
+        yield "Ctrl-C came after the last row had been sent and answered: nothing was stopped."
     if summary.dry_run:
         return
     if summary.changed_rows:
