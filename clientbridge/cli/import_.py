@@ -346,10 +346,14 @@ def _ask_to_resend(reason: str, lines: Sequence[int]) -> bool:
     in the provider, the user knows which do not exist)."""
     click.echo(reason)
     them = "it" if len(lines) == 1 else "them"
-    return click.confirm(
-        f"Send {them} again without a check (check {them} in the provider first)?",
-        default=False,
-    )
+    try:
+        return click.confirm(
+            f"Send {them} again without a check (check {them} in the provider first)?",
+            default=False,
+        )
+    except click.Abort:  # Ctrl-C or the end of the input: a no
+        click.echo()
+        return False
 
 
 def _targets(ctx: click.Context, where: ManyTargetOptions) -> dict[str, Target]:
