@@ -17,7 +17,7 @@ from clientbridge.model import Client
 from clientbridge.ratelimit import make_throttle
 from clientbridge.registry import adapter_class
 from clientbridge.result import BatchResult, CreateResult, CredentialCheck, Failure
-from clientbridge.settings import ConnectionOptions, resolve_settings
+from clientbridge.settings import ConnectionOptions, resolve_settings, total_timeout_for
 from clientbridge.wire import HttpRequest, HttpResponse, Preview
 
 if TYPE_CHECKING:
@@ -446,16 +446,44 @@ def _http_client(
     return (httpx.AsyncClient(**made) if asynchronous else httpx.Client(**made)), True
 
 
+def _timeouts(options: ConnectionOptions) -> tuple[Any, float | None]:
+    """The per-operation timeout to send with, and the total timeout of an attempt.
+
+    The total timeout defaults to a multiple of the per-operation one (the caller's
+    client's when it keeps its own); no operation may wait longer than the total, since the
+    sync driver can check the total only between two reads.
+    """
+    keeps_own = options.http_client is not None and not options.timeout_given
+    per_operation: httpx.Timeout = (
+        options.http_client.timeout if keeps_own else httpx.Timeout(options.timeout)
+    )
+    if options.total_timeout_given:
+        total = options.total_timeout
+    else:
+        values = per_operation.as_dict().values()
+        total = None if None in values else total_timeout_for(max(v for v in values if v))
+    if total is None:
+        return (httpx.USE_CLIENT_DEFAULT if keeps_own else per_operation), None
+    capped = httpx.Timeout(
+        **{
+            name: total if value is None else min(value, total)
+            for name, value in per_operation.as_dict().items()
+        }
+    )
+    if keeps_own and capped == per_operation:
+        return httpx.USE_CLIENT_DEFAULT, total  # the caller's client's own timeout
+    return capped, total
+
+
 def _driver_kwargs(adapter: Adapter, options: ConnectionOptions) -> dict[str, Any]:
-    timeout: Any = options.timeout
-    if options.http_client is not None and not options.timeout_given:
-        timeout = httpx.USE_CLIENT_DEFAULT  # keep the caller's client's own timeout
+    timeout, total_timeout = _timeouts(options)
     policy = RetryPolicy(max_retries=options.max_retries)
     return {
         "provider": adapter.name,
         "policy": policy,
         "secrets": adapter.secrets(),
         "timeout": timeout,
+        "total_timeout": total_timeout,
         "throttle": make_throttle(
             adapter.name,
             str(adapter.settings.get("base_url", "")),
@@ -471,8 +499,10 @@ def connect(provider: str, **settings: Any) -> Connection:
     """A sync connection to ``provider`` (a name such as ``"roostedhr"`` or an alias).
 
     ``settings`` are the adapter's own (``api_key``, ``base_url``...) plus the
-    connection options ``transport``, ``http_client``, ``timeout`` (seconds, default
-    30), ``max_retries`` (default 3), ``on_unsupported`` (``"warn"``, ``"error"`` or
+    connection options ``transport``, ``http_client``, ``timeout`` (seconds each network
+    operation may take, default 30), ``total_timeout`` (seconds one attempt of a request
+    may take in all, answer included; default three times ``timeout``, None for no
+    bound), ``max_retries`` (default 3), ``on_unsupported`` (``"warn"``, ``"error"`` or
     ``"ignore"``), ``sandbox`` (use the built-in sandbox; credentials default to
     sandbox values) and ``verify_tls`` (default True; False disables certificate checks
     of the HTTP client clientbridge makes, with a warning). Raises `ConfigurationError`

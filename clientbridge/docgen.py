@@ -14,9 +14,13 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clientbridge.adapters.base import NEUTRAL_FIELDS, Adapter
 from clientbridge.registry import adapter_class, providers
+
+if TYPE_CHECKING:
+    from clientbridge.importer.formats.base import ExportFormat
 
 __all__ = [
     "capability_matrix",
@@ -155,10 +159,15 @@ def import_headers() -> str:
             [f"`{header}`", _describe_target(target)] for header, target in fmt.columns.items()
         )
         forced = f"`--source-format {fmt.name}`" if fmt.kind == "csv" else "`.vcf` files"
-        parts.append(
-            f"\n#### {fmt.title}\n\n{forced}; columns from <{fmt.help_url}>.\n\n" + _table(table)
-        )
+        parts.append(f"\n#### {fmt.title}\n\n{forced}; {export_source(fmt)}.\n\n" + _table(table))
     return "".join(parts)
+
+
+def export_source(fmt: ExportFormat) -> str:
+    """Where a layout's columns come from, for people: its help page, or that none was found."""
+    if fmt.help_url is None:
+        return "no public description of these columns was found, so they are unverified"
+    return f"columns from <{fmt.help_url}>"
 
 
 def _table(rows: list[list[str]]) -> str:

@@ -11,6 +11,14 @@ every provider. The retry policy is the one a non-idempotent POST can afford:
   the error carries ``maybe_sent=True`` so the caller can check first. Look-ups
   (GET) are idempotent and are retried on those too.
 
+httpx's timeouts bound each network operation (a server trickling its answer a byte at a
+time never trips the read timeout), so every attempt also has a total deadline,
+``total_timeout``, for connecting, sending and reading the whole answer: the async driver
+runs the attempt in an anyio cancel scope with that deadline; the sync driver, which has
+no way to interrupt a blocking read, caps every operation's timeout at it and checks it
+between the chunks of the answer. An attempt past its deadline is a `TotalTimeout`, an
+``httpx.TimeoutException``: a POST is not resent after it (it may have been received).
+
 The loop is written out here rather than delegated to a retry library because the
 decision needs the response (status and ``Retry-After``) and the send phase of the
 failure, and because its sleep must be injectable for tests without a global switch.
@@ -27,7 +35,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 import httpx
 
-from clientbridge.errors import RETRYABLE_STATUSES, TransportError, UnexpectedResponseError
+from clientbridge.errors import (
+    RETRYABLE_STATUSES,
+    ClientBridgeError,
+    TransportError,
+    UnexpectedResponseError,
+)
 from clientbridge.model import FrozenMapping
 from clientbridge.secrets import Secret, redact_text
 from clientbridge.wire import HttpRequest, HttpResponse
@@ -37,7 +50,7 @@ if TYPE_CHECKING:
 
     from clientbridge.ratelimit import Throttle
 
-__all__ = ["AsyncDriver", "RetryPolicy", "SyncDriver"]
+__all__ = ["AsyncDriver", "RetryPolicy", "SyncDriver", "TotalTimeout"]
 
 logger = logging.getLogger("clientbridge")
 
@@ -48,6 +61,13 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 #: What a plan returns: a create plan its outcomes, a find plan the records it found.
 PlanResult = TypeVar("PlanResult")
+
+
+class TotalTimeout(httpx.TimeoutException):
+    """An attempt took longer than ``total_timeout`` in all (connect, send, whole answer)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the answer was not complete within total_timeout={seconds:g} s")
 
 
 @attrs.frozen(kw_only=True)
@@ -98,6 +118,7 @@ def transport_error(
         error, httpx.UnsupportedProtocol | httpx.LocalProtocolError
     )
     kind = type(error).__name__
+    reason = f"{request.method} to {provider} failed ({kind}: {redact_text(str(error), secrets)})"
     if maybe_sent:
         advice = (
             "the request may have reached the provider: check whether the client exists "
@@ -106,10 +127,7 @@ def transport_error(
     else:
         advice = "the request was not sent; it is safe to try again"
     return TransportError(
-        f"{request.method} to {provider} failed ({kind}: {redact_text(str(error), secrets)}); "
-        f"{advice}",
-        maybe_sent=maybe_sent,
-        provider=provider,
+        f"{reason}; {advice}", maybe_sent=maybe_sent, provider=provider, reason=reason
     )
 
 
@@ -122,7 +140,8 @@ class _DriverBase:
         provider: str,
         policy: RetryPolicy,
         secrets: Iterable[Secret],
-        timeout: float | UseClientDefault | None,
+        timeout: httpx.Timeout | float | UseClientDefault | None,
+        total_timeout: float | None = None,
         throttle: Throttle | None = None,
     ) -> None:
         self.provider = provider
@@ -130,8 +149,10 @@ class _DriverBase:
         self.throttle = throttle
         self.policy = policy
         self.secrets = tuple(secrets)
-        #: seconds, None for none, or ``httpx.USE_CLIENT_DEFAULT`` to keep the client's
+        #: per operation: seconds, None for none, or ``httpx.USE_CLIENT_DEFAULT``
         self.timeout = timeout
+        #: seconds one attempt may take in all, None for no bound
+        self.total_timeout = total_timeout
         self._urls: dict[str, httpx.URL] = {}
 
     def _build(self, client: httpx.Client | httpx.AsyncClient, request: HttpRequest) -> Any:
@@ -150,19 +171,28 @@ class _DriverBase:
             timeout=self.timeout,
         )
 
-    def _reads_whole(self, raw: httpx.Response, request: HttpRequest) -> bool:
-        """Whether ``raw``'s body may be read in one go (its size is declared); raises
-        `UnexpectedResponseError`, unread, when the declared size is over the cap."""
+    def _check_declared_size(self, raw: httpx.Response, request: HttpRequest) -> None:
+        """Raise `UnexpectedResponseError`, unread, when the declared size is over the cap.
+        Any other body is read chunk by chunk (`_append`), so that the size cap holds for
+        what is decoded and the sync driver can check its deadline between chunks."""
         declared = _declared_size(raw)
         if declared is not None and declared > MAX_RESPONSE_BYTES:
             raise self._too_large(request)
-        return declared is not None
 
     def _append(self, content: bytearray, chunk: bytes, request: HttpRequest) -> None:
         """Add ``chunk`` to the body read so far; raises past the size cap."""
         content += chunk
         if len(content) > MAX_RESPONSE_BYTES:
             raise self._too_large(request)
+
+    def _deadline(self) -> float | None:
+        """When an attempt starting now must be over (`time.monotonic`), or None."""
+        return None if self.total_timeout is None else time.monotonic() + self.total_timeout
+
+    def _check_deadline(self, deadline: float | None) -> None:
+        if deadline is not None and time.monotonic() > deadline:
+            assert self.total_timeout is not None
+            raise TotalTimeout(self.total_timeout)
 
     def _delay_after_error(self, request: HttpRequest, error: Exception, retries: int) -> float:
         """Seconds to wait before resending after ``error`` (the retry is logged); raises
@@ -222,9 +252,7 @@ class _DriverBase:
 
 def _declared_size(raw: httpx.Response) -> int | None:
     """The body size the server declared, or None when what is decoded may differ from
-    it (chunked, gzip, no length): such a body is read chunk by chunk so the size cap
-    holds for what is decoded. A declared body is read in one go, or refused unread when
-    the declared size is over the cap."""
+    it (chunked, gzip, no length)."""
     if "content-encoding" in raw.headers:
         return None
     try:
@@ -261,27 +289,35 @@ class SyncDriver(_DriverBase):
     def sleep(self, seconds: float) -> None:
         (self._sleep or time.sleep)(seconds)
 
+    def _attempt(self, request: HttpRequest) -> tuple[httpx.Response, bytearray]:
+        """Send ``request`` once and read its whole answer within the total timeout.
+
+        A blocking read cannot be interrupted: each operation's timeout is capped at the
+        total timeout (see `connection`), and the deadline is checked between chunks.
+        """
+        deadline = self._deadline()
+        # Never follow a redirect, even with a caller's http_client that would: a POST
+        # must not be re-sent elsewhere, nor an X-API-KEY header go with it.
+        raw = self.client.send(
+            self._build(self.client, request), stream=True, follow_redirects=False
+        )
+        try:
+            self._check_declared_size(raw, request)
+            content = bytearray()
+            for chunk in raw.iter_bytes():
+                self._append(content, chunk, request)
+                self._check_deadline(deadline)
+        finally:
+            raw.close()
+        return raw, content
+
     def send(self, request: HttpRequest) -> HttpResponse:
         retries = 0
         while True:
             sent_at = self.throttle.wait(self.sleep) if self.throttle else 0.0
             started = time.perf_counter()
             try:
-                # Never follow a redirect, even with a caller's http_client that would: a
-                # POST must not be re-sent elsewhere, nor an X-API-KEY header go with it.
-                raw = self.client.send(
-                    self._build(self.client, request), stream=True, follow_redirects=False
-                )
-                try:
-                    content: bytes | bytearray
-                    if self._reads_whole(raw, request):
-                        content = raw.read()
-                    else:
-                        content = bytearray()
-                        for chunk in raw.iter_bytes():
-                            self._append(content, chunk, request)
-                finally:
-                    raw.close()
+                raw, content = self._attempt(request)
             except httpx.HTTPError as error:
                 delay = self._delay_after_error(request, error, retries)
             else:
@@ -300,7 +336,14 @@ class SyncDriver(_DriverBase):
         try:
             request = next(plan)
             while True:
-                request = plan.send(self.send(request))
+                try:
+                    response = self.send(request)
+                except ClientBridgeError as error:
+                    # Into the plan, which knows what a failure at this step means (a
+                    # look-up's: nothing was created); re-raised as it is otherwise.
+                    request = plan.throw(error)
+                else:
+                    request = plan.send(response)
         except StopIteration as done:
             result: PlanResult = done.value
             return result
@@ -338,25 +381,34 @@ class AsyncDriver(_DriverBase):
 
             await anyio.sleep(seconds)
 
+    async def _attempt(self, request: HttpRequest) -> tuple[httpx.Response, bytearray]:
+        """Send ``request`` once and read its whole answer, cancelled at the total timeout."""
+        import anyio
+
+        with anyio.move_on_after(self.total_timeout) as deadline:
+            raw = await self.client.send(
+                self._build(self.client, request), stream=True, follow_redirects=False
+            )
+            try:
+                self._check_declared_size(raw, request)
+                content = bytearray()
+                async for chunk in raw.aiter_bytes():
+                    self._append(content, chunk, request)
+            finally:
+                await raw.aclose()
+            return raw, content
+        # Only the deadline ends the block early (an outer cancellation goes through it).
+        assert deadline.cancelled_caught
+        assert self.total_timeout is not None
+        raise TotalTimeout(self.total_timeout)
+
     async def send(self, request: HttpRequest) -> HttpResponse:
         retries = 0
         while True:
             sent_at = await self.throttle.wait_async(self.sleep) if self.throttle else 0.0
             started = time.perf_counter()
             try:
-                raw = await self.client.send(
-                    self._build(self.client, request), stream=True, follow_redirects=False
-                )
-                try:
-                    content: bytes | bytearray
-                    if self._reads_whole(raw, request):
-                        content = await raw.aread()
-                    else:
-                        content = bytearray()
-                        async for chunk in raw.aiter_bytes():
-                            self._append(content, chunk, request)
-                finally:
-                    await raw.aclose()
+                raw, content = await self._attempt(request)
             except httpx.HTTPError as error:
                 delay = self._delay_after_error(request, error, retries)
             else:
@@ -375,7 +427,12 @@ class AsyncDriver(_DriverBase):
         try:
             request = next(plan)
             while True:
-                request = plan.send(await self.send(request))
+                try:
+                    response = await self.send(request)
+                except ClientBridgeError as error:
+                    request = plan.throw(error)  # see SyncDriver.run
+                else:
+                    request = plan.send(response)
         except StopIteration as done:
             result: PlanResult = done.value
             return result

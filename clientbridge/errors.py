@@ -104,15 +104,26 @@ class UnsupportedFeatureError(ClientBridgeError):
 class TransportError(ClientBridgeError):
     """The network failed.
 
-    ``maybe_sent`` is True when the request may have reached the provider (a read
-    timeout, a dropped connection after sending): the client may exist, so do not
-    blindly retry a create.
+    ``maybe_sent`` is True when the create may have reached the provider (a read
+    timeout, a dropped connection after sending, an answer not complete within the total
+    timeout): the client may exist, so do not blindly retry a create. It is False when
+    nothing that creates was sent: the connection failed before sending, or a look-up
+    the create needed first failed.
     """
 
-    def __init__(self, message: str, *, maybe_sent: bool, provider: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        maybe_sent: bool,
+        provider: str | None = None,
+        reason: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.maybe_sent = maybe_sent
         self.provider = provider
+        #: what failed, without advice (e.g. "GET to placio failed (ReadTimeout: ...)")
+        self.reason = reason
 
 
 class ProviderError(ClientBridgeError):
@@ -212,16 +223,19 @@ def is_retryable(error: BaseException) -> bool:
 def outcome_unknown(error: BaseException) -> bool:
     """True when the create may have happened although it raised ``error``.
 
-    That is a transport failure after the request may have been sent, a 500/502/504
-    (the provider may have stored the record before failing), or a success answer we
-    could not read. Such a create must not be retried blindly.
+    That is a transport failure after the request may have been sent, a 500/502/504 to
+    the create (the provider may have stored the record before failing; not one to a
+    look-up before it), or a success answer we could not read. Such a create must not be
+    retried blindly.
     """
     if isinstance(error, TransportError):
         return error.maybe_sent
     if isinstance(error, UnexpectedResponseError):
         return error.maybe_created
     if isinstance(error, ProviderUnavailableError):
-        return error.status_code != 503
+        # Retryable: the provider said it did not process it (503), or it answered a
+        # look-up the create needed first, so the create was never sent.
+        return not error.retryable and error.status_code != 503
     return False
 
 

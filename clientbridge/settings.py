@@ -23,12 +23,14 @@ from clientbridge.secrets import Secret
 
 __all__ = [
     "OPTION_NAMES",
+    "TOTAL_TIMEOUT_FACTOR",
     "ConnectionOptions",
     "Setting",
     "UnsupportedMode",
     "check_base_url",
     "check_known_settings",
     "resolve_settings",
+    "total_timeout_for",
 ]
 
 #: What a connection does with a field its provider cannot take.
@@ -169,7 +171,11 @@ def check_base_url(url: str, where: str) -> str:
 class ConnectionOptions:
     """The options every connection takes, whatever the provider."""
 
+    #: seconds each network operation may take (connect, each read, each write, pool)
     timeout: float | None = 30.0
+    #: seconds one attempt of a request may take in all (connect, send, the whole answer);
+    #: None: `TOTAL_TIMEOUT_FACTOR` times ``timeout`` unless given (given as None: no bound)
+    total_timeout: float | None = None
     max_retries: int = 3
     on_unsupported: UnsupportedMode = "warn"
     max_concurrency: int = 8
@@ -180,25 +186,41 @@ class ConnectionOptions:
     verify_tls: bool = True
     #: whether ``timeout`` was given (a caller's ``http_client`` keeps its own otherwise)
     timeout_given: bool = False
+    #: whether ``total_timeout`` was given (else it is derived from the timeout)
+    total_timeout_given: bool = False
     #: ``"auto"`` (learn the limit from 429s), ``"off"``, or a `Rate` such as ``10/s``
     rate_limit: Rate | RateLimitMode = "auto"
     #: where the limit is kept: None in this process, else a Redis URI (it may hold a password)
     rate_limit_storage: Secret | None = None
 
 
-OPTION_NAMES = frozenset(attrs.fields_dict(ConnectionOptions)) - {"timeout_given"}
+OPTION_NAMES = frozenset(attrs.fields_dict(ConnectionOptions)) - {
+    "timeout_given",
+    "total_timeout_given",
+}
+
+#: The default ``total_timeout`` is this many times ``timeout``: connecting, sending and
+#: reading the answer may each take up to the timeout, but no longer in all.
+TOTAL_TIMEOUT_FACTOR = 3
+
+
+def total_timeout_for(timeout: float | None) -> float | None:
+    """The ``total_timeout`` a connection gets when none is given: `TOTAL_TIMEOUT_FACTOR`
+    times its ``timeout`` (None, no bound, when the timeout is None)."""
+    return None if timeout is None else TOTAL_TIMEOUT_FACTOR * timeout
 
 
 def _options(raw: Mapping[str, Any], where: str) -> ConnectionOptions:
     values: dict[str, Any] = {}
-    if "timeout" in raw:
-        timeout = raw["timeout"]
-        if timeout is not None and (
-            isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
-        ):
-            raise ConfigurationError(f"{where}timeout must be a positive number of seconds")
-        values["timeout"] = None if timeout is None else float(timeout)
-        values["timeout_given"] = True
+    for name in ("timeout", "total_timeout"):
+        if name in raw:
+            seconds = raw[name]
+            if seconds is not None and (
+                isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0
+            ):
+                raise ConfigurationError(f"{where}{name} must be a positive number of seconds")
+            values[name] = None if seconds is None else float(seconds)
+            values[f"{name}_given"] = True
     for name in ("max_retries", "max_concurrency"):
         if name in raw:
             value = raw[name]

@@ -168,11 +168,13 @@ def write_csv(path: Path, rows: Sequence[Sequence[str]], *, delimiter: str = ","
     return path
 
 
-def people(count: int, *, start: int = 1) -> list[list[str]]:
-    """A header and ``count`` clients with distinct names and emails."""
-    rows = [["Company", "First Name", "Last Name", "Email Address"]]
+def people(count: int, *, start: int = 1, ids: bool = False) -> list[list[str]]:
+    """A header and ``count`` clients with distinct names and emails (and, with ``ids``,
+    an external id: ``C<number>``)."""
+    rows = [["Company", "First Name", "Last Name", "Email Address"] + (["ID"] if ids else [])]
     for number in range(start, start + count):
-        rows.append([f"Firm {number}", "Person", f"N{number}", f"p{number}@example.com"])
+        row = [f"Firm {number}", "Person", f"N{number}", f"p{number}@example.com"]
+        rows.append(row + ([f"C{number}"] if ids else []))
     return rows
 
 

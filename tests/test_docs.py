@@ -49,3 +49,14 @@ def test_a_changed_declaration_makes_the_docs_stale(tmp_path: Path) -> None:
     assert update_docs(tmp_path, check=True) == [page]
     update_docs(tmp_path, check=False)
     assert update_docs(tmp_path, check=True) == []
+
+
+def test_a_layout_with_no_public_source_is_documented_as_unverified() -> None:
+    import attrs
+
+    from clientbridge.docgen import export_source
+    from clientbridge.importer.formats import FORMATS
+
+    cited = FORMATS[0]
+    assert export_source(cited) == f"columns from <{cited.help_url}>"
+    assert "unverified" in export_source(attrs.evolve(cited, help_url=None))

@@ -11,7 +11,7 @@ import clientbridge as cb
 from clientbridge.importer import ColumnMap, ImportSetupError, open_source
 from clientbridge.importer.columns import parse_mapping_option, read_mapping_file
 
-from .import_fakes import write_csv
+from .import_fakes import invoke, write_csv
 
 
 def rows_of(path: Path, **options: object) -> list:
@@ -104,8 +104,17 @@ def test_unknown_columns_are_all_listed_with_a_suggestion() -> None:
     message = str(caught.value)
     assert "'Emial' (did you mean email?)" in message
     assert "'Favourite colour'" in message
-    assert "--map" in message
-    assert "--ignore-unknown-columns" in message
+    assert "column mapping" in message
+    assert "unknown columns be ignored" in message
+    assert "--" not in message  # library text names no command-line flag
+
+
+def test_the_command_line_names_its_flags_for_unknown_columns(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "c.csv", [["Email", "Favourite colour"], ["a@example.com", "b"]])
+    result = invoke(["import", str(path), "--provider", "placio", "--sandbox", "--dry-run"])
+    assert result.exit_code == 2
+    assert '--map "HEADER=FIELD"' in result.output
+    assert "--ignore-unknown-columns" in result.output
 
 
 def test_unknown_columns_can_be_ignored() -> None:
@@ -245,7 +254,7 @@ def test_jsonl_lines_are_unstructured_clients(tmp_path: Path) -> None:
 def test_jsonl_rejects_column_mappings(tmp_path: Path) -> None:
     path = tmp_path / "clients.jsonl"
     path.write_text("{}\n", encoding="utf-8")
-    with pytest.raises(ImportSetupError, match="--map"):
+    with pytest.raises(ImportSetupError, match="column mapping applies to CSV files"):
         rows_of(path, mapping={"a": "email"})
 
 

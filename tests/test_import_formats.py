@@ -92,6 +92,38 @@ def test_a_second_address_is_kept_as_a_custom_field() -> None:
     assert client.custom_fields == {"home address": "2 High St, BD22 8DR"}
 
 
+def test_the_older_outlook_layout_reads_its_country_and_keeps_a_second_whole_address() -> None:
+    columns = layout(["First Name", "Business Address", "Business Street", "Business Country"])
+    assert columns.format is format_named("outlook")
+    both = layout([*columns.headers, "Home Address"])
+    client = both.read(
+        ["Ada", "1 Main St, London", "1 Main St", "United Kingdom", "2 High St"]
+    ).client
+    assert client.address == cb.Address(line1="1 Main St", country="GB")
+    assert client.custom_fields == {"home address": "2 High St"}
+
+
+def test_the_xero_templates_tracking_and_extra_people_columns_are_known_and_not_imported() -> None:
+    columns = layout(
+        [
+            *("*ContactName", "EmailAddress", "SalesTrackingOption1", "PurchasesTrackingOption2"),
+            *("Person1FirstName", "Person1Email", "Person2Email", "BankAccountCode"),
+        ]
+    )
+    client = columns.read(
+        ["Acme Ltd", "ap@acme.example", "North", "South", "Bo", "bo@acme.example", "c@x.io", "12"]
+    ).client
+    assert (client.company_name, client.email) == ("Acme Ltd", "ap@acme.example")
+    assert (client.contact_methods, client.custom_fields) == ((), {})
+
+
+def test_newer_export_column_names_are_read() -> None:
+    labels = layout(["Person - Name", "Person - Labels"])
+    assert labels.read(["Ada Lovelace", "Hot lead"]).client.custom_fields == {"label": "Hot lead"}
+    owner = layout(["Record ID", "Email", "Primary Associated Company ID"])
+    assert owner.read(["51203", "ada@example.com", "9"]).client.external_id == "51203"
+
+
 def test_a_layout_can_be_forced_by_name() -> None:
     columns = layout(["Title", "Email"], source_format=format_named("salesforce-report"))
     assert columns.read(["CFO", "a@example.com"]).client.custom_fields == {"job_title": "CFO"}

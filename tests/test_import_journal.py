@@ -145,15 +145,28 @@ def test_an_invalid_row_left_sending_is_failed_not_unknown(tmp_path: Path) -> No
 
 def test_a_changed_row_that_was_created_is_not_sent_again(clients: Path) -> None:
     fake = FakeRoostedHR()
+    write_csv(clients, people(5, ids=True))
     run(clients, fake)
-    rows = people(5)
-    rows[2][3] = "new-address@example.com"
+    rows = people(5, ids=True)
+    rows[2][3] = "new-address@example.com"  # same external id, other content
     write_csv(clients, rows)
     code, report = run(clients, fake)
     assert code == 1
     assert report[1]["outcome"] == "failed"
     assert "changed since an earlier run created it as r2" in report[1]["error"]
     assert len(fake.creates) == 5
+
+
+def test_a_changed_row_without_an_external_id_is_another_row(clients: Path) -> None:
+    fake = FakeRoostedHR()
+    run(clients, fake)
+    rows = people(5)
+    rows[2][3] = "new-address@example.com"
+    write_csv(clients, rows)
+    code, report = run(clients, fake)
+    assert code == 0
+    assert [row["outcome"] for row in report] == ["skipped", "created", *["skipped"] * 3]
+    assert fake.created_emails()[-1] == "new-address@example.com"
 
 
 def test_a_journal_for_another_target_is_refused(clients: Path) -> None:
@@ -316,10 +329,10 @@ def test_every_row_is_committed_sending_before_its_request_leaves(
 def test_writes_that_could_not_be_written_are_kept_for_the_next_commit(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite"
     journal = Journal.open(path, target="t", layout="l", source="s")
-    journal.mark_sending([(2, "d2"), (3, "d3")])
+    journal.mark_sending([("k2", 2, "d2"), ("k3", 3, "d3")])
     journal.commit()
-    journal.record(2, "d2", "created", client_id="r1")
-    journal.record(3, "d3", "failed", error="refused")
+    journal.record("k2", 2, "d2", "created", client_id="r1")
+    journal.record("k3", 3, "d3", "failed", error="refused")
     db = journal._db
 
     class DiskFull:

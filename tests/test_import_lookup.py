@@ -141,6 +141,7 @@ def test_a_failed_look_up_leaves_the_rows_unknown_and_says_why(
 
 
 def test_a_row_changed_since_it_was_sent_is_not_looked_up(clients: Path, journal: Path) -> None:
+    write_csv(clients, people(5, ids=True))  # the same row: the same external id
     fake = interrupted(clients, journal, 4)
     text = clients.read_text(encoding="utf-8").replace("p3@example.com", "p3-new@example.com")
     clients.write_text(text, encoding="utf-8")

@@ -52,6 +52,9 @@ from clientbridge.adapters.responses import (
 )
 from clientbridge.errors import (
     FieldError,
+    ProviderError,
+    ProviderUnavailableError,
+    TransportError,
     UnexpectedResponseError,
     UnsupportedFeatureError,
     ValidationError,
@@ -367,9 +370,12 @@ class Adapter(ResponseReading):
         for lookup in self.lookups(batch):
             value = self.cache.get(lookup.key)
             if value is None:
-                response = yield lookup.request
+                try:
+                    response = yield lookup.request
+                except TransportError as error:
+                    raise self.lookup_not_answered(lookup.key, error) from None
                 if not response.is_success:
-                    raise self.error_from_response(response)
+                    raise self.lookup_refused(lookup.key, self.error_from_response(response))
                 try:
                     value = lookup.parse(response)
                 except UnexpectedResponseError as error:
@@ -389,6 +395,37 @@ class Adapter(ResponseReading):
                 self.cache[lookup.key] = value
             resolved[lookup.key] = value
         return resolved
+
+    def lookup_refused(self, key: str, error: ProviderError) -> ProviderError:
+        """The error of a create whose look-up of ``key`` was answered with ``error``. A
+        server error (5xx) there leaves nothing unknown, unlike one answering a create: the
+        create was never sent, so it is marked retryable."""
+        if not isinstance(error, ProviderUnavailableError) or error.retryable:
+            return error
+        said, _ = self.error_details(error.body)
+        said = f" ({said.rstrip(' .')})" if said else ""
+        return ProviderUnavailableError(
+            f"{self.display_name} answered HTTP {error.status_code}{said} to the {key} look-up "
+            "made before the create; nothing was created, so it is safe to try again later",
+            provider=error.provider,
+            status_code=error.status_code,
+            body=error.body,
+            retryable=True,
+            errors=error.errors,
+        )
+
+    def lookup_not_answered(self, key: str, error: TransportError) -> TransportError:
+        """The error of a create whose look-up of ``key`` got no answer (``error``): the
+        create was never sent, so nothing was created and it is safe to send again, however
+        far the look-up itself got."""
+        what = error.reason or f"the {key} look-up failed"
+        return TransportError(
+            f"{what}, while looking up {key} before the create; nothing was created, so it "
+            f"is safe to try again once {self.display_name} can be reached",
+            maybe_sent=False,
+            provider=self.name,
+            reason=what,
+        )
 
     def _check_looked_up(self, key: str, value: str, response: HttpResponse) -> None:
         """A looked-up id goes into headers and URL paths: refuse what could break out of

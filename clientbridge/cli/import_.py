@@ -138,7 +138,8 @@ import_options = options_object(
         click.option(
             "--journal",
             type=click.Path(dir_okay=False, path_type=Path),
-            help="The journal (default: FILE.journal.sqlite; with --sandbox, none unless given).",
+            help="The journal (default: FILE.journal.sqlite; with --sandbox, none unless given; "
+            "needed for standard input).",
         ),
         click.option(
             "--no-journal",
@@ -186,7 +187,9 @@ import_options = options_object(
 
 
 @click.command("import", cls=Command)
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path)
+)
 @many_target_options
 @import_options
 @output_option
@@ -203,12 +206,16 @@ def import_(
     books (the layout is detected from the header). The encoding is detected before
     anything is sent. JSON Lines hold one client object per line.
 
+    FILE may be - (standard input) or a pipe, read as a stream. A CSV file whose stray
+    quote would swallow the rows after it is refused before anything is sent.
+
     A journal next to FILE records every row, so running the same command again
-    resumes: created rows are skipped, failed rows are sent again only with
-    --retry-failed, and rows that may have been created are looked up where the
-    provider can be asked (and sent if not found once --settle-after has passed), sent
-    again where it refuses a second email, and otherwise never sent on their own
-    (--retry-unknown does, after a confirmation or with --yes). Ctrl-C stops cleanly.
+    resumes (rows are known by their external id, else their content, so the file may
+    be edited between runs): created rows are skipped, failed rows are sent again only with
+    --retry-failed, and rows that may have been created are looked up where the provider
+    can be asked (and sent if not found once --settle-after has passed), sent again where
+    it refuses a second email, and otherwise never sent on their own (--retry-unknown
+    does, after a confirmation or with --yes). Ctrl-C stops cleanly.
 
     Several connections at once (--connection repeated, or --all-connections, following
     the config file's routes): one journal with one state per row and connection, and
@@ -269,6 +276,7 @@ def import_(
         encoding=flags.encoding,
         source_format=flags.source_format,
         sheet=flags.sheet,
+        advice=options.advice,
     ) as source:
         if where.several:
             _import_several(ctx, source, targets, options, flags, journal_path, previews, as_json)
@@ -333,6 +341,10 @@ def _flag_advice() -> Advice:
         new_journal="Pass --journal with a new path",
         resend_unchecked="if they do not exist there, pass --yes to send them anyway",
         settle_window="--settle-after SECONDS changes it",
+        column_mapping="--map",
+        map_columns='map {them} with --map "HEADER=FIELD"',
+        ignore_unknown_columns="pass --ignore-unknown-columns to skip {them}",
+        ignore_column='--map "{header}="',
     )
 
 
@@ -432,6 +444,11 @@ def _journal_path(file: Path, flags: ImportFlags, targets: list[Target]) -> Path
         return flags.journal
     if all(target.ephemeral for target in targets):
         return None
+    if file == Path("-"):
+        raise UsageFailure(
+            "reading standard input, name the journal with --journal PATH (running the same "
+            "command again then resumes), or pass --no-journal"
+        )
     return file.with_name(file.name + ".journal.sqlite")
 
 

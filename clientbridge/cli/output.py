@@ -213,6 +213,7 @@ def summary_json(
         "interrupted": summary.interrupted,
         # every row was read, sent and answered (Ctrl-C may have come after the last)
         "finished": summary.finished,
+        "abandoned": summary.abandoned,
         "stopped_by": None if summary.stopped_by is None else error_json(summary.stopped_by),
         "not_routed": summary.not_routed,
         "dropped": [converter.unstructure(dropped) for dropped in summary.dropped.values()],

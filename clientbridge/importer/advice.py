@@ -42,6 +42,14 @@ class Advice:
     another_journal: str = "use another journal path"
     #: the journal records another import: start a new one (a sentence's first words)
     new_journal: str = "Use a new journal path"
+    #: what maps a file's headers to fields, as a message names it
+    column_mapping: str = "the column mapping"
+    #: how to map unknown columns to fields ({them}: "it" or "them")
+    map_columns: str = 'map {them} to fields in the column mapping ("HEADER" to "FIELD")'
+    #: how to skip unknown columns instead ({them}: "it" or "them")
+    ignore_unknown_columns: str = "let unknown columns be ignored to skip {them}"
+    #: how to ignore one column ({header}: its name)
+    ignore_column: str = 'map "{header}" to "" in the column mapping'
 
 
 #: The importer's own wording (the Python API): names no flag.

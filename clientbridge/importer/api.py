@@ -116,6 +116,7 @@ def import_file(
         encoding=encoding,
         source_format=source_format,
         sheet=sheet,
+        advice=options.advice,
     ) as source:
         if dry_run:
             return run_dry(source, target, options, report=report_path)

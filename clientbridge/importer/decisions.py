@@ -264,8 +264,8 @@ def decide(
             else "may have created it"
         )
         message = (
-            f"the row changed since an earlier run {what}, so it was not sent again. If it "
-            "is another client, add it as a new row at the end of the file"
+            f"the row changed since an earlier run {what} (the same external id), so it "
+            "was not sent again. If it is another client, give it an external id of its own"
         )
         return Settle(outcome=_FAILED, error=message, journal=_KEEP, changed=True)
     if row.client is None:

@@ -12,6 +12,10 @@ is sent, never imported up to its first accented name:
    whole file is checked again in the encoding it names.
 
 charset-normalizer is imported only for files that are not UTF-8.
+
+A stream (standard input, a pipe) cannot be read twice: its encoding is decided the same
+way from its first bytes (`decide_prefix_encoding`); a later byte that does not decode
+makes its row fail, as a broken byte does in a file.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 import codecs
 from typing import IO
 
-__all__ = ["EncodingError", "decide_encoding", "describe"]
+__all__ = ["EncodingError", "decide_encoding", "decide_prefix_encoding", "describe"]
 
 #: Bytes read per step when checking a whole file.
 CHUNK = 1 << 20
@@ -140,3 +144,45 @@ def decide_encoding(stream: IO[bytes], forced: str | None = None) -> str:
         )
     finally:
         stream.seek(0)
+
+
+def _prefix_error(prefix: bytes, encoding: str, *, complete: bool) -> int | None:
+    """The offset of the first byte of ``prefix`` that does not decode (a character cut
+    by the end of an incomplete prefix is not an error)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    try:
+        decoder.decode(prefix, final=complete)
+    except UnicodeDecodeError as error:
+        return max(error.start, 0)
+    return None
+
+
+def decide_prefix_encoding(prefix: bytes, forced: str | None = None, *, complete: bool) -> str:
+    """The encoding of a stream, judged from its first bytes ``prefix`` (``complete``: the
+    whole stream). Raises `EncodingError` when no encoding reads them."""
+    if forced is not None:
+        try:
+            codecs.lookup(forced)
+        except LookupError:
+            raise EncodingError(f"{forced!r} is not an encoding Python knows") from None
+        candidates = [forced]
+    else:
+        bom = _bom_encoding(prefix[:4])
+        if bom is not None:
+            candidates = [bom]
+        else:
+            first = _prefix_error(prefix, "utf-8", complete=complete)
+            if first is None:
+                return "utf-8"
+            sample = prefix[max(first - SAMPLE, 0) : first + SAMPLE]
+            candidates = [*_detected(sample), *_WESTERN]
+    errors: list[int] = []
+    for candidate in dict.fromkeys(candidates):
+        error = _prefix_error(prefix, candidate, complete=complete)
+        if error is None:
+            return candidate
+        errors.append(error)
+    raise EncodingError(
+        f"the input is not {describe(candidates[0])} text: the byte at offset {errors[0]:,} "
+        "does not decode"
+    )

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from clientbridge.exit_codes import ExitCode
 from clientbridge.importer.errors import ImportSetupError
+from clientbridge.importer.identity import identified_rows
 from clientbridge.importer.journal import Journal
 from clientbridge.importer.options import ImportOptions, Target
 from clientbridge.importer.ordering import Outcomes
@@ -69,6 +70,7 @@ def run_fanout_import(
                 targets={name: target.fingerprint for name, target in targets.items()},
                 layout=source.layout,
                 source=str(source.path),
+                identified=identified_rows(source),
                 advice=options.advice,
             )
             stack.callback(opened.close)

@@ -6,12 +6,15 @@ provider's id, ``failed``, or ``unknown`` when the request may have reached the 
 afterwards. A crash between the two leaves the row ``sending``: the next run reports it as
 unknown and never sends it again on its own.
 
-Rows are keyed by the line they start on (and, for an import into several connections at
-once, the connection: one state per row and connection), with a digest of their content,
-so a row that changed since it was journaled is noticed. The journal also records the target
-(provider, connection, base URL) and the file's header; a journal of another target or
-layout is refused. WAL mode with ``synchronous=NORMAL`` keeps commits cheap and survives a
-killed process; the file is locked while an import runs, so two imports cannot share it.
+Rows are keyed by their identity (`clientbridge.importer.identity`: the external id, else
+the content; never the line, so inserting, deleting or moving rows between runs sends no
+row twice) and, for an import into several connections at once, the connection (one state
+per row and connection). Each holds a digest of the row's content, so a row that changed
+under the same external id is noticed, and the line it was on, for people. The journal
+also records the target (provider, connection, base URL) and the file's header; a journal
+of another target or layout is refused. WAL mode with ``synchronous=NORMAL`` keeps commits
+cheap and survives a killed process; the file is locked while an import runs, so two
+imports cannot share it.
 """
 
 from __future__ import annotations
@@ -28,11 +31,12 @@ import attrs
 
 from clientbridge.importer.advice import LIBRARY_ADVICE, Advice
 from clientbridge.importer.errors import ImportSetupError
+from clientbridge.importer.journal_upgrade import ROWS_TABLE_2, IdentifiedRows, upgrade_from_2
 from clientbridge.importer.states import JOURNAL_STATES, RowState
 
 __all__ = ["SINGLE", "Journal", "JournalEntry"]
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 #: The connection of a row of a single-target import.
 SINGLE = ""
 #: Outcomes are committed at least this often (they are also committed before each send).
@@ -43,6 +47,7 @@ COMMIT_ROWS = 5000
 _STATES = ", ".join(f"'{state}'" for state in JOURNAL_STATES)
 _ROWS_TABLE = f"""CREATE TABLE IF NOT EXISTS rows (
         connection TEXT NOT NULL DEFAULT '',
+        key TEXT NOT NULL,
         row INTEGER NOT NULL,
         digest TEXT NOT NULL,
         state TEXT NOT NULL CHECK (state IN ({_STATES})),
@@ -50,16 +55,17 @@ _ROWS_TABLE = f"""CREATE TABLE IF NOT EXISTS rows (
         error TEXT,
         attempts INTEGER NOT NULL DEFAULT 0,
         updated_at REAL NOT NULL,
-        PRIMARY KEY (connection, row)
+        PRIMARY KEY (connection, key)
     )"""
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     _ROWS_TABLE,
 )
-#: Schema 1 had no connection column: its rows are a single-target import's.
+#: Schema 1 had no connection column: its rows are a single-target import's. (Schema 2
+#: is then re-keyed by `journal_upgrade`.)
 _UPGRADE_FROM_1 = (
     "ALTER TABLE rows RENAME TO rows_1",
-    _ROWS_TABLE,
+    ROWS_TABLE_2,
     "INSERT INTO rows (connection, row, digest, state, client_id, error, attempts, updated_at) "
     "SELECT '', row, digest, state, client_id, error, attempts, updated_at FROM rows_1",
     "DROP TABLE rows_1",
@@ -67,19 +73,19 @@ _UPGRADE_FROM_1 = (
 )
 
 _MARK = (
-    "INSERT INTO rows (connection, row, digest, state, attempts, updated_at) "
-    "VALUES (?, ?, ?, 'sending', 1, ?) "
-    "ON CONFLICT (connection, row) DO UPDATE SET digest = excluded.digest, state = 'sending', "
-    "attempts = attempts + 1, updated_at = excluded.updated_at"
+    "INSERT INTO rows (connection, key, row, digest, state, attempts, updated_at) "
+    "VALUES (?, ?, ?, ?, 'sending', 1, ?) "
+    "ON CONFLICT (connection, key) DO UPDATE SET row = excluded.row, digest = excluded.digest, "
+    "state = 'sending', attempts = attempts + 1, updated_at = excluded.updated_at"
 )
 _RECORD = (
-    "INSERT INTO rows (connection, row, digest, state, client_id, error, updated_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (connection, row) DO UPDATE SET digest = excluded.digest, "
+    "INSERT INTO rows (connection, key, row, digest, state, client_id, error, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (connection, key) DO UPDATE SET row = excluded.row, digest = excluded.digest, "
     "state = excluded.state, client_id = excluded.client_id, error = excluded.error, "
     "updated_at = excluded.updated_at"
 )
-_FORGET = "DELETE FROM rows WHERE connection = ? AND row = ?"
+_FORGET = "DELETE FROM rows WHERE connection = ? AND key = ?"
 
 
 def _target_key(connection: str) -> str:
@@ -90,11 +96,14 @@ def _target_key(connection: str) -> str:
 class JournalEntry:
     """What an earlier run recorded for one row."""
 
+    #: the line the row was on then
     line: int
     digest: str
     state: str
     client_id: str | None
     error: str | None
+    #: the row's identity (`clientbridge.importer.identity`)
+    key: str = ""
 
 
 class _Store:
@@ -124,6 +133,10 @@ class Journal:
         #: True when no row has been journaled yet for this connection (look-ups can be
         #: skipped)
         self.empty = empty
+        #: rows an earlier run sent (created, or may have), and how many of them this
+        #: run's reading has met so far (see `missing`)
+        self._sent_before = 0 if empty else self._count_sent()
+        self._met = 0
 
     def for_connection(self, connection: str) -> Journal:
         """The journal of one connection of this file (sharing its lock and commits)."""
@@ -145,14 +158,19 @@ class Journal:
         targets: Mapping[str, str] | None = None,
         layout: str,
         source: str,
+        identified: IdentifiedRows | None = None,
         advice: Advice = LIBRARY_ADVICE,
     ) -> Journal:
         """Open or create the journal at ``path`` for ``target`` (or, for an import into
         several connections, ``targets``: connection name -> target) and a file ``layout``.
         ``advice`` words the remedies of its errors.
 
+        A journal written by an earlier version, which knew rows by their line, is
+        converted with ``identified``: it reads the file and gives each row's line,
+        digest and identity.
+
         Raises `ImportSetupError` when the journal belongs to another target or file
-        layout, is in use by another import, or is not a journal.
+        layout, is in use by another import, is not a journal, or cannot be converted.
         """
         if (target is None) == (targets is None):
             raise TypeError("give target or targets")
@@ -181,6 +199,18 @@ class Journal:
             if meta.get("schema") == "1":
                 for statement in _UPGRADE_FROM_1:
                     db.execute(statement)
+                meta["schema"] = "2"
+            if meta.get("schema") == "2":
+                # The right target and file before the file is read to re-key the rows.
+                _check_meta(
+                    file,
+                    {**meta, "schema": SCHEMA_VERSION},
+                    targets=wanted,
+                    layout=layout,
+                    source=source,
+                    advice=advice,
+                )
+                upgrade_from_2(db, file, identified, source=source, rows_table=_ROWS_TABLE)
                 meta["schema"] = SCHEMA_VERSION
             for statement in _SCHEMA:
                 db.execute(statement)
@@ -225,26 +255,45 @@ class Journal:
 
     # ------------------------------------------------------------------ reading
 
-    def previous(self, line: int) -> JournalEntry | None:
-        """What an earlier run recorded for the row starting on ``line``."""
+    def previous(self, key: str) -> JournalEntry | None:
+        """What an earlier run recorded for the row whose identity is ``key``."""
         if self.empty:
             return None
         self.flush()
         found = self._db.execute(
-            "SELECT digest, state, client_id, error FROM rows WHERE connection = ? AND row = ?",
-            (self.connection, line),
+            "SELECT row, digest, state, client_id, error FROM rows "
+            "WHERE connection = ? AND key = ?",
+            (self.connection, key),
         ).fetchone()
         if found is None:
             return None
-        return JournalEntry(line, *found)
+        line, digest, state, client_id, error = found
+        entry = JournalEntry(line, digest, state, client_id, error, key=key)
+        if entry.state != RowState.FAILED:
+            self._met += 1
+        return entry
 
-    def unresolved(self) -> dict[int, str]:
-        """The rows an earlier run left ``sending`` or ``unknown``: line → digest."""
+    def _count_sent(self) -> int:
+        self.flush()
+        (count,) = self._db.execute(
+            "SELECT count(*) FROM rows WHERE connection = ? AND state != ?",
+            (self.connection, RowState.FAILED),
+        ).fetchone()
+        return int(count)
+
+    def missing(self) -> int:
+        """How many rows an earlier run sent (created, or may have) were not met by
+        `previous` in this run: after a whole reading of the file, the rows deleted from it,
+        or edited (an edited row without an external id is another row)."""
+        return max(0, self._sent_before - self._met)
+
+    def unresolved(self) -> dict[str, str]:
+        """The rows an earlier run left ``sending`` or ``unknown``: identity → digest."""
         if self.empty:
             return {}
         self.flush()
         found = self._db.execute(
-            "SELECT row, digest FROM rows WHERE connection = ? AND state IN (?, ?) ORDER BY row",
+            "SELECT key, digest FROM rows WHERE connection = ? AND state IN (?, ?) ORDER BY row",
             (self.connection, RowState.SENDING, RowState.UNKNOWN),
         ).fetchall()
         return dict(found)
@@ -280,15 +329,19 @@ class Journal:
     # statement, and the order of the writes is kept. Nothing is lost that an open
     # transaction would have kept: uncommitted writes never survived a crash.
 
-    def mark_sending(self, rows: Iterable[tuple[int, str]]) -> None:
-        """Mark ``(line, digest)`` rows as being sent. Commit before sending them."""
+    def mark_sending(self, rows: Iterable[tuple[str, int, str]]) -> None:
+        """Mark ``(identity, line, digest)`` rows as being sent. Commit before sending
+        them."""
         now = time.time()
         here = self.connection
-        self._store.pending.extend((_MARK, (here, line, digest, now)) for line, digest in rows)
+        self._store.pending.extend(
+            (_MARK, (here, key, line, digest, now)) for key, line, digest in rows
+        )
         self._store.uncommitted += 1
 
     def record(
         self,
+        key: str,
         line: int,
         digest: str,
         state: str,
@@ -296,15 +349,16 @@ class Journal:
         client_id: str | None = None,
         error: str | None = None,
     ) -> None:
-        """Record a row's outcome (committed with the next commit)."""
-        parameters = (self.connection, line, digest, state, client_id, error, time.time())
+        """Record the outcome of the row ``key`` (on ``line``), committed with the next
+        commit."""
+        parameters = (self.connection, key, line, digest, state, client_id, error, time.time())
         self._store.pending.append((_RECORD, parameters))
         self._store.uncommitted += 1
 
-    def forget(self, lines: Iterable[int]) -> None:
+    def forget(self, keys: Iterable[str]) -> None:
         """Drop rows the provider refused as a whole (bad credential): they were not
         created, and the next run sends them as new rows."""
-        self._store.pending.extend((_FORGET, (self.connection, line)) for line in lines)
+        self._store.pending.extend((_FORGET, (self.connection, key)) for key in keys)
         self._store.uncommitted += 1
 
     def flush(self) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
+from clientbridge.importer.advice import LIBRARY_ADVICE, Advice
 from clientbridge.importer.conversion import client_from_fields
 from clientbridge.importer.errors import ImportSetupError, RowError
 from clientbridge.importer.formats import ExportFormat, detect
@@ -174,6 +175,7 @@ class HeaderLayout:
         *,
         ignore_unknown: bool = False,
         source_format: ExportFormat | str | None = "auto",
+        advice: Advice = LIBRARY_ADVICE,
     ) -> HeaderLayout:
         """Understand ``headers``; raises `ImportSetupError` naming every problem at once.
 
@@ -190,7 +192,7 @@ class HeaderLayout:
         for position, header in enumerate(headers, start=1):
             override = pending.pop(header_key(header), None)
             if override is not None:
-                slots.append(_override_slot(*override, problems))
+                slots.append(_override_slot(*override, problems, advice))
                 continue
             slot = vocabulary.slot(header)
             if slot is False:
@@ -202,12 +204,12 @@ class HeaderLayout:
         if pending:
             names = [header for header, _ in pending.values()]
             problems.append(
-                f"--map names {', '.join(repr(name) for name in names)}, which "
+                f"{advice.column_mapping} names {', '.join(repr(name) for name in names)}, which "
                 f"{'is' if len(names) == 1 else 'are'} not in the file's header"
             )
-        problems.extend(_duplicates(headers, slots))
+        problems.extend(_duplicates(headers, slots, advice))
         if unknown and not ignore_unknown:
-            problems.append(_unknown_message(unknown, vocabulary))
+            problems.append(_unknown_message(unknown, vocabulary, advice))
         if problems:
             where = f" (read as {fmt.title})" if fmt is not None else ""
             raise ImportSetupError(
@@ -361,20 +363,21 @@ def _split_name(fields: dict[str, str]) -> tuple[str, ...]:
     return (f"name {name!r} split into first name {parts.first!r} and last name {parts.last!r}",)
 
 
-def _override_slot(header: str, override: str, problems: list[str]) -> _Slot | None:
+def _override_slot(header: str, override: str, problems: list[str], advice: Advice) -> _Slot | None:
     if override.strip() in {"", "-"}:
         return None
     column = resolve_column(override)
     if column is None:
         problems.append(
-            f"--map {header}={override}: {override!r} is not a column clientbridge knows; "
+            f"{advice.column_mapping} {header}={override}: {override!r} is not a column "
+            "clientbridge knows; "
             f"use one of {', '.join(known_columns())}, or leave it empty to ignore the column"
         )
         return None
     return _Slot("field", column)
 
 
-def _duplicates(headers: Sequence[str], slots: Sequence[_Slot | None]) -> list[str]:
+def _duplicates(headers: Sequence[str], slots: Sequence[_Slot | None], advice: Advice) -> list[str]:
     """Two generic columns for one field (a layout's may share one: the first value wins)."""
     seen: dict[str, str] = {}
     problems = []
@@ -386,7 +389,7 @@ def _duplicates(headers: Sequence[str], slots: Sequence[_Slot | None]) -> list[s
         if slot.name in seen:
             problems.append(
                 f"columns {seen[slot.name]!r} and {header!r} both fill {slot.name}; ignore one "
-                f'with --map "{header}=" or map it to another field'
+                f"({advice.ignore_column.format(header=header)}) or map it to another field"
             )
         seen[slot.name] = header
     return problems
@@ -434,7 +437,9 @@ def suggestion(header: str, vocabulary: _Vocabulary | None = None) -> str | None
     return None
 
 
-def _unknown_message(unknown: list[tuple[int, str]], vocabulary: _Vocabulary) -> str:
+def _unknown_message(
+    unknown: list[tuple[int, str]], vocabulary: _Vocabulary, advice: Advice
+) -> str:
     described = []
     for position, header in unknown:
         if not header.strip():
@@ -442,10 +447,10 @@ def _unknown_message(unknown: list[tuple[int, str]], vocabulary: _Vocabulary) ->
             continue
         close = suggestion(header, vocabulary)
         described.append(f"{header!r}" + (f" (did you mean {close}?)" if close else ""))
-    many = len(unknown) > 1
+    them = "them" if len(unknown) > 1 else "it"
+    remedy = advice.map_columns.format(them=them)
     return (
-        f"unknown column{'s' if many else ''}: {', '.join(described)}. Map "
-        f'{"them" if many else "it"} with --map "HEADER=FIELD" (FIELD is one of '
-        f"{', '.join(known_columns())}), or pass --ignore-unknown-columns to skip "
-        f"{'them' if many else 'it'}"
+        f"unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(described)}. "
+        f"{remedy[:1].upper()}{remedy[1:]} (FIELD is one of {', '.join(known_columns())}), "
+        f"or {advice.ignore_unknown_columns.format(them=them)}"
     )

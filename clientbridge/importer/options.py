@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from clientbridge.model import Client
     from clientbridge.wire import HttpRequest
 
-__all__ = ["ImportOptions", "Target", "journal_fingerprint"]
+__all__ = ["STOP_GRACE", "ImportOptions", "Target", "journal_fingerprint"]
 
 
 @attrs.frozen(kw_only=True)
@@ -35,6 +35,10 @@ class Target:
     ephemeral: bool = False
     #: the clients that go to this target (routes); None: every client
     accepts: Callable[[Client], bool] | None = None
+
+
+#: Seconds a stop (Ctrl-C, SIGTERM) waits for the requests in flight before abandoning them.
+STOP_GRACE = 5.0
 
 
 @attrs.frozen(kw_only=True)
@@ -66,6 +70,8 @@ class ImportOptions:
     on_preview: Callable[[SourceRow, list[HttpRequest]], None] | None = None
     #: how messages word what to do next (the command line names its flags)
     advice: Advice = LIBRARY_ADVICE
+    #: seconds a stop waits for the requests in flight before abandoning them (unknown)
+    stop_grace: float = STOP_GRACE
 
 
 def journal_fingerprint(

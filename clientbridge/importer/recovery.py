@@ -49,6 +49,7 @@ __all__ = [
 SETTLE_MARGIN = 10.0
 #: The settle window of a connection without a timeout.
 NO_TIMEOUT_SETTLE = 300.0
+
 #: Called with the seconds left of the settle window and the rows waiting for it; returns
 #: False when the import was stopped meanwhile.
 Waiter = Callable[[float, int], Awaitable[bool]]
@@ -66,16 +67,20 @@ def settle_window(*, timeout: float | None, settle_after: float | None) -> float
 
 @attrs.define
 class Recovery:
-    """What was found out about the rows an earlier run left unknown (by line)."""
+    """What was found out about the rows an earlier run left unknown (by identity)."""
 
     #: the unknown rows read again: unchanged and valid (the others cannot have been sent)
     rows: list[SourceRow] = attrs.field(factory=list)
+    #: the unknown rows as the journal has them (identity -> digest)
+    unresolved: dict[str, str] = attrs.field(factory=dict)
+    #: the file could be read again (a stream cannot: its unknown rows cannot be checked)
+    read_again: bool = False
     #: what the look-up said about the rows that stay unknown
-    said: dict[int, str] = attrs.field(factory=dict)
+    said: dict[str, str] = attrs.field(factory=dict)
     #: found at the provider (journaled created)
-    found: set[int] = attrs.field(factory=set)
+    found: set[str] = attrs.field(factory=set)
     #: not found at the provider once the settle window had passed: not created, sent
-    not_found: set[int] = attrs.field(factory=set)
+    not_found: set[str] = attrs.field(factory=set)
 
 
 async def look_up_earlier_unknowns(
@@ -94,33 +99,34 @@ async def look_up_earlier_unknowns(
     recovery = Recovery()
     if journal is None:
         return recovery
-    unresolved = journal.unresolved()
     asked = conn.capabilities.find_existing
-    if not unresolved or not (asked or read_again):
+    if not (asked or read_again):
+        return recovery
+    recovery.unresolved = unresolved = journal.unresolved()
+    if not unresolved or not source.rereadable:  # a stream is read once
         return recovery
     last_written = journal.last_written()  # before this run writes anything
     rows, batch = prepare_again(conn, source, unresolved)
-    recovery.rows = rows
-    found = recovery.found
+    recovery.rows, recovery.read_again = rows, True
     if asked and batch:
         summary.looked_up = len(rows)
-        missing = await _look_up(conn, journal, rows, batch, summary, recovery, found)
+        missing = await _look_up(conn, journal, rows, batch, summary, recovery)
         settled_at = (last_written or 0.0) + window
         if missing and time.time() < settled_at:
             if await wait(settled_at - time.time(), len(missing)):
                 again = [row.client for row in missing if row.client is not None]
-                missing = await _look_up(conn, journal, missing, again, summary, recovery, found)
+                missing = await _look_up(conn, journal, missing, again, summary, recovery)
             else:
                 for row in missing:
-                    recovery.said[row.line] = (
+                    recovery.said[row.key] = (
                         f"a look-up in {conn.display_name} did not find it yet, but the "
                         "import stopped before the settle window had passed (its request "
                         "may still have been on its way)"
                     )
                 missing = []
         for row in missing:
-            recovery.said.pop(row.line, None)
-            recovery.not_found.add(row.line)
+            recovery.said.pop(row.key, None)
+            recovery.not_found.add(row.key)
         journal.commit()
     return recovery
 
@@ -132,7 +138,6 @@ async def _look_up(
     batch: list[Client],
     summary: ImportSummary,
     recovery: Recovery,
-    found: set[int],
 ) -> list[SourceRow]:
     """Ask about ``rows`` (their clients ``batch``): journal those found, say what the
     look-up found about the others; the rows not found."""
@@ -142,7 +147,7 @@ async def _look_up(
     except ClientBridgeError as error:
         reason = str(error).rstrip(".")
         for row in rows:
-            recovery.said[row.line] = f"a look-up in {provider} failed ({reason})"
+            recovery.said[row.key] = f"a look-up in {provider} failed ({reason})"
         return []
     claimed = journal.claimed_client_ids({r.id for found in matches for r in found})
     matches = [[r for r in found if r.id not in claimed] for found in matches]
@@ -150,15 +155,15 @@ async def _look_up(
     missing: list[SourceRow] = []
     for row, matched in zip(rows, matches, strict=True):
         if not matched:
-            recovery.said[row.line] = f"a look-up in {provider} found no client matching it"
+            recovery.said[row.key] = f"a look-up in {provider} found no client matching it"
             missing.append(row)
         elif len(matched) > 1:
-            recovery.said[row.line] = (
+            recovery.said[row.key] = (
                 f"a look-up in {provider} found {len(matched)} clients matching it "
                 f"({', '.join(r.id for r in matched[:5])}): check which one is this row's"
             )
         elif rows_per_client[matched[0].id] > 1:
-            recovery.said[row.line] = (
+            recovery.said[row.key] = (
                 f"a look-up in {provider} found {matched[0].id}, which matches other unknown "
                 "rows too: check which row it is"
             )
@@ -168,25 +173,31 @@ async def _look_up(
                 "it but did not get the answer"
             )
             journal.record(
-                row.line, row.digest, RowState.CREATED, client_id=matched[0].id, error=note
+                row.key, row.line, row.digest, RowState.CREATED, client_id=matched[0].id, error=note
             )
-            recovery.said.pop(row.line, None)
-            found.add(row.line)
+            recovery.said.pop(row.key, None)
+            recovery.found.add(row.key)
             summary.found_by_lookup += 1
     return missing
 
 
 def prepare_again(
-    conn: AsyncConnection, source: Source, lines: dict[int, str]
+    conn: AsyncConnection, source: Source, keys: dict[str, str]
 ) -> tuple[list[SourceRow], list[Client]]:
-    """The rows of ``lines`` (line -> digest) read again from the file, unchanged and
+    """The rows of ``keys`` (identity -> digest) read again from the file, unchanged and
     valid (an invalid row cannot have been sent), with their clients."""
+    from clientbridge.importer.identity import identify
+
     rows: list[SourceRow] = []
     batch: list[Client] = []
-    last = max(lines)
+    left = len(keys)
     with source.reopen() as again:
-        for row in again.rows(only=lines):
-            if row.client is not None and lines[row.line] == row.digest:
+        for row in identify(again.rows()):
+            digest = keys.get(row.key)
+            if digest is None:
+                continue
+            left -= 1
+            if row.client is not None and digest == row.digest:
                 try:
                     conn.validate(row.client)
                 except ClientBridgeError:
@@ -194,6 +205,6 @@ def prepare_again(
                 else:
                     batch.append(row.client)
                     rows.append(row)
-            if row.line >= last:
+            if not left:
                 break
     return rows, batch

@@ -25,6 +25,7 @@ import attrs
 from clientbridge.errors import ClientBridgeError, UnsupportedFeatureError, ValidationError
 from clientbridge.importer import decisions
 from clientbridge.importer.decisions import JournalWrite, Policy, Settle
+from clientbridge.importer.identity import identified_rows, identify
 from clientbridge.importer.journal import Journal
 from clientbridge.importer.options import ImportOptions, Target
 from clientbridge.importer.ordering import Outcomes
@@ -98,10 +99,12 @@ class _ImportRun:
         self._in_flight: dict[int, list[_Pending]] = {}
         self._abandon = anyio.CancelScope()
         self.conn: AsyncConnection | None = None
+        #: why the file could not be read to its end (raised once the run has stopped)
+        self.read_error: Exception | None = None
         #: what settling an earlier run's unknown rows found out
         self._recovery = Recovery()
-        #: the rows a retry of unknown rows sends without any check (by line)
-        self._unchecked: set[int] = set()
+        #: the rows a retry of unknown rows sends without any check (by identity)
+        self._unchecked: set[str] = set()
         #: duplicate key -> the line in flight with it, and the event set when it is not
         self._keys_in_flight: dict[str, tuple[int, anyio.Event]] = {}
         #: the whole file was read, and rows read but not sent because of a stop
@@ -133,7 +136,9 @@ class _ImportRun:
         if dropped_fields and self.conn is not None:
             self.summary.add_dropped(dropped_fields, self.conn.dropped_reason)
         if journal and self.journal is not None:
-            self.journal.record(row.line, row.digest, outcome, client_id=client_id, error=error)
+            self.journal.record(
+                row.key, row.line, row.digest, outcome, client_id=client_id, error=error
+            )
         warnings = row.notes + warnings  # what reading changed (a split name) comes first
         self.outcomes.add(seq, RowOutcome(row.line, outcome, client_id, error, warnings))
         if self.outcomes.held < MAX_REORDER // 2:
@@ -148,10 +153,11 @@ class _ImportRun:
             summary.retryable_failed += 1
         write = settle.journal
         if write is _FORGET and self.journal is not None:
-            self.journal.forget([row.line])
+            self.journal.forget([row.key])
         elif settle.journal_note is not None:
             if self.journal is not None:
                 self.journal.record(
+                    row.key,
                     row.line,
                     row.digest,
                     settle.journal_state or settle.outcome,
@@ -188,15 +194,15 @@ class _ImportRun:
 
     def _decide(self, seq: int, row: SourceRow) -> _Pending | None:
         """The row to send, or None when it was settled without sending."""
-        previous = self.journal.previous(row.line) if self.journal else None
+        previous = self.journal.previous(row.key) if self.journal else None
         recovery = self._recovery
         decision = decisions.decide(
             row,
             previous,
             self.policy,
-            looked_up=recovery.said.get(row.line),
-            not_found=row.line in recovery.not_found,
-            unchecked=row.line in self._unchecked,
+            looked_up=recovery.said.get(row.key),
+            not_found=row.key in recovery.not_found,
+            unchecked=row.key in self._unchecked,
             invalid=lambda: self._invalid(row),
         )
         if isinstance(decision, Settle):
@@ -236,7 +242,10 @@ class _ImportRun:
         async with send:
             chunk: list[_Pending] = []
             accepts = self.target.accepts
-            for seq, row in enumerate(self.source.rows()):
+            rows = self._read_until_error(self.source.rows())
+            if self.journal is not None:  # the journal knows rows by their identity
+                rows = identify(rows)
+            for seq, row in enumerate(rows):
                 if self.stop.is_set():
                     self._not_sent(seq)
                     break
@@ -269,6 +278,17 @@ class _ImportRun:
             elif chunk:
                 for pending in chunk:
                     self._not_sent(pending.seq)
+
+    def _read_until_error(self, rows: Iterator[SourceRow]) -> Iterator[SourceRow]:
+        """``rows`` until the file cannot be read further. Then the import stops as on
+        Ctrl-C (nothing new is sent, the requests in flight finish and are journaled) and
+        `run` raises the error once they have: a row is never left ``sending`` because
+        reading failed."""
+        try:
+            yield from rows
+        except Exception as error:
+            self.read_error = error
+            self._stop()
 
     async def _work(self, receive: ObjectReceiveStream[list[_Pending]]) -> None:
         async with receive:
@@ -353,7 +373,7 @@ class _ImportRun:
                 # Stopped while the commit was made: send nothing new. These rows never
                 # left; a row sent again by a retry of unknown rows keeps its mark (still unknown).
                 del self._in_flight[key]
-                self.journal.forget(p.row.line for p in chunk if not p.retry_unknown)
+                self.journal.forget(p.row.key for p in chunk if not p.retry_unknown)
                 for pending in chunk:
                     self._not_sent(pending.seq)
                 return
@@ -379,7 +399,9 @@ class _ImportRun:
         """
         import anyio
 
-        journal.mark_sending((pending.row.line, pending.row.digest) for pending in chunk)
+        journal.mark_sending(
+            (pending.row.key, pending.row.line, pending.row.digest) for pending in chunk
+        )
         if self._group_commit is not None:
             await self._group_commit.wait()  # the first worker commits this mark too
             return
@@ -416,15 +438,19 @@ class _ImportRun:
             await anyio.sleep_forever()
 
     def interrupt(self) -> None:
-        """Ctrl-C or SIGTERM: the first stops sending, the second abandons the requests in
-        flight."""
+        """Ctrl-C or SIGTERM: the first stops sending and abandons the requests in flight
+        after the grace period, the second abandons them at once."""
+        import anyio
+
         progress = self.outcomes.progress
         self.summary.interrupted = True
         if not self.stop.is_set():
             self._stop()
+            grace = self.options.stop_grace
+            self._abandon.deadline = min(self._abandon.deadline, anyio.current_time() + grace)
             progress.message(
-                f"Stopping: waiting for {len(self._in_flight)} request(s) in flight "
-                "to finish (press Ctrl-C again to abandon them)..."
+                f"Stopping: waiting up to {grace:g} s for {len(self._in_flight)} request(s) in "
+                "flight to finish (press Ctrl-C again to abandon them now)..."
             )
         else:
             progress.message("Abandoning the requests in flight.")
@@ -472,9 +498,10 @@ class _ImportRun:
                         self._skip_queued(receive)
                 outer.cancel_scope.cancel()
             abandoned = bool(self._in_flight)
-            for chunk in list(self._in_flight.values()):  # abandoned by a second Ctrl-C
+            for chunk in list(self._in_flight.values()):  # abandoned by a stop
+                self.summary.abandoned += len(chunk)
                 for pending in chunk:
-                    message = "the import was interrupted while the request was in flight; "
+                    message = "the import was stopped and abandoned the request in flight; "
                     self._settle(
                         pending.seq,
                         pending.row,
@@ -489,6 +516,10 @@ class _ImportRun:
                 and not abandoned
                 and not self._abandon.cancel_called
             )
+        if self.read_error is not None:
+            raise self.read_error
+        if self.journal is not None and not self.stop.is_set():  # the whole file was read
+            self.summary.missing_rows = self.journal.missing()
 
     async def _recover(self, conn: AsyncConnection) -> None:
         """Settle what can be settled about an earlier run's unknown rows (see
@@ -503,14 +534,18 @@ class _ImportRun:
             wait=self._wait_to_settle,
             read_again=self.options.retry_unknown,
         )
-        if self.options.retry_unknown:
+        if not self.options.retry_unknown:
+            return
+        if recovery.read_again:
             self._unchecked = {
-                row.line
+                row.key
                 for row in recovery.rows
-                if row.line not in recovery.found
-                and row.line not in recovery.not_found
+                if row.key not in recovery.found
+                and row.key not in recovery.not_found
                 and not decisions.resend_finds_out(row, self.policy)
             }
+        elif not self.policy.unique_email:  # a stream: its unknown rows cannot be checked
+            self._unchecked = set(recovery.unresolved)
 
     async def _wait_to_settle(self, seconds: float, rows: int) -> bool:
         """Wait ``seconds`` for the settle window to pass, saying so; False when stopped."""
@@ -532,10 +567,21 @@ class _ImportRun:
         `ImportSetupError`, nothing sent), or asked and confirmed."""
         if not self._unchecked or self.options.resend_unchecked or self.stop.is_set():
             return
-        lines = sorted(self._unchecked)
+        lines = self._unchecked_lines()
         confirm = self.options.confirm_unchecked
         if confirm is None or not confirm(decisions.unchecked_reason(lines, self.policy), lines):
             raise decisions.unchecked_refusal(lines, self.policy)
+
+    def _unchecked_lines(self) -> list[int]:
+        """The lines the rows to re-send without a check were on (as the journal has them)."""
+        journal = self.journal
+        assert journal is not None
+        lines = []
+        for key in self._unchecked:
+            entry = journal.previous(key)
+            if entry is not None:
+                lines.append(entry.line)
+        return sorted(lines)
 
 
 async def _run_async(
@@ -583,6 +629,7 @@ def _recording(
                 target=target.fingerprint,
                 layout=source.layout,
                 source=str(source.path),
+                identified=identified_rows(source),
                 advice=options.advice,
             )
             stack.callback(opened.close)

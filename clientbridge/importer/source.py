@@ -14,13 +14,16 @@ import io
 import json
 import os
 import re
+import stat
+import sys
 from collections.abc import Container, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from clientbridge.importer.advice import LIBRARY_ADVICE, Advice
 from clientbridge.importer.conversion import client_from_document
 from clientbridge.importer.errors import ImportSetupError, RowError
 from clientbridge.importer.layout import HeaderLayout
@@ -53,10 +56,83 @@ class SourceRow:
     error: str | None = None
     #: what reading changed, for the report ("name 'Ada Lovelace' split into ...")
     notes: tuple[str, ...] = ()
+    #: the row's identity in the journal (`clientbridge.importer.identity`); set by an
+    #: import that keeps a journal, empty otherwise
+    key: str = ""
 
 
 def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+#: What ``-`` opens: standard input.
+STDIN = Path("<stdin>")
+#: Bytes of a stream read ahead to decide its encoding.
+PREFIX = 1 << 20
+
+
+def _standard_input() -> IO[bytes]:
+    """Standard input, as a binary stream that can be closed without closing it for the
+    rest of the process."""
+    try:
+        return os.fdopen(os.dup(sys.stdin.fileno()), "rb")
+    except (OSError, ValueError, AttributeError):  # replaced by an object without a file
+        return io.BufferedReader(_Unclosed(sys.stdin.buffer))
+
+
+class _Unclosed(io.RawIOBase):
+    """A binary stream whose `close` leaves the stream it reads open."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _read_prefix(stream: IO[bytes]) -> bytes:
+    """Up to `PREFIX` bytes of ``stream`` (a pipe hands them over in pieces)."""
+    parts: list[bytes] = []
+    size = 0
+    while size < PREFIX:
+        part = stream.read(PREFIX - size)
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
+
+
+class _Replay(io.RawIOBase):
+    """A stream whose first bytes were read ahead: those bytes again, then the rest."""
+
+    def __init__(self, prefix: bytes, rest: IO[bytes]) -> None:
+        self._prefix = memoryview(prefix)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._prefix:
+            size = min(len(buffer), len(self._prefix))
+            buffer[:size] = self._prefix[:size]
+            self._prefix = self._prefix[size:]
+            return size
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        try:
+            self._rest.close()
+        finally:
+            super().close()
 
 
 class Source:
@@ -70,11 +146,49 @@ class Source:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        #: the first bytes of a stream, read ahead to decide its encoding (``b""`` for a file)
+        self._prefix = b""
         try:
-            self._binary: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by close()
+            if path == STDIN:
+                self._binary: IO[bytes] = _standard_input()
+            else:
+                self._binary = open(path, "rb")  # noqa: SIM115 - closed by close()
         except OSError as error:
             raise ImportSetupError(f"cannot open {path}: {error.strerror or error}") from None
-        self.size = os.fstat(self._binary.fileno()).st_size
+        #: a regular file: read more than once (encoding, quotes, look-ups); else a stream
+        #: (standard input, even redirected from a file, a pipe, a FIFO), read once
+        self.rereadable = False
+        self.size = 0
+        if path != STDIN:
+            status = os.fstat(self._binary.fileno())
+            self.rereadable = stat.S_ISREG(status.st_mode)
+            self.size = status.st_size if self.rereadable else 0
+        if not self.rereadable:
+            self._prefix = _read_prefix(self._binary)
+            self._binary = io.BufferedReader(_Replay(self._prefix, self._binary))
+
+    def _head(self, size: int) -> bytes:
+        """The first ``size`` bytes, leaving the file at its start."""
+        if not self.rereadable:
+            return self._prefix[:size]
+        head = self._binary.read(size)
+        self._binary.seek(0)
+        return head
+
+    def _decide_encoding(self, forced: str | None) -> str:
+        """The encoding of the whole file (of a stream: of its first bytes)."""
+        from clientbridge.importer.encodings import decide_encoding, decide_prefix_encoding
+
+        if self.rereadable:
+            return decide_encoding(self._binary, forced)
+        return decide_prefix_encoding(self._prefix, forced, complete=len(self._prefix) < PREFIX)
+
+    def _check_rereadable(self) -> None:
+        if not self.rereadable:
+            raise ImportSetupError(
+                f"{self.path} is a stream: it can be read only once. Save it to a file to "
+                "read it again"
+            )
 
     def rows(self, only: Container[int] | None = None) -> Iterator[SourceRow]:
         """The records, in file order. With ``only``, just the records starting on those
@@ -137,16 +251,19 @@ class CsvSource(Source):
         delimiter: str | None = None,
         encoding: str | None = None,
         source_format: ExportFormat | str | None = "auto",
+        advice: Advice = LIBRARY_ADVICE,
+        _quotes_checked: bool = False,
     ) -> None:
-        from clientbridge.importer.encodings import EncodingError, decide_encoding, describe
+        from clientbridge.importer.encodings import EncodingError, describe
 
         super().__init__(path)
         self._mapping = mapping
         self._ignore_unknown_columns = ignore_unknown_columns
         self._source_format = source_format
+        self._advice = advice
         try:
             try:
-                self.encoding = decide_encoding(self._binary, encoding)
+                self.encoding = self._decide_encoding(encoding)
             except EncodingError as error:
                 raise ImportSetupError(
                     f"{path}: {error}; save it as UTF-8 or name its encoding. Nothing was sent."
@@ -175,14 +292,31 @@ class CsvSource(Source):
                 mapping,
                 ignore_unknown=ignore_unknown_columns,
                 source_format=source_format,
+                advice=advice,
             )
+            if self.rereadable and not _quotes_checked:
+                self._check_quotes(len(header))
         except BaseException:
             self.close()
             raise
         self.description = _describe(self.columns, describe(self.encoding))
         self.layout = _digest(json.dumps(["csv", *header]).encode("utf-8", "surrogateescape"))
 
+    def _check_quotes(self, columns: int) -> None:
+        """Refuse a file whose quoting swallows rows, before anything is sent (a second
+        reading of the whole file; a stream's rows are checked as they are read)."""
+        from clientbridge.importer.quotes import describe_problems, find_quote_problems
+
+        with open(self.path, "rb") as binary:
+            text = io.TextIOWrapper(
+                binary, encoding=self._text.encoding, errors="surrogateescape", newline=""
+            )
+            problems = list(find_quote_problems(text, delimiter=self.delimiter, columns=columns))
+        if problems:
+            raise ImportSetupError(describe_problems(str(self.path), problems))
+
     def reopen(self) -> CsvSource:
+        self._check_rereadable()
         return CsvSource(
             self.path,
             mapping=self._mapping,
@@ -190,10 +324,15 @@ class CsvSource(Source):
             delimiter=self.delimiter,
             encoding=self.encoding,
             source_format=self.columns.format,
+            advice=self._advice,
+            _quotes_checked=True,
         )
 
     def rows(self, only: Container[int] | None = None) -> Iterator[SourceRow]:
+        from clientbridge.importer.quotes import QuoteProblem, quote_problem
+
         reader = self._reader
+        columns = len(self.columns.headers)
         while True:
             start = reader.line_num + 1
             try:
@@ -206,8 +345,14 @@ class CsvSource(Source):
                         f"{self.path}, line {start}: {error}; the rest cannot be read"
                     ) from None
                 if only is None or start in only:
+                    problem: object = f"unreadable: {error}"
+                    if reader.line_num > start:  # a quoted field ran on past the field limit
+                        problem = QuoteProblem(start, reader.line_num, str(error))
                     yield SourceRow(
-                        line=start, digest="", client=None, error=f"unreadable: {error}"
+                        line=start,
+                        digest=_digest(f"unreadable:{start}".encode()),
+                        client=None,
+                        error=str(problem),
                     )
                 continue
             if not cells or (len(cells) == 1 and not cells[0].strip()):
@@ -216,6 +361,10 @@ class CsvSource(Source):
                 continue
             joined = "\x1f".join(cells)
             digest = _digest(joined.encode("utf-8", "surrogateescape"))
+            problem = quote_problem(start, reader.line_num, cells, columns, self.delimiter)
+            if problem is not None:
+                yield SourceRow(line=start, digest=digest, client=None, error=str(problem))
+                continue
             if _NOT_UTF8.search(joined):
                 yield SourceRow(
                     line=start,
@@ -258,13 +407,13 @@ class JsonlSource(Source):
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         try:
-            _check_utf16(self._binary.read(2), path)
-            self._binary.seek(0)
+            _check_utf16(self._head(2), path)
         except BaseException:
             self.close()
             raise
 
     def reopen(self) -> JsonlSource:
+        self._check_rereadable()
         return JsonlSource(self.path)
 
     def rows(self, only: Container[int] | None = None) -> Iterator[SourceRow]:
@@ -282,6 +431,9 @@ class JsonlSource(Source):
             except UnicodeDecodeError:
                 yield SourceRow(number, digest, None, "the line is not UTF-8 text")
                 continue
+            except RecursionError:
+                yield SourceRow(number, digest, None, "the line is not JSON: nested too deeply")
+                continue
             except ValueError as error:
                 yield SourceRow(number, digest, None, f"the line is not JSON ({error})")
                 continue
@@ -290,6 +442,11 @@ class JsonlSource(Source):
                 continue
             try:
                 client = client_from_document(document)
+            except RecursionError:
+                yield SourceRow(
+                    number, digest, None, "the line cannot become a client: nested too deeply"
+                )
+                continue
             except RowError as error:
                 yield SourceRow(number, digest, None, f"the line cannot become a client: {error}")
                 continue
@@ -317,6 +474,7 @@ def open_source(
     encoding: str | None = None,
     source_format: str = "auto",
     sheet: str | None = None,
+    advice: Advice = LIBRARY_ADVICE,
 ) -> Source:
     """Open ``path`` for streaming.
 
@@ -325,10 +483,15 @@ def open_source(
     else CSV. ``source_format`` names the export layout of a CSV or workbook (``"auto"``
     detects it from the header, ``"generic"`` uses the generic columns only);
     ``encoding`` forces a text file's encoding instead of detecting it.
+
+    ``"-"`` reads standard input. Standard input, a pipe or a FIFO is read as a stream,
+    once, from start to end: its encoding is decided from its first MiB, and its rows are
+    checked for stray quotes as they are read (a file is checked whole before its first
+    row); a workbook cannot be read from a stream.
     """
     from clientbridge.importer.formats import format_named
 
-    file = Path(path)
+    file = STDIN if str(path) == "-" else Path(path)
     if format == "auto":
         format = _format_of(file)
     layout: ExportFormat | str | None = source_format
@@ -348,7 +511,9 @@ def open_source(
         )
     if format == "jsonl":
         if mapping:
-            raise ImportSetupError("--map and --mapping-file apply to CSV files, not JSON Lines")
+            raise ImportSetupError(
+                f"{advice.column_mapping} applies to CSV files and workbooks, not JSON Lines"
+            )
         return JsonlSource(file)
     if format == "xlsx":
         from clientbridge.importer.readers.xlsx import XlsxSource
@@ -359,6 +524,7 @@ def open_source(
             ignore_unknown_columns=ignore_unknown_columns,
             source_format=layout,
             sheet=sheet,
+            advice=advice,
         )
     if format == "vcard":
         from clientbridge.importer.readers.vcard import VcardSource
@@ -371,4 +537,5 @@ def open_source(
         delimiter=delimiter,
         encoding=encoding,
         source_format=layout,
+        advice=advice,
     )

@@ -47,12 +47,17 @@ class ImportSummary:
     #: every row was read, and every row to send was sent and answered (Ctrl-C may have
     #: come after the last one: it stopped nothing)
     finished: bool = False
+    #: rows whose request was still in flight when the stop gave up waiting (unknown)
+    abandoned: int = 0
     #: stopped because the provider refused the target (bad credential, unknown workspace)
     stopped_by: ClientBridgeError | None = None
     #: the first failed and unknown rows
     problems: list[RowOutcome] = attrs.field(factory=list)
     #: rows whose content changed since an earlier run created (or may have created) them
     changed_rows: int = 0
+    #: rows an earlier run created (or may have) that the file no longer holds: deleted,
+    #: or edited (a row without an external id is known by its content)
+    missing_rows: int = 0
     #: failed rows that may succeed if sent again (rate limits, unavailability)
     retryable_failed: int = 0
     #: rows an earlier run left unknown, looked up in the provider before sending
@@ -210,12 +215,25 @@ def next_steps(summary: ImportSummary, advice: Advice = LIBRARY_ADVICE) -> Itera
             )
     elif summary.interrupted:
         yield "Ctrl-C came after the last row had been sent and answered: nothing was stopped."
+    if summary.abandoned:
+        yield (
+            f"Abandoned {_rows(summary.abandoned)} whose request was still in flight when "
+            "the import stopped: they are unknown (the provider may have received them)."
+        )
     if summary.dry_run:
         return
     if summary.changed_rows:
         yield (
             f"{_rows(summary.changed_rows)} changed since an earlier run created them (or may "
-            "have) and were not sent. Rows are matched by line: was a row inserted or deleted?"
+            "have) and were not sent: each has the external id of a row sent before, with "
+            "other values."
+        )
+    if summary.missing_rows:
+        yield (
+            f"{_rows(summary.missing_rows)} an earlier run created (or may have) are no "
+            "longer in the file: deleted, or edited. A row without an external id is known "
+            "by its content, so an edited one was imported as a new client; give rows an "
+            "external id to edit them between runs."
         )
     if summary.looked_up:
         yield (

@@ -37,8 +37,9 @@ class ExportFormat:
     name: str
     #: for people: "Google Contacts CSV"
     title: str
-    #: the vendor's help page the columns are taken from
-    help_url: str
+    #: the vendor's help page on the export, checked to exist; None when no public
+    #: page could be found (the columns are then unverified, and the docs say so)
+    help_url: str | None
     #: documented header → target (see the module's documentation)
     columns: Mapping[str, str]
     #: headers only this layout writes: a file is read as this format when its header

@@ -3,7 +3,12 @@
 The export holds the view's columns by display name, after three "(Do Not Modify)"
 columns that let the sheet be imported back:
 https://learn.microsoft.com/en-us/power-apps/user/export-data-excel and the contact
-columns at https://learn.microsoft.com/en-us/power-apps/developer/data-platform/reference/entities/contact
+columns' display names ("Email Address 2", "Company Name" for parentcustomerid,
+"Address 1: ZIP/Postal Code"...) at
+https://learn.microsoft.com/en-us/power-apps/developer/data-platform/reference/entities/contact
+"(Do Not Modify) <Table>", "(Do Not Modify) Row Checksum" and "(Do Not Modify) Modified
+On" are what public samples of such exports begin with. Unverified: "Account Name"
+(a contact view shows it only as a related account's column).
 """
 
 from clientbridge.importer.formats.base import ExportFormat

@@ -1,9 +1,15 @@
 """Google Contacts: "Google CSV" exports, in the current layout and the legacy one.
 
-https://support.google.com/contacts/answer/7199294 (export) and the columns Google reads
-back: https://support.google.com/contacts/answer/1069522 (import). Multi-valued fields
+Export: https://support.google.com/contacts/answer/7199294 (import, which reads the same
+file back: https://support.google.com/contacts/answer/1069522). Multi-valued fields
 are numbered (``E-mail 1 - Value``, ``Phone 2 - Label``); a cell may hold several values
 separated by " ::: ", and a label starting with "* " marks the primary value.
+
+Current header, as a parser that refuses unknown columns spells it:
+https://docs.rs/google-contacts-csv/0.1.0/src/google_contacts_csv/lib.rs.html
+Legacy header ("Given Name", "Group Membership", "E-mail 1 - Type"...):
+https://gist.github.com/janoamaral/30b3dac7961609715872e8c065406de3
+Unverified: the legacy "Organization 1 - ..." columns past Name and Title.
 """
 
 from clientbridge.importer.formats.base import ExportFormat

@@ -1,7 +1,13 @@
 """HubSpot: contacts exported from the Contacts index page (CSV, XLS or XLSX).
 
-Columns: https://knowledge.hubspot.com/import-and-export/export-records and the default
-contact properties at https://knowledge.hubspot.com/properties/hubspots-default-contact-properties
+Export: https://knowledge.hubspot.com/import-and-export/export-records (linked from
+HubSpot's own exports API guide) and the default contact properties at
+https://knowledge.hubspot.com/contacts/hubspots-default-contact-properties
+The headers are the properties' labels, as in a 2023 "all contacts" export header that
+public code checks ("Record ID", "Phone Number", "Mobile Phone Number", "State/Region",
+"Country/Region", "Contact owner", "WhatsApp Phone Number"...), and the default export
+("Primary Associated Company ID", "Marketing contact status"). Older exports wrote
+"Contact ID" for "Record ID". Unverified: "Additional email addresses".
 """
 
 from clientbridge.importer.formats.base import ExportFormat
@@ -23,6 +29,7 @@ HUBSPOT = ExportFormat(
         "WhatsApp Phone Number": "whatsapp*",
         "Company Name": "company_name",
         "Associated Company": "",
+        "Primary Associated Company ID": "",
         "Job Title": "custom.job_title",
         "Street Address": "address_line1",
         "City": "address_city",

@@ -1,7 +1,13 @@
 """Outlook (Windows): contacts exported to "Comma Separated Values".
 
 The file is written in the system's ANSI code page (Windows-1252 in Western Europe and
-the Americas). Columns: https://support.microsoft.com/en-us/office/export-contacts-from-outlook-10f09abd-643c-4495-bb80-543714eca73f
+the Americas). Export: https://support.microsoft.com/en-us/office/export-contacts-from-outlook-10f09abd-643c-4495-bb80-543714eca73f
+The columns are those of Microsoft's sample Outlook CSV,
+https://support.microsoft.com/en-us/office/create-or-edit-csv-files-to-import-into-outlook-4518d70d-8fe9-46ad-94fa-1494247193c7
+as public code copies it ("Business Country/Region", "Business Address PO Box",
+"E-mail Display Name"...). The older layout, which Google Contacts still writes as
+"Outlook CSV", names the country "Business Country" and adds a whole "Business Address"
+column: https://pastebin.com/Qg2jhuXJ
 """
 
 from clientbridge.importer.formats.base import ExportFormat
@@ -9,6 +15,7 @@ from clientbridge.importer.formats.base import ExportFormat
 
 def _address(prefix: str, group: str) -> dict[str, str]:
     return {
+        f"{prefix} Address": f"address.{group}.formatted",
         f"{prefix} Street": f"address.{group}.line1",
         f"{prefix} Street 2": f"address.{group}.line2",
         f"{prefix} Street 3": f"address.{group}.line3",
@@ -16,6 +23,7 @@ def _address(prefix: str, group: str) -> dict[str, str]:
         f"{prefix} State": f"address.{group}.region",
         f"{prefix} Postal Code": f"address.{group}.postal_code",
         f"{prefix} Country/Region": f"address.{group}.country",
+        f"{prefix} Country": f"address.{group}.country",
         f"{prefix} Address PO Box": f"address.{group}.po_box",
     }
 

@@ -2,7 +2,10 @@
 
 Columns are "Person - <field>"; multi-valued email and phone fields are one column per
 label, and an address field is one column per part:
-https://support.pipedrive.com/en/article/exporting-data
+https://support.pipedrive.com/en/article/exporting-data-from-pipedrive
+The spellings ("Person - Email - Work", "Person - Phone - Mobile", "Person - Job title",
+"Person - Postal address - ZIP/Postal code"...) match the ones public importers of
+Pipedrive exports read; newer exports write the label field as "Person - Labels".
 """
 
 from clientbridge.importer.formats.base import ExportFormat
@@ -12,7 +15,7 @@ _ADDRESS = "Person - Postal address"
 PIPEDRIVE = ExportFormat(
     name="pipedrive",
     title="Pipedrive people export",
-    help_url="https://support.pipedrive.com/en/article/exporting-data",
+    help_url="https://support.pipedrive.com/en/article/exporting-data-from-pipedrive",
     columns={
         "Person - ID": "external_id",
         "Person - Name": "name",
@@ -39,6 +42,7 @@ PIPEDRIVE = ExportFormat(
         f"{_ADDRESS} - ZIP/Postal code": "address.postal.postal_code",
         f"{_ADDRESS} - Full/combined address": "address.postal.formatted",
         "Person - Label": "custom.label",
+        "Person - Labels": "custom.label",
         "Person - Owner": "",
         "Person - Visible to": "",
         "Person - Person created": "",

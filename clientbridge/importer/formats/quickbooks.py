@@ -1,6 +1,8 @@
 """QuickBooks Online: the customer list exported to Excel (Sales → Customers → Export).
 
-https://quickbooks.intuit.com/learn-support/en-us/help-article/customer-list/export-customer-vendor-lists-quickbooks-online/L7ISVjmx5_US_en_US
+Unverified: no public page or sample file showing this export's header row was found
+(searched Intuit's help, public code and Q&A pages, December 2026), so the columns
+below are the previous session's recollection and no help page is cited.
 """
 
 from clientbridge.importer.formats.base import ExportFormat
@@ -8,10 +10,7 @@ from clientbridge.importer.formats.base import ExportFormat
 QUICKBOOKS = ExportFormat(
     name="quickbooks",
     title="QuickBooks Online customers export",
-    help_url=(
-        "https://quickbooks.intuit.com/learn-support/en-us/help-article/customer-list/"
-        "export-customer-vendor-lists-quickbooks-online/L7ISVjmx5_US_en_US"
-    ),
+    help_url=None,
     columns={
         "Customer": "name",
         "Company": "company_name",

@@ -1,10 +1,16 @@
 """Salesforce: a Contacts report exported to CSV or Excel, and a Data Loader extract.
 
-Report columns (field labels): https://help.salesforce.com/s/articleView?id=sf.reports_export.htm
-Data Loader columns (API names, upper case in extracts):
+Report export: https://help.salesforce.com/s/articleView?id=analytics.reports_export.htm&type=5
+(the column headers are the fields' labels). Data Loader export:
 https://developer.salesforce.com/docs/atlas.en-us.dataLoader.meta/dataLoader/exporting_data.htm
-and the Contact object's fields:
-https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_contact.htm
+(the column headers are the API names). The API names below match the Contact field
+reference, https://developer.salesforce.com/docs/platform/field-reference/references/field-reference/salesforce-field-reference-contact.html
+and the report's labels ("Mailing Zip/Postal Code", "Mailing State/Province", "Asst. Phone"...)
+the ones public Salesforce UI test suites type into the Contact form.
+Unverified: the report's "Phone", "Mobile" and "Fax" (the reference labels those fields
+"Business Phone", "Mobile Phone" and "Business Fax"; no sample report export was found),
+and that Data Loader writes its headers in upper case as the fixture does (headers are
+compared without case, so either reads).
 """
 
 from clientbridge.importer.formats.base import ExportFormat
@@ -13,7 +19,7 @@ from clientbridge.importer.formats.base import ExportFormat
 SALESFORCE_REPORT = ExportFormat(
     name="salesforce-report",
     title="Salesforce report export",
-    help_url="https://help.salesforce.com/s/articleView?id=sf.reports_export.htm",
+    help_url="https://help.salesforce.com/s/articleView?id=analytics.reports_export.htm&type=5",
     columns={
         "Contact ID": "external_id",
         "Salutation": "title",

@@ -1,7 +1,11 @@
 """Xero: contacts exported from Contacts → All contacts → Export (CSV).
 
 The export has the columns of Xero's contact import template, with ``*`` on the
-required one: https://central.xero.com/s/article/Import-contacts
+required one: https://central.xero.com/s/article/Import-contacts-into-Xero
+(which documents PhoneNumber, DDINumber, the PO/SA address columns, Person[x]...,
+TrackingName1/2 with SalesTrackingOption1/2 and PurchasesTrackingOption1/2, ...).
+MobileNumber, FaxNumber and AccountNumber are not on that page but are in the template
+as public code that writes it spells it. Unverified: ContactID, SkypeName and LegalName.
 """
 
 from clientbridge.importer.formats.base import ExportFormat
@@ -25,7 +29,7 @@ def _address(prefix: str, group: str) -> dict[str, str]:
 XERO = ExportFormat(
     name="xero",
     title="Xero contacts export",
-    help_url="https://central.xero.com/s/article/Import-contacts",
+    help_url="https://central.xero.com/s/article/Import-contacts-into-Xero",
     columns={
         "*ContactName": "company_name",
         "ContactName": "company_name",
@@ -47,6 +51,8 @@ XERO = ExportFormat(
         "BankAccountName": "",
         "BankAccountNumber": "",
         "BankAccountParticulars": "",
+        "BankAccountCode": "",
+        "BankAccountReference": "",
         "AccountsReceivableTaxCodeName": "",
         "AccountsPayableTaxCodeName": "",
         "Discount": "",
@@ -56,10 +62,19 @@ XERO = ExportFormat(
         "DueDateSalesTerm": "",
         "SalesAccount": "",
         "PurchasesAccount": "",
+        # The contact template's tracking columns (TrackingOption1/2 are the invoice
+        # template's, not this one's).
         "TrackingName1": "",
-        "TrackingOption1": "",
+        "SalesTrackingOption1": "",
+        "PurchasesTrackingOption1": "",
         "TrackingName2": "",
-        "TrackingOption2": "",
+        "SalesTrackingOption2": "",
+        "PurchasesTrackingOption2": "",
+        # Additional people on the contact: other people than the client, not imported.
+        "Person{n}FirstName": "",
+        "Person{n}LastName": "",
+        "Person{n}Email": "",
+        "Person{n}IncludeInEmail": "",
         "BrandingTheme": "",
         "DefaultTaxBills": "",
         "DefaultTaxSales": "",

@@ -1,9 +1,13 @@
 """Zoho CRM: the Contacts module exported to CSV.
 
 Columns are the module's field labels:
-https://help.zoho.com/portal/en/kb/crm/data-administration/export-data/articles/export-data
-and the Contacts fields at
+https://help.zoho.com/portal/en/kb/crm/data-administration/export-data/articles/export-crm-data
+and the Contacts fields (Contact Owner, Secondary Email, Asst Phone, Skype ID, Email Opt
+Out, Mailing/Other Street, City, State, Zip, Country...) at
 https://help.zoho.com/portal/en/kb/crm/customize-crm-account/customizing-fields/articles/standard-modules-fields
+Unverified: "Record Id", "Full Name", "Twitter", "Tag" and the Created/Modified/Last
+Activity Time columns (not in that field list; "Record Id" is what public samples of
+Zoho exports show).
 """
 
 from clientbridge.importer.formats.base import ExportFormat
@@ -14,7 +18,7 @@ ZOHO_CRM = ExportFormat(
     title="Zoho CRM contacts export",
     help_url=(
         "https://help.zoho.com/portal/en/kb/crm/data-administration/export-data/articles/"
-        "export-data"
+        "export-crm-data"
     ),
     columns={
         "Record Id": "external_id",

@@ -106,7 +106,7 @@ class VcardSource(Source):
     layout = _digest(b"vcard")
 
     def __init__(self, path: Path, *, encoding: str | None = None) -> None:
-        from clientbridge.importer.encodings import EncodingError, decide_encoding, describe
+        from clientbridge.importer.encodings import EncodingError, describe
 
         super().__init__(path)
         try:
@@ -117,13 +117,12 @@ class VcardSource(Source):
                     f"reading {path.name} needs vobject: pip install 'clientbridge[files]'"
                 ) from None
             try:
-                self.encoding = decide_encoding(self._binary, encoding)
+                self.encoding = self._decide_encoding(encoding)
             except EncodingError as error:
                 raise ImportSetupError(
                     f"{path}: {error}; save it as UTF-8 or name its encoding. Nothing was sent."
                 ) from None
-            head = self._binary.read(1 << 16).decode(self.encoding, "replace")
-            self._binary.seek(0)
+            head = self._head(1 << 16).decode(self.encoding, "replace")
             if "BEGIN:VCARD" not in head.upper().replace(" ", ""):
                 raise ImportSetupError(f"{path} holds no vCard (no BEGIN:VCARD line)")
         except BaseException:
@@ -138,6 +137,7 @@ class VcardSource(Source):
         self._encoding = self.encoding
 
     def reopen(self) -> VcardSource:
+        self._check_rereadable()
         return VcardSource(self.path, encoding=self._encoding)
 
     def _cards(self) -> Iterator[tuple[int, str]]:

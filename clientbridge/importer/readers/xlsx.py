@@ -15,6 +15,7 @@ from collections.abc import Container, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from clientbridge.importer.advice import LIBRARY_ADVICE, Advice
 from clientbridge.importer.errors import ImportSetupError
 from clientbridge.importer.layout import HeaderLayout
 from clientbridge.importer.source import Source, SourceRow, _describe, _digest, read_row
@@ -213,6 +214,7 @@ class XlsxSource(Source):
         ignore_unknown_columns: bool = False,
         source_format: ExportFormat | str | None = "auto",
         sheet: str | None = None,
+        advice: Advice = LIBRARY_ADVICE,
     ) -> None:
         super().__init__(path)
         self._options = {
@@ -220,8 +222,14 @@ class XlsxSource(Source):
             "ignore_unknown_columns": ignore_unknown_columns,
             "sheet": sheet,
         }
+        self._advice = advice
         self._row_number = 0
         try:
+            if not self.rereadable:  # a workbook is a zip archive: its index is at its end
+                raise ImportSetupError(
+                    f"{path.name} is an Excel workbook read from a stream; save it to a file "
+                    "and import the file"
+                )
             self._workbook = _load(self._binary, path)
             if sheet is None:
                 worksheet = self._workbook.worksheets[0]
@@ -245,6 +253,7 @@ class XlsxSource(Source):
                 mapping,
                 ignore_unknown=ignore_unknown_columns,
                 source_format=source_format,
+                advice=advice,
             )
         except BaseException:
             self.close()
@@ -267,6 +276,7 @@ class XlsxSource(Source):
             ignore_unknown_columns=bool(self._options["ignore_unknown_columns"]),
             source_format=self.columns.format,
             sheet=self.sheet,
+            advice=self._advice,
         )
 
     def bytes_read(self) -> int:
