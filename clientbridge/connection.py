@@ -99,6 +99,13 @@ class _ConnectionBase:
             )
         return self.adapter.find_existing(self._prepare_all(clients))
 
+    def duplicate_key(self, client: Client) -> str | None:
+        """What the provider refuses a second client for (its email, case-folded, where
+        ``capabilities.unique_email``), or None. Clients with the same key are never sent
+        together: ``create_many`` refuses the second of one call, and callers that send
+        several calls at once (an import) hold the second back until the first finished."""
+        return self.adapter.duplicate_key(client)
+
     def preview(self, client: Client) -> Preview:
         """The requests a create of ``client`` would send, with secrets redacted, and the
         ``dropped_fields`` and ``warnings`` the create would report. No I/O.
@@ -130,9 +137,7 @@ class _ConnectionBase:
         and the clients that failed validation."""
         outcomes: dict[int, Outcome] = {}
         groups: dict[Hashable, list[Prepared]] = defaultdict(list)
-        first_with_email: dict[str, int] | None = (
-            {} if self.adapter.capabilities.unique_email else None
-        )
+        first_with_key: dict[str, int] = {}
         for index, client in enumerate(clients):
             _check_client(client, index)
             try:
@@ -140,8 +145,9 @@ class _ConnectionBase:
             except ClientBridgeError as error:
                 outcomes[index] = error
                 continue
-            if first_with_email is not None and client.email:
-                first = first_with_email.setdefault(client.email.casefold(), index)
+            key = self.adapter.duplicate_key(client)
+            if key is not None:
+                first = first_with_key.setdefault(key, index)
                 if first != index:
                     outcomes[index] = self._repeated_email(first)
                     continue

@@ -71,10 +71,10 @@ def capability_matrix(names: Sequence[str] | None = None) -> str:
 def _resume_check(adapter: type[Adapter]) -> str:
     """How `clientbridge import` settles rows an earlier run left unknown."""
     if adapter.capabilities.find_existing:
-        return "looked up"
+        return "looked up; sent if not found after the settle window"
     if adapter.capabilities.unique_email:
-        return "sent again (unique email)"
-    return "—"
+        return "sent again (unique email; one in flight per email)"
+    return "— (`--retry-unknown`, confirmed)"
 
 
 def field_mapping(name: str) -> str:

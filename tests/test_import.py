@@ -84,7 +84,7 @@ def test_provider_errors_are_failed_or_unknown_rows_with_the_reason(tmp_path: Pa
     assert "HTTP 422" in rows["3"]["error"]
     assert rows["4"]["outcome"] == "unknown"
     assert "HTTP 500" in rows["4"]["error"]
-    assert "--retry-unknown" in rows["4"]["error"]
+    assert "looks it up" in rows["4"]["error"]  # what running again does
     assert rows["5"]["outcome"] == "failed"
     assert "already exists" in rows["5"]["error"]
     assert "1 row may have been created" in result.stdout

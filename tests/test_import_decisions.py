@@ -277,3 +277,54 @@ def test_a_duplicate_of_a_row_sent_again_is_journaled_with_a_note() -> None:
 def test_refuses_target_only_when_nothing_can_have_been_sent() -> None:
     assert refuses_target(TransportError("refused", maybe_sent=False))
     assert not refuses_target(TransportError("timeout", maybe_sent=True))
+
+
+# --------------------------------------------------------------------------- issue 19
+
+ASKED = Policy(provider="acme", display_name="Acme", find_existing=True)
+
+
+def test_an_unknown_row_a_look_up_did_not_find_after_the_window_is_sent() -> None:
+    decision = decide(ROW, entry("sending"), ASKED, not_found=True)
+    assert decision == Send(retry_unknown=True, not_found=True)
+
+
+def test_an_unknown_row_nothing_can_check_is_sent_unchecked_only_when_retried() -> None:
+    assert decide(ROW, entry("unknown"), RETRY_UNKNOWN, unchecked=True) == Send(
+        retry_unknown=True, unchecked=True
+    )
+    settled = decide(ROW, entry("unknown"), PLAIN, unchecked=True)
+    assert isinstance(settled, Settle)
+    assert settled.outcome is RowState.UNKNOWN
+
+
+def test_a_row_re_sent_without_a_check_is_resent_not_created_and_journaled_created() -> None:
+    settle = resolve(_created(), RETRY_UNKNOWN, retry_unknown=True, unchecked=True)
+    assert settle.outcome is RowState.RESENT
+    assert settle.journal_state is RowState.CREATED
+    assert settle.client_id is not None
+    assert "re-sent without a check" in (settle.journal_note or "")
+
+
+def test_already_exists_after_a_row_with_the_same_email_names_that_row() -> None:
+    duplicate = DuplicateClientError("already exists.", provider="acme")
+    settle = resolve(duplicate, UNIQUE_EMAIL, retry_unknown=True, same_email_as=7)
+    assert settle.outcome is RowState.FAILED  # the other row's client, not this one's
+    assert "Row 7 of this file has the same email" in (settle.error or "")
+
+
+def test_the_refusal_of_an_unchecked_re_send_lists_rows_and_names_no_flag() -> None:
+    from clientbridge.importer.decisions import unchecked_refusal
+
+    refusal = str(unchecked_refusal(list(range(2, 40)), PLAIN))
+    assert "38 rows" in refusal
+    assert "rows 2, 3," in refusal
+    assert "and 18 more" in refusal
+    assert "Nothing was sent" in refusal
+    assert "--" not in refusal
+
+
+def test_the_advice_for_an_unknown_row_follows_find_existing() -> None:
+    from clientbridge.importer.decisions import check_advice
+
+    assert "looks it up in Acme" in check_advice(ASKED)

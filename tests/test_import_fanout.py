@@ -390,7 +390,9 @@ def test_three_connections_one_failing_30_percent_end_with_every_row_once_everyw
     reruns = 0
     while result.exit_code != 0 and reruns < 15:
         reruns += 1
-        result = invoke([*args, "--retry-failed", "--retry-unknown"], transport)
+        # A plain re-run settles the unknown rows itself (a look-up, or a second email
+        # refused); the in-process sandbox has answered every request it got.
+        result = invoke([*args, "--retry-failed", "--settle-after", "0"], transport)
         assert result.exit_code in (0, 1), result.output
     assert result.exit_code == 0, result.output
     wanted = sorted(expected_emails(1, DONE_ROWS))

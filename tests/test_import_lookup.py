@@ -71,20 +71,16 @@ def test_a_row_found_by_the_look_up_is_settled_created_with_its_id(
     assert fake.creates == []
 
 
-def test_a_row_the_look_up_does_not_find_stays_unknown_and_is_not_sent(
+def test_a_row_the_look_up_does_not_find_after_the_settle_window_is_sent(
     clients: Path, journal: Path
 ) -> None:
     fake = interrupted(clients, journal, 4)
     fake.created = [record for record in fake.created if record["id"] != "r3"]  # never made
-    code, rows, output = run(clients, fake)
-    assert code == 1
-    assert rows[2]["outcome"] == "unknown"
-    assert "found no client matching it" in rows[2]["error"]
-    assert "--retry-unknown" in rows[2]["error"]
-    assert fake.creates == []
+    code, rows, output = run(clients, fake, "--settle-after", "0")
+    assert code == 0
+    assert rows[2]["outcome"] == "created"
     assert "0 found" in output
-    code, rows, _ = run(clients, fake, "--retry-unknown")
-    assert (code, rows[2]["outcome"]) == (0, "created")
+    assert "1 row not found at the provider after the settle window: sent" in output
     assert [request.content.count(b"p3@") for request in fake.creates] == [1]
 
 
@@ -115,10 +111,11 @@ def same_client_twice(tmp_path: Path, *unknown: int) -> tuple[Path, FakeRoostedH
 
 def test_a_client_another_row_holds_is_not_claimed_twice(tmp_path: Path) -> None:
     clients, fake = same_client_twice(tmp_path, 3)  # line 2 holds the client
-    code, report, _ = run(clients, fake)
-    assert code == 1
-    assert [row["outcome"] for row in report] == ["skipped", "unknown"]
-    assert "found no client matching it" in report[1]["error"]
+    code, report, _ = run(clients, fake, "--settle-after", "0")
+    assert code == 0
+    # Line 3's request never arrived: the file asks for the client twice, so it is sent.
+    assert [row["outcome"] for row in report] == ["skipped", "created"]
+    assert len(fake.created) == 2
 
 
 def test_two_unknown_rows_matching_one_client_are_both_left_unknown(tmp_path: Path) -> None:

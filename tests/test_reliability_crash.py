@@ -4,9 +4,10 @@ A `clientbridge sandbox serve` process on 127.0.0.1 plays the provider, with lat
 that requests are in flight when the import dies; the kill points are drawn from a seed
 (as the number of clients the server holds before the kill, plus a little jitter). After
 every round the server holds no client twice; the rows left ``sending`` (the unknown
-window) are reported on the next run, looked up where the provider can be asked
-(RoostedHR's client list), and never sent again on their own; ``--retry-unknown`` then
-settles the rest, and the server holds every row exactly once.
+window) are settled by ONE plain re-run: looked up where the provider can be asked
+(RoostedHR's client list) and sent once the settle window has passed if not found, or sent
+again where the provider refuses a second client with the same email (AgencyHandy). The
+server then holds every row exactly once.
 
 Every process has a timeout and is killed in a ``finally``.
 """
@@ -76,12 +77,18 @@ class Import:
     """``clientbridge import`` of one file into the server, run as a subprocess."""
 
     def __init__(
-        self, tmp_path: Path, provider: str, server: dict[str, str], *options: str
+        self,
+        tmp_path: Path,
+        provider: str,
+        server: dict[str, str],
+        *options: str,
+        rows: int = ROWS,
     ) -> None:
         self.provider = provider
         self.server = server
         self.options = options
-        self.file = write_csv(tmp_path / "clients.csv", people(ROWS))
+        self.rows = rows
+        self.file = write_csv(tmp_path / "clients.csv", people(rows))
         self.journal = tmp_path / "clients.csv.journal.sqlite"
         self.tmp_path = tmp_path
         self.runs = 0
@@ -104,6 +111,7 @@ class Import:
         )
         assert finished.returncode in (0, 1), finished.stderr + finished.stdout
         assert KEY not in finished.stdout + finished.stderr
+        self.output = finished.stdout
         return finished.returncode, read_report(self.report_path)
 
     def run_and_kill(self, after: int, jitter: float) -> bool:
@@ -164,12 +172,10 @@ def assert_no_client_twice(run: Import) -> None:
     assert max(held.values()) == 1, [email for email, n in held.items() if n > 1][:5]
 
 
-def test_a_killed_roostedhr_import_resumes_and_creates_every_row_exactly_once(
-    tmp_path: Path,
-) -> None:
+def test_a_killed_roostedhr_import_is_finished_by_one_plain_rerun(tmp_path: Path) -> None:
     random_points = random.Random(SEED)
     with sandbox_server("roostedhr", latency_ms=10) as server:
-        run = Import(tmp_path, "roostedhr", server, "--progress", "none")
+        run = Import(tmp_path, "roostedhr", server, "--progress", "none", "--settle-after", "1")
         windows: list[set[int]] = []
         for _ in range(4):
             after, jitter = random_points.randint(100, 350), random_points.uniform(0, 0.03)
@@ -181,40 +187,78 @@ def test_a_killed_roostedhr_import_resumes_and_creates_every_row_exactly_once(
         in_window = set().union(*windows)
         assert in_window, "no kill landed while requests were in flight"
 
-        code, report = run.run()  # the last resume runs to the end
-        assert code in (0, 1)
-        assert_no_client_twice(run)
+        code, report = run.run()  # ONE plain re-run settles everything
+        assert code == 0, run.output
+        held = run.emails_held()
+        assert held == Counter(email_of(line) for line in range(2, ROWS + 2))  # exactly once
         ids = run.ids_held()
         outcomes = {int(row["row"]): row for row in report}
         assert sorted(outcomes) == list(range(2, ROWS + 2))  # every row is reported
-        for line in in_window:
-            row = outcomes[line]
-            # Never sent again on its own: found by the look-up (skipped, with the id the
-            # server gave it) or still unknown, and then the server does not hold it.
-            if row["outcome"] == "skipped":
-                assert row["id"] == ids[email_of(line)]
-                assert "by a look-up" in row["warnings"]
-            else:
-                assert row["outcome"] == "unknown", row
-                assert email_of(line) not in ids
-                assert "found no client matching it" in row["error"]
         found = [line for line in in_window if outcomes[line]["outcome"] == "skipped"]
+        sent = [line for line in in_window if outcomes[line]["outcome"] == "created"]
+        for line in found:  # found by the look-up, with the id the server gave it
+            assert outcomes[line]["id"] == ids[email_of(line)]
+        assert len(found) + len(sent) == len(in_window)
         assert found, "the look-up resolved no row"
-        unknown = {line for line, row in outcomes.items() if row["outcome"] == "unknown"}
-        assert unknown <= in_window
-        assert {row["outcome"] for row in report} <= {"created", "skipped", "unknown"}
-
-        code, report = run.run("--retry-unknown")  # what the report advises for the rest
-        assert code == 0
-        created = {int(row["row"]) for row in report if row["outcome"] == "created"}
-        assert created == unknown
-        held = run.emails_held()
-        assert held == Counter(email_of(line) for line in range(2, ROWS + 2))  # exactly once
         print(
             f"\nroostedhr: {ROWS:,} rows, {len(windows)} kills, {len(in_window)} rows in the "
-            f"unknown window: {len(found)} found by the look-up, {len(unknown)} not created "
-            f"and sent by --retry-unknown; {len(held):,} clients, 0 duplicates"
+            f"unknown window: {len(found)} found by the look-up, {len(sent)} not found after "
+            f"the settle window and sent by the same plain re-run; {len(held):,} clients, "
+            "0 duplicates"
         )
+
+
+SEEDED_ROWS = 400
+
+
+@pytest.mark.parametrize("provider", ["roostedhr", "agencyhandy"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_kills_at_random_points_then_one_plain_rerun_create_every_row_exactly_once(
+    tmp_path: Path, provider: str, seed: int
+) -> None:
+    random_points = random.Random(SEED + 10 * seed)
+    bulk = provider == "agencyhandy"  # bulk requests of 200: whole bulks in flight
+    latency = 150 if bulk else 10
+    options = ["--progress", "none", "--settle-after", "1", "--concurrency", "2" if bulk else "8"]
+    with sandbox_server(provider, latency_ms=latency) as server:
+        run = Import(tmp_path, provider, server, *options, rows=SEEDED_ROWS)
+        kills = 0
+        for _ in range(2):
+            after = 200 if bulk else random_points.randint(20, 150)
+            if not run.run_and_kill(after, random_points.uniform(0, 0.05)):
+                break
+            kills += 1
+            assert_no_client_twice(run)
+        assert kills, "the import finished before it could be killed"
+        code, report = run.run()
+        assert code == 0, run.output
+        held = run.emails_held()
+        assert held == Counter(email_of(line) for line in range(2, SEEDED_ROWS + 2))
+        assert {row["outcome"] for row in report} <= {"created", "skipped"}
+
+
+def test_an_import_that_had_finished_when_ctrl_c_came_exits_0(tmp_path: Path) -> None:
+    # The sandbox stores a client before it waits out its latency: once it holds every row,
+    # the last answers are on their way and nothing is left to send.
+    with sandbox_server("roostedhr", latency_ms=1500) as server:
+        run = Import(tmp_path, "roostedhr", server, "--progress", "none", rows=3)
+        process = subprocess.Popen(
+            run.command(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+        )
+        try:
+            with deadline(60):
+                while len(run.records()) < 3:
+                    assert process.poll() is None, "the import ended before every row was held"
+                    time.sleep(0.01)
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
+        assert process.returncode == 0, stdout + stderr
+        assert "Interrupted" not in stdout
+        assert [row["outcome"] for row in read_report(run.report_path)] == ["created"] * 3
 
 
 def test_a_killed_agencyhandy_import_resumes_and_settles_every_row_by_sending_it_again(

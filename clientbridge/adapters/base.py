@@ -262,6 +262,17 @@ class Adapter(ResponseReading):
         """Clients with the same key may share one bulk request (override to split)."""
         return None
 
+    def duplicate_key(self, client: Client) -> str | None:
+        """What the provider refuses a second client for: the email, case-folded, where
+        ``capabilities.unique_email``; None where nothing is refused (or no email given).
+
+        Two creates with the same key are never sent together: the refusal settles the
+        second only once the first has finished (sent together, both might pass the check).
+        """
+        if not self.capabilities.unique_email or not client.email:
+            return None
+        return client.email.strip().casefold()
+
     def lookups(self, batch: Sequence[Prepared]) -> list[Lookup]:
         """Values to fetch before creating ``batch`` (override; cached per connection)."""
         return []

@@ -19,7 +19,7 @@ from clientbridge.cli.target import (
 from clientbridge.exit_codes import ExitCode
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from clientbridge.importer import ImportOptions, ImportSummary, Source, SourceRow, Target
     from clientbridge.importer.advice import Advice
@@ -52,6 +52,8 @@ class ImportFlags:
     no_journal: bool
     retry_failed: bool
     retry_unknown: bool
+    yes: bool
+    settle_after: float | None
     progress: str
     progress_interval: float
     exit_zero: bool
@@ -151,9 +153,25 @@ import_options = options_object(
             "--retry-unknown",
             is_flag=True,
             help="Send rows whose earlier outcome is unknown again (an 'already exists' "
-            "answer then counts as created). Without it they are never sent again, except "
-            "to providers that refuse a duplicate email; where the provider can be asked, "
-            "rows are looked up first.",
+            "answer then counts as created). Without it they are looked up where the "
+            "provider can be asked (and sent if not found after the settle window) or sent "
+            "again where it refuses a duplicate email; else never sent. Rows nothing can "
+            "check are listed and confirmed first (--yes off a terminal).",
+        ),
+        click.option(
+            "--yes",
+            "-y",
+            is_flag=True,
+            help="With --retry-unknown: send again without asking the unknown rows nothing "
+            "can check (each one an earlier run did create is then created twice).",
+        ),
+        click.option(
+            "--settle-after",
+            type=click.FloatRange(min=0),
+            metavar="SECONDS",
+            help="An earlier run's request has arrived or never will after this long: an "
+            "unknown row a look-up then does not find is sent (default: the connection's "
+            "timeout plus 10 s).",
         ),
         click.option(
             "--progress",
@@ -194,8 +212,10 @@ def import_(
     A journal next to FILE records every row, so running the same command again
     resumes (rows are known by their external id, else their content, so the file may
     be edited between runs): created rows are skipped, failed rows are sent again only with
-    --retry-failed, and rows that may have been created are never sent again on their
-    own (--retry-unknown does). Ctrl-C stops cleanly.
+    --retry-failed, and rows that may have been created are looked up where the provider
+    can be asked (and sent if not found once --settle-after has passed), sent again where
+    it refuses a second email, and otherwise never sent on their own (--retry-unknown
+    does, after a confirmation or with --yes). Ctrl-C stops cleanly.
 
     Several connections at once (--connection repeated, or --all-connections, following
     the config file's routes): one journal with one state per row and connection, and
@@ -264,6 +284,9 @@ def _import(
         concurrency=flags.concurrency,
         retry_failed=flags.retry_failed,
         retry_unknown=flags.retry_unknown,
+        resend_unchecked=flags.yes,
+        confirm_unchecked=_ask_to_resend if on_a_terminal() else None,
+        settle_after=flags.settle_after,
         progress=cast("ProgressMode", flags.progress),
         progress_interval=flags.progress_interval,
         on_preview=on_preview if flags.dry_run else None,
@@ -341,11 +364,33 @@ def _flag_advice() -> Advice:
         journal_on_local_disk="put it on a local disk with --journal",
         another_journal="pass another --journal path",
         new_journal="Pass --journal with a new path",
+        resend_unchecked="if they do not exist there, pass --yes to send them anyway",
+        settle_window="--settle-after SECONDS changes it",
         column_mapping="--map",
         map_columns='map {them} with --map "HEADER=FIELD"',
         ignore_unknown_columns="pass --ignore-unknown-columns to skip {them}",
         ignore_column='--map "{header}="',
     )
+
+
+def on_a_terminal() -> bool:
+    """Whether a person can answer a question (standard input and output are a terminal)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _ask_to_resend(reason: str, lines: Sequence[int]) -> bool:
+    """Say why unknown rows would be re-sent without a check, and ask (after checking them
+    in the provider, the user knows which do not exist)."""
+    click.echo(reason)
+    them = "it" if len(lines) == 1 else "them"
+    try:
+        return click.confirm(
+            f"Send {them} again without a check (check {them} in the provider first)?",
+            default=False,
+        )
+    except click.Abort:  # Ctrl-C or the end of the input: a no
+        click.echo()
+        return False
 
 
 def _targets(ctx: click.Context, where: ManyTargetOptions) -> dict[str, Target]:

@@ -211,6 +211,8 @@ def summary_json(
         "counts": dict(summary.counts),
         "elapsed_seconds": round(summary.elapsed, 3),
         "interrupted": summary.interrupted,
+        # every row was read, sent and answered (Ctrl-C may have come after the last)
+        "finished": summary.finished,
         "abandoned": summary.abandoned,
         "stopped_by": None if summary.stopped_by is None else error_json(summary.stopped_by),
         "not_routed": summary.not_routed,

@@ -25,6 +25,13 @@ class Advice:
     retry_failed_row: str = "an explicit retry of failed rows sends it again"
     #: ... the same, for the unchanged failed rows (the closing summary)
     retry_failed_rows: str = "an explicit retry of failed rows also sends the unchanged ones again"
+    #: unknown rows that would be sent again without a check: how to send them anyway
+    resend_unchecked: str = (
+        "if they do not exist there, allow sending them again without a check (resend_unchecked)"
+    )
+    #: a settle window other than the default (the wait before unknown rows are looked up
+    #: again)
+    settle_window: str = "a shorter settle window waits less"
     #: where to find the problems the summary leaves out, when no report was written
     full_report: str = "write a report to list them all"
     #: the journal file cannot be opened or used there

@@ -12,7 +12,7 @@ can do come in a `Policy` (from the connection's `Capabilities`), the remedies i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Protocol
 
@@ -30,6 +30,7 @@ from clientbridge.errors import (
     outcome_unknown,
 )
 from clientbridge.importer.advice import LIBRARY_ADVICE, Advice
+from clientbridge.importer.errors import ImportSetupError
 from clientbridge.importer.states import RowState
 from clientbridge.model import Client
 from clientbridge.result import CreateResult
@@ -47,6 +48,8 @@ __all__ = [
     "resend_finds_out",
     "resolve",
     "settle_unknown",
+    "unchecked_reason",
+    "unchecked_refusal",
     "unknown_advice",
 ]
 
@@ -86,6 +89,8 @@ class Policy:
     retry_unknown: bool = False
     #: the provider refuses a second client with the same email (`Capabilities`)
     unique_email: bool = False
+    #: the provider can be asked whether a client exists (`Capabilities.find_existing`)
+    find_existing: bool = False
     #: the provider for people (the connection's display name)
     display_name: str = "the provider"
     #: the provider as the target names it (where to check an unknown row)
@@ -112,6 +117,11 @@ class Send:
     retry_unknown: bool = False
     #: ... on the run's own (not asked to): the provider refuses a second client by email
     resent_unknown: bool = False
+    #: ... on the run's own: a look-up did not find it once its request had had time to
+    #: arrive (the settle window), so it was not created
+    not_found: bool = False
+    #: ... although nothing checked whether it exists (asked to, explicitly)
+    unchecked: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -133,6 +143,8 @@ class Settle:
     retryable: bool = False
     #: the provider refused the target as a whole: the import stops
     stops: bool = False
+    #: the state journaled with ``journal_note`` (None: ``outcome``)
+    journal_state: RowState | None = None
 
 
 # Reading an enum member from its class is an attribute look-up (slow on Python 3.11);
@@ -148,7 +160,11 @@ _KEEP, _FORGET = JournalWrite.KEEP, JournalWrite.FORGET
 
 SEND = Send()
 SEND_AGAIN = Send(retry_unknown=True)
+SEND_UNCHECKED = Send(retry_unknown=True, unchecked=True)
 RESEND_UNKNOWN = Send(retry_unknown=True, resent_unknown=True)
+SEND_NOT_FOUND = Send(retry_unknown=True, not_found=True)
+#: Rows named in a message (the journal and the report have them all).
+LISTED_ROWS = 20
 
 
 def refuses_target(error: ClientBridgeError) -> bool:
@@ -161,6 +177,11 @@ def refuses_target(error: ClientBridgeError) -> bool:
 
 def check_advice(policy: Policy) -> str:
     """What to do about a row that may have been created."""
+    if policy.find_existing:
+        return (
+            f"running the same command again looks it up in {policy.display_name} and sends "
+            "it only if it is not found once its request has had time to arrive"
+        )
     if policy.unique_email:
         return (
             f"running the same command again sends it again, which is safe: "
@@ -192,13 +213,17 @@ def decide(
     policy: Policy,
     *,
     looked_up: str | None = None,
+    not_found: bool = False,
+    unchecked: bool = False,
     invalid: Callable[[], str | None] = lambda: None,
 ) -> Send | Settle:
     """Send ``row``, or settle it without sending, given what an earlier run recorded.
 
-    ``looked_up`` is what a look-up of an earlier unknown row found; ``invalid`` says why
-    the adapter refuses the row (None when it does not), asked only for a row an earlier
-    run left ``sending``.
+    ``looked_up`` is what a look-up of an earlier unknown row found; ``not_found``: the
+    look-up did not find it once the settle window had passed (it was not created);
+    ``unchecked``: sending it again would be without any check; ``invalid`` says why the
+    adapter refuses the row (None when it does not), asked only for a row an earlier run
+    left ``sending``.
     """
     send = SEND
     if previous is not None and previous.digest == row.digest:
@@ -217,8 +242,10 @@ def decide(
             )
             return Settle(outcome=_FAILED, error=message, journal=_KEEP)
         if previous.state in _UNSETTLED:
-            if policy.retry_unknown:
-                send = SEND_AGAIN
+            if not_found:
+                send = SEND_NOT_FOUND
+            elif policy.retry_unknown:
+                send = SEND_UNCHECKED if unchecked else SEND_AGAIN
             elif resend_finds_out(row, policy):
                 send = RESEND_UNKNOWN
             else:
@@ -283,18 +310,48 @@ DUPLICATE_NOTE = (
 )
 
 
+#: How a row sent again without a check is explained (in the report and the journal).
+UNCHECKED_NOTE = (
+    "re-sent without a check: an earlier run may have created it too, so the provider may "
+    "now hold it twice"
+)
+
+
 def resolve(
-    result: CreateResult | BaseException, policy: Policy, *, retry_unknown: bool = False
+    result: CreateResult | BaseException,
+    policy: Policy,
+    *,
+    retry_unknown: bool = False,
+    unchecked: bool = False,
+    same_email_as: int | None = None,
 ) -> Settle:
     """How a sent row is settled, given what sending it returned. ``retry_unknown``: an
-    earlier run left it unknown."""
+    earlier run left it unknown; ``unchecked``: it was sent again without any check;
+    ``same_email_as``: the line of the row of this import with the same email that was
+    sent just before it (the provider refuses a second client with one email)."""
     if isinstance(result, CreateResult):
+        if unchecked:
+            return Settle(
+                outcome=RowState.RESENT,
+                client_id=result.id,
+                warnings=(*result.warnings, UNCHECKED_NOTE),
+                dropped_fields=result.dropped_fields,
+                journal_note=UNCHECKED_NOTE,
+                journal_state=_CREATED,
+            )
         return Settle(
             outcome=_CREATED,
             client_id=result.id,
             warnings=result.warnings,
             dropped_fields=result.dropped_fields,
         )
+    if same_email_as is not None and isinstance(result, DuplicateClientError):
+        # The client the provider holds is the other row's (created just now, or earlier).
+        message = (
+            f"{result} Row {same_email_as} of this file has the same email and was sent just "
+            "before this one: merge the two rows."
+        )
+        return Settle(outcome=_FAILED, error=message)
     if retry_unknown and isinstance(result, DuplicateClientError):
         # The note is shown again when the row is skipped by a later run.
         return Settle(
@@ -314,3 +371,31 @@ def resolve(
     if outcome_unknown(result):
         return Settle(outcome=_UNKNOWN, error=f"{result} ({unknown_advice(policy)})")
     return Settle(outcome=_FAILED, error=str(result), retryable=is_retryable(result))
+
+
+def unchecked_reason(lines: Sequence[int], policy: Policy) -> str:
+    """Why sending ``lines`` (unknown rows) again would be without a check, and what it
+    risks."""
+    shown = ", ".join(str(line) for line in lines[:LISTED_ROWS])
+    more = f" and {len(lines) - LISTED_ROWS:,} more" if len(lines) > LISTED_ROWS else ""
+    which = f"row {shown}" if len(lines) == 1 else f"rows {shown}{more}"
+    count = "1 row" if len(lines) == 1 else f"{len(lines):,} rows"
+    why = (
+        "the look-up could not tell whether they exist"
+        if policy.find_existing
+        else f"{policy.display_name} cannot be asked whether a client exists and does not "
+        "refuse a second one"
+    )
+    return (
+        f"{count} an earlier run left unknown would be sent again without a check "
+        f"({which}): {why}, so each one an earlier run did create would be created twice."
+    )
+
+
+def unchecked_refusal(lines: Sequence[int], policy: Policy) -> ImportSetupError:
+    """The refusal to send ``lines`` (unknown rows) again without a check: why, and what
+    to do."""
+    return ImportSetupError(
+        f"{unchecked_reason(lines, policy)} Nothing was sent. Check them in "
+        f"{policy.provider} first; {policy.advice.resend_unchecked}."
+    )

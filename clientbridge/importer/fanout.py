@@ -12,12 +12,14 @@ whole (bad credential, unreachable) stops alone.
 from __future__ import annotations
 
 import signal
+import sys
 import time
 from collections.abc import Mapping
 from contextlib import ExitStack
 from pathlib import Path
 
 from clientbridge.exit_codes import ExitCode
+from clientbridge.importer.errors import ImportSetupError
 from clientbridge.importer.identity import identified_rows
 from clientbridge.importer.journal import Journal
 from clientbridge.importer.options import ImportOptions, Target
@@ -27,6 +29,9 @@ from clientbridge.importer.progress import make_progress
 from clientbridge.importer.run import _ImportRun, _open_report, close_output
 from clientbridge.importer.source import Source
 from clientbridge.importer.summary import ImportSummary
+
+if sys.version_info < (3, 11):  # pragma: no cover - anyio depends on the backport there
+    from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found, unused-ignore]
 
 __all__ = ["fanout_exit_code", "run_fanout_import"]
 
@@ -106,12 +111,30 @@ async def _run_all(
         _ImportRun(outcomes[name].source, target, options, journals[name], outcomes[name])
         for name, target in targets.items()
     ]
-    async with anyio.create_task_group() as outer:
-        outer.start_soon(_watch_signals, runs)
-        async with anyio.create_task_group() as group:
-            for run in runs:
-                group.start_soon(_run_one, run)
-        outer.cancel_scope.cancel()
+    try:
+        async with anyio.create_task_group() as outer:
+            outer.start_soon(_watch_signals, runs)
+            async with anyio.create_task_group() as group:
+                for run in runs:
+                    group.start_soon(_run_one, run)
+            outer.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        # A run that refuses to start (a re-send it was not told to make) refuses them all.
+        refusal = _first_setup_error(group)
+        if refusal is None:
+            raise
+        raise refusal from None
+
+
+def _first_setup_error(group: BaseExceptionGroup[BaseException]) -> ImportSetupError | None:
+    for error in group.exceptions:
+        if isinstance(error, ImportSetupError):
+            return error
+        if isinstance(error, BaseExceptionGroup):
+            found = _first_setup_error(error)
+            if found is not None:
+                return found
+    return None
 
 
 async def _run_one(run: _ImportRun) -> None:
@@ -134,7 +157,7 @@ async def _watch_signals(runs: list[_ImportRun]) -> None:
 def fanout_exit_code(summaries: Mapping[str, ImportSummary]) -> int:
     """130 when interrupted, 1 when any connection has a failed or unknown row or stopped
     (e.g. it could not be reached), else 0."""
-    if any(summary.interrupted for summary in summaries.values()):
+    if any(summary.stopped_early for summary in summaries.values()):
         return ExitCode.INTERRUPTED
     if any(summary.exit_code != ExitCode.OK for summary in summaries.values()):
         return ExitCode.FAILED

@@ -317,6 +317,17 @@ class Journal:
         ).fetchall()
         return dict(found)
 
+    def last_written(self) -> float | None:
+        """When a row of this connection was last written (seconds since the epoch; None
+        when there is none): every row an earlier run marked ``sending`` was marked by then."""
+        if self.empty:
+            return None
+        self.flush()
+        found = self._db.execute(
+            "SELECT MAX(updated_at) FROM rows WHERE connection = ?", (self.connection,)
+        ).fetchone()[0]
+        return None if found is None else float(found)
+
     def claimed_client_ids(self, client_ids: Collection[str]) -> set[str]:
         """Which of ``client_ids`` the journal records as some row's client (in this
         connection)."""

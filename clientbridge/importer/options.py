@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -51,6 +51,18 @@ class ImportOptions:
     retry_failed: bool = False
     #: send again the unchanged rows an earlier run left unknown (they may exist already)
     retry_unknown: bool = False
+    #: with ``retry_unknown``: also send the unknown rows nothing can check first (the
+    #: provider can neither be asked nor refuses a second client): each an earlier run
+    #: did create is created twice. Without it such an import is refused, nothing sent.
+    resend_unchecked: bool = False
+    #: with ``retry_unknown``, and ``resend_unchecked`` False: asked, before anything is
+    #: sent, with why those rows would be sent without a check and their lines; True
+    #: sends them, False refuses the import (the command line asks on a terminal)
+    confirm_unchecked: Callable[[str, Sequence[int]], bool] | None = None
+    #: seconds after which a request an earlier run marked sent has surely reached the
+    #: provider, or never will: its row, if a look-up then does not find it, was not
+    #: created and is sent. None: the connection's timeout plus a margin
+    settle_after: float | None = None
     progress: ProgressMode = "auto"
     #: seconds between two plain progress lines
     progress_interval: float = 5.0

@@ -1,15 +1,29 @@
-"""Resume: before anything is sent, ask the provider about the rows an earlier run left
-``sending`` or ``unknown``, where it can be asked (`Capabilities.find_existing`).
+"""Resume: before anything is sent, settle what can be settled about the rows an earlier
+run left ``sending`` or ``unknown``.
 
-Look-ups only read. A row whose client is found once, and claimed by no other row, is
-journaled created with that id (so it is reported ``skipped``); the others stay unknown
-and are never sent on their own, with what the look-up said.
+Where the provider can be asked (`Capabilities.find_existing`), the rows are looked up
+(read-only). A row whose client is found once, and claimed by no other row, is journaled
+created with that id (so it is reported ``skipped``). A row not found is not created once
+its request has had time to arrive: the *settle window* (the connection's timeout plus a
+margin, or as given) counted from the last time the journal was written, which is after
+every earlier request was marked sent. Rows not found inside the window are looked up
+again once it has passed (the run waits, saying so); those still not found are sent.
+Rows found several times, claimed by another row, or whose look-up failed stay unknown,
+with what the look-up said.
+
+With a retry of unknown rows asked for, the unknown rows are read again even where the
+provider cannot be asked, so that the run knows, before anything is sent, which of them a
+retry would send without any check.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
+
+import attrs
 
 from clientbridge.errors import ClientBridgeError
 from clientbridge.importer.states import RowState
@@ -21,65 +35,150 @@ if TYPE_CHECKING:
     from clientbridge.importer.summary import ImportSummary
     from clientbridge.model import Client
 
-__all__ = ["look_up_earlier_unknowns", "prepare_again"]
+__all__ = [
+    "NO_TIMEOUT_SETTLE",
+    "SETTLE_MARGIN",
+    "Recovery",
+    "look_up_earlier_unknowns",
+    "prepare_again",
+    "settle_window",
+]
+
+#: Seconds added to the connection's timeout for the default settle window: a request
+#: still on its way when the earlier run stopped has reached the provider by then.
+SETTLE_MARGIN = 10.0
+#: The settle window of a connection without a timeout.
+NO_TIMEOUT_SETTLE = 300.0
+
+#: Called with the seconds left of the settle window and the rows waiting for it; returns
+#: False when the import was stopped meanwhile.
+Waiter = Callable[[float, int], Awaitable[bool]]
+
+
+def settle_window(*, timeout: float | None, settle_after: float | None) -> float:
+    """Seconds after which an earlier request has reached the provider or never will:
+    ``settle_after`` when given, else the connection's ``timeout`` plus `SETTLE_MARGIN`."""
+    if settle_after is not None:
+        return settle_after
+    if timeout is None:
+        return NO_TIMEOUT_SETTLE
+    return timeout + SETTLE_MARGIN
+
+
+@attrs.define
+class Recovery:
+    """What was found out about the rows an earlier run left unknown (by identity)."""
+
+    #: the unknown rows read again: unchanged and valid (the others cannot have been sent)
+    rows: list[SourceRow] = attrs.field(factory=list)
+    #: the unknown rows as the journal has them (identity -> digest)
+    unresolved: dict[str, str] = attrs.field(factory=dict)
+    #: the file could be read again (a stream cannot: its unknown rows cannot be checked)
+    read_again: bool = False
+    #: what the look-up said about the rows that stay unknown
+    said: dict[str, str] = attrs.field(factory=dict)
+    #: found at the provider (journaled created)
+    found: set[str] = attrs.field(factory=set)
+    #: not found at the provider once the settle window had passed: not created, sent
+    not_found: set[str] = attrs.field(factory=set)
 
 
 async def look_up_earlier_unknowns(
-    conn: AsyncConnection, journal: Journal | None, source: Source, summary: ImportSummary
-) -> dict[str, str]:
-    """Look up the rows an earlier run left unknown; what the look-up said about each
-    one still unknown (by identity). The rows found are journaled created (and
-    committed)."""
-    looked_up: dict[str, str] = {}
-    if journal is None or not conn.capabilities.find_existing:
-        return looked_up
-    if not source.rereadable:  # a stream is read once: its rows stay unknown
-        return looked_up
-    unresolved = journal.unresolved()
-    if not unresolved:
-        return looked_up
+    conn: AsyncConnection,
+    journal: Journal | None,
+    source: Source,
+    summary: ImportSummary,
+    *,
+    window: float,
+    wait: Waiter,
+    read_again: bool = False,
+) -> Recovery:
+    """Look up the rows an earlier run left unknown, waiting out the settle window where
+    a row was not found yet. The rows found are journaled created (and committed).
+    ``read_again``: read the unknown rows again even where the provider cannot be asked."""
+    recovery = Recovery()
+    if journal is None:
+        return recovery
+    asked = conn.capabilities.find_existing
+    if not (asked or read_again):
+        return recovery
+    recovery.unresolved = unresolved = journal.unresolved()
+    if not unresolved or not source.rereadable:  # a stream is read once
+        return recovery
+    last_written = journal.last_written()  # before this run writes anything
     rows, batch = prepare_again(conn, source, unresolved)
-    if not batch:
-        return looked_up
+    recovery.rows, recovery.read_again = rows, True
+    if asked and batch:
+        summary.looked_up = len(rows)
+        missing = await _look_up(conn, journal, rows, batch, summary, recovery)
+        settled_at = (last_written or 0.0) + window
+        if missing and time.time() < settled_at:
+            if await wait(settled_at - time.time(), len(missing)):
+                again = [row.client for row in missing if row.client is not None]
+                missing = await _look_up(conn, journal, missing, again, summary, recovery)
+            else:
+                for row in missing:
+                    recovery.said[row.key] = (
+                        f"a look-up in {conn.display_name} did not find it yet, but the "
+                        "import stopped before the settle window had passed (its request "
+                        "may still have been on its way)"
+                    )
+                missing = []
+        for row in missing:
+            recovery.said.pop(row.key, None)
+            recovery.not_found.add(row.key)
+        journal.commit()
+    return recovery
+
+
+async def _look_up(
+    conn: AsyncConnection,
+    journal: Journal,
+    rows: list[SourceRow],
+    batch: list[Client],
+    summary: ImportSummary,
+    recovery: Recovery,
+) -> list[SourceRow]:
+    """Ask about ``rows`` (their clients ``batch``): journal those found, say what the
+    look-up found about the others; the rows not found."""
     provider = conn.display_name
-    summary.looked_up = len(rows)
     try:
         matches = await conn.find_existing(batch)
     except ClientBridgeError as error:
         reason = str(error).rstrip(".")
         for row in rows:
-            looked_up[row.key] = f"a look-up in {provider} failed ({reason})"
-        return looked_up
+            recovery.said[row.key] = f"a look-up in {provider} failed ({reason})"
+        return []
     claimed = journal.claimed_client_ids({r.id for found in matches for r in found})
     matches = [[r for r in found if r.id not in claimed] for found in matches]
     rows_per_client = Counter(r.id for found in matches for r in found)
-    for row, found in zip(rows, matches, strict=True):
-        if not found:
-            looked_up[row.key] = (
-                f"a look-up in {provider} found no client matching it, so it was probably "
-                "not created"
+    missing: list[SourceRow] = []
+    for row, matched in zip(rows, matches, strict=True):
+        if not matched:
+            recovery.said[row.key] = f"a look-up in {provider} found no client matching it"
+            missing.append(row)
+        elif len(matched) > 1:
+            recovery.said[row.key] = (
+                f"a look-up in {provider} found {len(matched)} clients matching it "
+                f"({', '.join(r.id for r in matched[:5])}): check which one is this row's"
             )
-        elif len(found) > 1:
-            looked_up[row.key] = (
-                f"a look-up in {provider} found {len(found)} clients matching it "
-                f"({', '.join(r.id for r in found[:5])}): check which one is this row's"
-            )
-        elif rows_per_client[found[0].id] > 1:
-            looked_up[row.key] = (
-                f"a look-up in {provider} found {found[0].id}, which matches other unknown "
+        elif rows_per_client[matched[0].id] > 1:
+            recovery.said[row.key] = (
+                f"a look-up in {provider} found {matched[0].id}, which matches other unknown "
                 "rows too: check which row it is"
             )
         else:
             note = (
-                f"found in {provider} as {found[0].id} by a look-up: an earlier run created "
+                f"found in {provider} as {matched[0].id} by a look-up: an earlier run created "
                 "it but did not get the answer"
             )
             journal.record(
-                row.key, row.line, row.digest, RowState.CREATED, client_id=found[0].id, error=note
+                row.key, row.line, row.digest, RowState.CREATED, client_id=matched[0].id, error=note
             )
+            recovery.said.pop(row.key, None)
+            recovery.found.add(row.key)
             summary.found_by_lookup += 1
-    journal.commit()
-    return looked_up
+    return missing
 
 
 def prepare_again(

@@ -5,6 +5,10 @@ of worker tasks send chunks of up to the provider's bulk size with ``create_many
 most ``concurrency`` requests are in flight. Before a chunk is sent its rows are journaled
 ``sending`` and committed; their outcomes are journaled as they come back and committed
 with the next chunk (or every second). The report is written in input order as rows finish.
+
+Where the provider refuses a second client with the same email, two rows with the same
+email are never in flight together: the second is held back until the first has its
+answer, then sent (the provider's refusal is only reliable for requests one after another).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from clientbridge.importer.options import ImportOptions, Target
 from clientbridge.importer.ordering import Outcomes
 from clientbridge.importer.outputs import JournalWriteError, OutputError, check_output_paths
 from clientbridge.importer.progress import Progress, make_progress
-from clientbridge.importer.recovery import look_up_earlier_unknowns
+from clientbridge.importer.recovery import Recovery, look_up_earlier_unknowns, settle_window
 from clientbridge.importer.report import ReportWriter, RowOutcome
 from clientbridge.importer.source import Source, SourceRow
 from clientbridge.importer.states import RowState
@@ -59,6 +63,10 @@ class _Pending:
     row: SourceRow
     #: sent again by a retry of unknown rows: an "already exists" answer means it was created
     retry_unknown: bool = False
+    #: ... although nothing checked whether it exists
+    unchecked: bool = False
+    #: held back while the row on this line, with the same email, was in flight
+    same_email_as: int | None = None
 
     @property
     def client(self) -> Client:
@@ -94,8 +102,15 @@ class _ImportRun:
         self.conn: AsyncConnection | None = None
         #: why the file could not be read to its end (raised once the run has stopped)
         self.read_error: Exception | None = None
-        #: what looking up an earlier run's unknown rows said about each (by identity)
-        self._looked_up: dict[str, str] = {}
+        #: what settling an earlier run's unknown rows found out
+        self._recovery = Recovery()
+        #: the rows a retry of unknown rows sends without any check (by identity)
+        self._unchecked: set[str] = set()
+        #: duplicate key -> the line in flight with it, and the event set when it is not
+        self._keys_in_flight: dict[str, tuple[int, anyio.Event]] = {}
+        #: the whole file was read, and rows read but not sent because of a stop
+        self._read_all = False
+        self._unsent = 0
         #: what the decisions depend on (the provider's part is known once connected)
         self.policy = Policy(
             retry_failed=options.retry_failed,
@@ -145,7 +160,12 @@ class _ImportRun:
         elif settle.journal_note is not None:
             if self.journal is not None:
                 self.journal.record(
-                    row.key, row.line, row.digest, settle.outcome, error=settle.journal_note
+                    row.key,
+                    row.line,
+                    row.digest,
+                    settle.journal_state or settle.outcome,
+                    client_id=settle.client_id,
+                    error=settle.journal_note,
                 )
             write = _KEEP
         self._settle(
@@ -160,7 +180,13 @@ class _ImportRun:
         )
 
     def _resolve(self, pending: _Pending, result: CreateResult | BaseException) -> None:
-        settle = decisions.resolve(result, self.policy, retry_unknown=pending.retry_unknown)
+        settle = decisions.resolve(
+            result,
+            self.policy,
+            retry_unknown=pending.retry_unknown,
+            unchecked=pending.unchecked,
+            same_email_as=pending.same_email_as,
+        )
         if settle.stops and self.summary.stopped_by is None:
             assert isinstance(result, ClientBridgeError)
             self.summary.stopped_by = result
@@ -172,11 +198,14 @@ class _ImportRun:
     def _decide(self, seq: int, row: SourceRow) -> _Pending | None:
         """The row to send, or None when it was settled without sending."""
         previous = self.journal.previous(row.key) if self.journal else None
+        recovery = self._recovery
         decision = decisions.decide(
             row,
             previous,
             self.policy,
-            looked_up=self._looked_up.get(row.key),
+            looked_up=recovery.said.get(row.key),
+            not_found=row.key in recovery.not_found,
+            unchecked=row.key in self._unchecked,
             invalid=lambda: self._invalid(row),
         )
         if isinstance(decision, Settle):
@@ -184,7 +213,9 @@ class _ImportRun:
             return None
         if decision.resent_unknown:
             self.summary.resent_unknown += 1
-        return _Pending(seq, row, decision.retry_unknown)
+        if decision.not_found:
+            self.summary.sent_after_lookup += 1
+        return _Pending(seq, row, decision.retry_unknown, decision.unchecked)
 
     def _invalid(self, row: SourceRow) -> str | None:
         if row.client is None:
@@ -206,6 +237,11 @@ class _ImportRun:
         self.stop.set()
         self._drained.set()  # the reader may be waiting for the report to catch up
 
+    def _not_sent(self, seq: int) -> None:
+        """``seq`` was read but is not sent because of a stop: the import is unfinished."""
+        self._unsent += 1
+        self.outcomes.skip(seq)
+
     # ------------------------------------------------------------------ tasks
 
     async def _feed(self, send: ObjectSendStream[list[_Pending]], bulk_size: int) -> None:
@@ -219,7 +255,7 @@ class _ImportRun:
                 rows = identify(rows)
             for seq, row in enumerate(rows):
                 if self.stop.is_set():
-                    self.outcomes.skip(seq)
+                    self._not_sent(seq)
                     break
                 if accepts is not None and row.client is not None and not accepts(row.client):
                     self.outcomes.skip(seq)  # routed elsewhere: not this target's row
@@ -248,11 +284,13 @@ class _ImportRun:
                     while self.outcomes.held >= MAX_REORDER and not self.stop.is_set():
                         self._drained = anyio.Event()
                         await self._drained.wait()
+            else:
+                self._read_all = True
             if chunk and not self.stop.is_set():
                 await send.send(chunk)
             elif chunk:
                 for pending in chunk:
-                    self.outcomes.skip(pending.seq)
+                    self._not_sent(pending.seq)
 
     def _commit_now_and_then(self, journal: Journal) -> None:
         try:
@@ -283,7 +321,7 @@ class _ImportRun:
                     self._warming = True
                 if self.stop.is_set():  # stopping: send nothing new
                     for pending in chunk:
-                        self.outcomes.skip(pending.seq)
+                        self._not_sent(pending.seq)
                     # This may have been the warming chunk: the workers that wait for it
                     # must not wait for a look-up that is never made.
                     self.warm.set()
@@ -292,6 +330,59 @@ class _ImportRun:
                 self.warm.set()
 
     async def _send(self, chunk: list[_Pending]) -> None:
+        """Send ``chunk``; a row whose email is in flight (where the provider refuses a
+        second client with one email) waits for that request's answer, then goes."""
+        import anyio
+
+        while chunk:
+            ready, held = self._claim(chunk)
+            if ready:
+                try:
+                    await self._send_now(ready)
+                finally:
+                    self._release(ready)
+            elif not self.stop.is_set():
+                key = self._key(held[0])
+                assert key is not None
+                await self._keys_in_flight[key][1].wait()  # every request gets an answer
+            if held and self.stop.is_set():
+                for pending in held:
+                    self._not_sent(pending.seq)
+                return
+            chunk = held
+            await anyio.lowlevel.checkpoint()
+
+    def _key(self, pending: _Pending) -> str | None:
+        assert self.conn is not None
+        return self.conn.duplicate_key(pending.client)
+
+    def _claim(self, chunk: list[_Pending]) -> tuple[list[_Pending], list[_Pending]]:
+        """The rows of ``chunk`` to send now (their keys are claimed), and those held back
+        because a row with the same key is in flight (or earlier in the chunk)."""
+        import anyio
+
+        ready: list[_Pending] = []
+        held: list[_Pending] = []
+        keys = self._keys_in_flight
+        for pending in chunk:
+            key = self._key(pending)
+            if key is None:
+                ready.append(pending)
+            elif key in keys:
+                held.append(attrs.evolve(pending, same_email_as=keys[key][0]))
+            else:
+                keys[key] = (pending.row.line, anyio.Event())
+                ready.append(pending)
+        return ready, held
+
+    def _release(self, sent: list[_Pending]) -> None:
+        keys = self._keys_in_flight
+        for pending in sent:
+            key = self._key(pending)
+            if key is not None and key in keys and keys[key][0] == pending.row.line:
+                keys.pop(key)[1].set()
+
+    async def _send_now(self, chunk: list[_Pending]) -> None:
         assert self.conn is not None
         key = id(chunk)
         self._in_flight[key] = chunk
@@ -303,7 +394,7 @@ class _ImportRun:
                 del self._in_flight[key]
                 self.journal.forget(p.row.key for p in chunk if not p.retry_unknown)
                 for pending in chunk:
-                    self.outcomes.skip(pending.seq)
+                    self._not_sent(pending.seq)
                 return
         clients = [pending.client for pending in chunk]
         results: dict[int, CreateResult | BaseException]
@@ -355,7 +446,7 @@ class _ImportRun:
             except (anyio.WouldBlock, anyio.EndOfStream):
                 return
             for pending in chunk:
-                self.outcomes.skip(pending.seq)
+                self._not_sent(pending.seq)
 
     async def _watch_signals(self) -> None:
         import anyio
@@ -394,23 +485,29 @@ class _ImportRun:
             # max_concurrency=1: a chunk's requests go one after another, so there are
             # never more than `concurrency` requests in flight in all.
             self.conn = conn
-            self.summary.unique_email = conn.capabilities.unique_email
+            capabilities = conn.capabilities
+            self.summary.unique_email = capabilities.unique_email
+            self.summary.find_existing = capabilities.find_existing
             self.policy = attrs.evolve(
                 self.policy,
-                unique_email=conn.capabilities.unique_email,
+                unique_email=capabilities.unique_email,
+                find_existing=capabilities.find_existing,
                 display_name=conn.display_name,
             )
-            try:
-                self._looked_up = await look_up_earlier_unknowns(
-                    conn, self.journal, self.source, self.summary
-                )
-            except JournalWriteError as error:
-                self._stop_for(error)
-            if not conn.capabilities.lookups:
-                self.warm.set()
-            bulk_size = max(1, conn.capabilities.bulk_size)
             async with anyio.create_task_group() as outer:
                 if watch_signals:  # else the caller watches them (several runs at once)
+                    outer.start_soon(self._watch_signals)
+                try:
+                    await self._recover(conn)
+                except JournalWriteError as error:
+                    self._stop_for(error)
+                outer.cancel_scope.cancel()
+            self._confirm_unchecked()  # no signal handler of ours: Ctrl-C ends a question
+            if not capabilities.lookups:
+                self.warm.set()
+            bulk_size = max(1, capabilities.bulk_size)
+            async with anyio.create_task_group() as outer:
+                if watch_signals:
                     outer.start_soon(self._watch_signals)
                 with self._abandon:
                     # A chunk ready for each worker: workers that finish together take
@@ -425,6 +522,7 @@ class _ImportRun:
                                 group.start_soon(self._work, receive.clone())
                         self._skip_queued(receive)
                 outer.cancel_scope.cancel()
+            abandoned = bool(self._in_flight)
             for chunk in list(self._in_flight.values()):  # abandoned by a stop
                 self.summary.abandoned += len(chunk)
                 for pending in chunk:
@@ -436,10 +534,79 @@ class _ImportRun:
                         error=message + decisions.unknown_advice(self.policy),
                     )
             self._in_flight.clear()
+            # Ctrl-C after the last row was sent and answered stopped nothing.
+            self.summary.finished = (
+                self._read_all
+                and not self._unsent
+                and not abandoned
+                and not self._abandon.cancel_called
+            )
         if self.read_error is not None:
             raise self.read_error
         if self.journal is not None and not self.stop.is_set():  # the whole file was read
             self.summary.missing_rows = self.journal.missing()
+
+    async def _recover(self, conn: AsyncConnection) -> None:
+        """Settle what can be settled about an earlier run's unknown rows (see
+        `clientbridge.importer.recovery`), before anything is sent."""
+        window = settle_window(timeout=conn.options.timeout, settle_after=self.options.settle_after)
+        self._recovery = recovery = await look_up_earlier_unknowns(
+            conn,
+            self.journal,
+            self.source,
+            self.summary,
+            window=window,
+            wait=self._wait_to_settle,
+            read_again=self.options.retry_unknown,
+        )
+        if not self.options.retry_unknown:
+            return
+        if recovery.read_again:
+            self._unchecked = {
+                row.key
+                for row in recovery.rows
+                if row.key not in recovery.found
+                and row.key not in recovery.not_found
+                and not decisions.resend_finds_out(row, self.policy)
+            }
+        elif not self.policy.unique_email:  # a stream: its unknown rows cannot be checked
+            self._unchecked = set(recovery.unresolved)
+
+    async def _wait_to_settle(self, seconds: float, rows: int) -> bool:
+        """Wait ``seconds`` for the settle window to pass, saying so; False when stopped."""
+        import anyio
+
+        what = "1 row" if rows == 1 else f"{rows:,} rows"
+        self.outcomes.progress.message(
+            f"Waiting {seconds:,.0f} s before looking {what} up again in "
+            f"{self.policy.display_name}: not found yet, and the requests of an earlier run "
+            "may still be on their way (the settle window; "
+            f"{self.options.advice.settle_window})..."
+        )
+        with anyio.move_on_after(seconds):
+            await self.stop.wait()
+        return not self.stop.is_set()
+
+    def _confirm_unchecked(self) -> None:
+        """Refuse to send unknown rows again without a check unless told to (raises
+        `ImportSetupError`, nothing sent), or asked and confirmed."""
+        if not self._unchecked or self.options.resend_unchecked or self.stop.is_set():
+            return
+        lines = self._unchecked_lines()
+        confirm = self.options.confirm_unchecked
+        if confirm is None or not confirm(decisions.unchecked_reason(lines, self.policy), lines):
+            raise decisions.unchecked_refusal(lines, self.policy)
+
+    def _unchecked_lines(self) -> list[int]:
+        """The lines the rows to re-send without a check were on (as the journal has them)."""
+        journal = self.journal
+        assert journal is not None
+        lines = []
+        for key in self._unchecked:
+            entry = journal.previous(key)
+            if entry is not None:
+                lines.append(entry.line)
+        return sorted(lines)
 
 
 async def _run_async(

@@ -1,8 +1,9 @@
 """The states of an import row, shared by the journal, the decisions and the report.
 
 A row is journaled ``sending`` before its request leaves, then gets an outcome
-(``created``, ``failed``, ``unknown``). The report adds two outcomes the journal never
-holds: ``skipped`` (created by an earlier run) and ``valid`` (a dry run would send it).
+(``created``, ``failed``, ``unknown``). The report adds outcomes the journal never
+holds: ``skipped`` (created by an earlier run), ``resent`` (an unknown row sent again
+without a check, on request) and ``valid`` (a dry run would send it).
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ class RowState(str, Enum):
     UNKNOWN = "unknown"
     #: created by an earlier run (the journal says so); not sent again (report only)
     SKIPPED = "skipped"
+    #: an unknown row sent again although nothing could tell whether an earlier run had
+    #: created it (on explicit request): created now, maybe twice (report only; the
+    #: journal holds it created)
+    RESENT = "resent"
     #: a dry run only: the row would be sent (report only)
     VALID = "valid"
 
@@ -42,5 +47,6 @@ OUTCOMES = (
     RowState.FAILED,
     RowState.UNKNOWN,
     RowState.SKIPPED,
+    RowState.RESENT,
     RowState.VALID,
 )

@@ -43,8 +43,11 @@ class ImportSummary:
     ephemeral: bool = False
     counts: dict[str, int] = attrs.field(factory=lambda: dict.fromkeys(OUTCOMES, 0))
     elapsed: float = 0.0
-    #: stopped by Ctrl-C (or SIGTERM) before the end of the file
+    #: Ctrl-C (or SIGTERM) came
     interrupted: bool = False
+    #: every row was read, and every row to send was sent and answered (Ctrl-C may have
+    #: come after the last one: it stopped nothing)
+    finished: bool = False
     #: rows whose request was still in flight when the stop gave up waiting (unknown)
     abandoned: int = 0
     #: stopped because the provider refused the target (bad credential, unknown workspace)
@@ -62,12 +65,17 @@ class ImportSummary:
     looked_up: int = 0
     #: ... of which the provider holds the client (reported skipped, with its id)
     found_by_lookup: int = 0
+    #: ... not found once their requests had had time to arrive (the settle window): they
+    #: were not created, and were sent
+    sent_after_lookup: int = 0
     #: rows an earlier run left unknown, sent again because the provider refuses a
     #: second client with the same email (an "already exists" answer counts as created)
     resent_unknown: int = 0
     #: the provider refuses a second client with the same email (unknown rows with an
     #: email are sent again by the next run)
     unique_email: bool = False
+    #: the provider can be asked whether a client exists (unknown rows are looked up)
+    find_existing: bool = False
     #: rows the routes send to other connections (not this one's: neither sent nor reported)
     not_routed: int = 0
     journal: Path | None = None
@@ -111,11 +119,17 @@ class ImportSummary:
         return sum(self.counts.values())
 
     @property
+    def stopped_early(self) -> bool:
+        """Interrupted before every row was sent and answered."""
+        return self.interrupted and not self.finished
+
+    @property
     def exit_code(self) -> int:
-        """0 all rows fine, 1 some failed or unknown, 2 target refused, 130 interrupted."""
+        """0 all rows fine, 1 some failed or unknown, 2 target refused, 130 interrupted
+        before the end."""
         if self.stopped_by is not None:
             return ExitCode.USAGE
-        if self.interrupted:
+        if self.stopped_early:
             return ExitCode.INTERRUPTED
         return (
             ExitCode.FAILED
@@ -168,6 +182,8 @@ def format_summary(summary: ImportSummary, advice: Advice = LIBRARY_ADVICE) -> s
             (RowState.UNKNOWN, "unknown (may have been created)"),
         ]
     )
+    if counts.get(RowState.RESENT):
+        shown.append((RowState.RESENT, "re-sent without a check (may now exist twice)"))
     width = max(len(f"{counts[key]:,}") for key, _ in shown)
     lines.extend(f"  {counts[key]:>{width},} {label}" for key, label in shown)
     if summary.not_routed:
@@ -204,8 +220,18 @@ def next_steps(summary: ImportSummary, advice: Advice = LIBRARY_ADVICE) -> Itera
             f"Stopped: {reason}. Fix the settings (or wait until the provider can be reached) "
             "and run the same command again; the refused rows were not created and will be sent."
         )
+    elif summary.stopped_early:
+        if summary.journal is not None:
+            yield "Interrupted. Run the same command again to resume where it stopped."
+        elif summary.ephemeral:
+            yield "Interrupted."
+        else:
+            yield (
+                "Interrupted. No journal was kept: running the same command again sends "
+                "every row again, and creates the clients created so far a second time."
+            )
     elif summary.interrupted:
-        yield "Interrupted. Run the same command again to resume where it stopped."
+        yield "Ctrl-C came after the last row had been sent and answered: nothing was stopped."
     if summary.abandoned:
         yield (
             f"Abandoned {_rows(summary.abandoned)} whose request was still in flight when "
@@ -230,7 +256,19 @@ def next_steps(summary: ImportSummary, advice: Advice = LIBRARY_ADVICE) -> Itera
         yield (
             f"Looked up {_rows(summary.looked_up)} an earlier run left unknown in "
             f"{summary.provider}: {summary.found_by_lookup:,} found (skipped, with their id), "
-            f"{summary.looked_up - summary.found_by_lookup:,} still unknown."
+            f"{summary.looked_up - summary.found_by_lookup - summary.sent_after_lookup:,} "
+            "still unknown."
+        )
+    if summary.sent_after_lookup:
+        yield (
+            f"{_rows(summary.sent_after_lookup)} not found at the provider after the settle "
+            "window: sent (an earlier run's request could no longer arrive, so it had not "
+            "created them)."
+        )
+    if counts.get(RowState.RESENT):
+        yield (
+            f"{_rows(counts[RowState.RESENT])} an earlier run left unknown re-sent without a "
+            f"check: {summary.provider} may now hold them twice (the report lists them)."
         )
     if summary.resent_unknown:
         yield (
@@ -238,7 +276,14 @@ def next_steps(summary: ImportSummary, advice: Advice = LIBRARY_ADVICE) -> Itera
             f"{summary.provider} refuses a second client with the same email, so each was "
             'created now or answered "already exists" (counted created).'
         )
-    if unknown and summary.unique_email:
+    if unknown and summary.find_existing and summary.journal is not None:
+        yield (
+            f"{_rows(unknown)} may have been created although their request failed. "
+            f"Run the same command again: it looks them up in {summary.provider} and sends "
+            "those not found once their requests have had time to arrive; check the rest "
+            f"there ({advice.retry_unknown_rows})."
+        )
+    elif unknown and summary.unique_email:
         yield (
             f"{_rows(unknown)} may have been created although their request failed. "
             f"Run the same command again: {summary.provider} refuses a second client with "
