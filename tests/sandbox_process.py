@@ -52,3 +52,41 @@ def serve_all(arguments: Sequence[str] = ("--all",)) -> Iterator[Banner]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@contextmanager
+def serve_provider(
+    provider: str, *arguments: str, until: str = "records"
+) -> Iterator[dict[str, str]]:
+    """Run ``clientbridge sandbox serve -p PROVIDER ARGUMENTS`` until the block ends; yield
+    the ``key: value`` lines it announces (read up to the one named ``until``)."""
+    from .import_fakes import deadline
+
+    command = [sys.executable, "-m", "clientbridge.cli", "sandbox", "serve", "-p", provider]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [*command, *arguments],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        lines: dict[str, str] = {}
+        with deadline(int(STARTUP)):
+            while until not in lines:
+                line = process.stdout.readline()
+                assert line, "the sandbox server stopped before announcing itself"
+                key, _, value = line.strip().partition(": ")
+                lines[key] = value
+        yield lines
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()

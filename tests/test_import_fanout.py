@@ -27,7 +27,8 @@ import clientbridge as cb
 from clientbridge.registry import adapter_class
 from clientbridge.sandbox import DEFAULT_CREDENTIALS, SANDBOX_SETTINGS, Sandbox
 
-from .import_fakes import deadline, invoke, people, read_report, write_csv
+from .import_fakes import invoke, people, read_report, write_csv
+from .sandbox_process import serve_provider
 
 PROVIDERS = cb.providers()
 ROWS = 30
@@ -219,30 +220,8 @@ def free_port() -> int:
 @contextmanager
 def sandbox_server(provider: str, port: int, latency_ms: int) -> Iterator[dict[str, str]]:
     """``clientbridge sandbox serve`` in its own process; its announced lines."""
-    command = [*CLI, "sandbox", "serve", "-p", provider, "--port", str(port)]
-    command += ["--latency-ms", str(latency_ms)]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=ENV
-    )
-    try:
-        assert process.stdout is not None
-        lines: dict[str, str] = {}
-        with deadline(30):
-            while "records" not in lines:
-                line = process.stdout.readline()
-                assert line, "the sandbox server stopped before announcing itself"
-                key, _, value = line.strip().partition(": ")
-                lines[key] = value
+    with serve_provider(provider, "--port", str(port), "--latency-ms", str(latency_ms)) as lines:
         yield lines
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 def served_emails(server: dict[str, str]) -> list[str]:

@@ -31,6 +31,7 @@ import httpx
 import pytest
 
 from .import_fakes import deadline, people, read_report, write_csv
+from .sandbox_process import serve_provider
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 
@@ -46,31 +47,10 @@ ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 @contextmanager
 def sandbox_server(provider: str, latency_ms: int) -> Iterator[dict[str, str]]:
     """``clientbridge sandbox serve`` in its own process; its announced lines."""
-    command = [*CLI, "sandbox", "serve", "-p", provider, "--credential", KEY]
-    command += ["--latency-ms", str(latency_ms), "--seed", "7"]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=ENV
-    )
-    try:
-        assert process.stdout is not None
-        lines: dict[str, str] = {}
-        with deadline(30):
-            while "records" not in lines:
-                line = process.stdout.readline()
-                assert line, "the sandbox server stopped before announcing itself"
-                key, _, value = line.strip().partition(": ")
-                lines[key] = value
+    arguments = ["--credential", KEY, "--latency-ms", str(latency_ms), "--seed", "7"]
+    with serve_provider(provider, *arguments) as lines:
         assert lines["base_url"].startswith("http://127.0.0.1:")
         yield lines
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 class Import:

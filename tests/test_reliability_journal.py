@@ -31,8 +31,9 @@ import pytest
 
 from clientbridge.registry import adapter_class
 
-from .import_fakes import deadline, people, read_report, write_csv
+from .import_fakes import people, read_report, write_csv
 from .providers import BUILTINS, fixture
+from .sandbox_process import serve_provider
 from .test_reliability_crash import CLI, ENV, KEY
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL, rlimits, /dev/full")
@@ -86,30 +87,9 @@ class Server:
 @contextmanager
 def sandbox_server(provider: str, latency_ms: int) -> Iterator[Server]:
     """``clientbridge sandbox serve`` in its own process, until the block ends."""
-    command = [*CLI, "sandbox", "serve", "-p", provider, "--credential", KEY]
-    command += ["--latency-ms", str(latency_ms), "--seed", "7"]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=ENV
-    )
-    try:
-        assert process.stdout is not None
-        lines: dict[str, str] = {}
-        with deadline(30):
-            while "connect" not in lines:
-                line = process.stdout.readline()
-                assert line, "the sandbox server stopped before announcing itself"
-                key, _, value = line.strip().partition(": ")
-                lines[key] = value
+    arguments = ["--credential", KEY, "--latency-ms", str(latency_ms), "--seed", "7"]
+    with serve_provider(provider, *arguments, until="connect") as lines:
         yield Server(provider, lines)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 @pytest.fixture
