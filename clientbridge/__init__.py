@@ -2,7 +2,7 @@
 
 import clientbridge as cb
 
-with cb.connect("roostedhr", api_key="...") as conn:
+with cb.connect(provider_name, **settings) as conn:
     result = conn.create(cb.Client(company_name="Acme Corp", email="ops@acme.test"))
 """
 

@@ -49,7 +49,7 @@ class _ConnectionBase:
 
     @property
     def display_name(self) -> str:
-        """The provider's name as people write it (``"RoostedHR"``)."""
+        """The provider's name as people write it (the adapter's display name)."""
         return self.adapter.display_name
 
     @property
@@ -496,7 +496,7 @@ def _driver_kwargs(adapter: Adapter, options: ConnectionOptions) -> dict[str, An
 
 
 def connect(provider: str, **settings: Any) -> Connection:
-    """A sync connection to ``provider`` (a name such as ``"roostedhr"`` or an alias).
+    """A sync connection to ``provider`` (a registered name or an alias).
 
     ``settings`` are the adapter's own (``api_key``, ``base_url``...) plus the
     connection options ``transport``, ``http_client``, ``timeout`` (seconds each network

@@ -122,7 +122,7 @@ class TransportError(ClientBridgeError):
         super().__init__(message)
         self.maybe_sent = maybe_sent
         self.provider = provider
-        #: what failed, without advice (e.g. "GET to placio failed (ReadTimeout: ...)")
+        #: what failed, without advice (e.g. "GET to <provider> failed (ReadTimeout: ...)")
         self.reason = reason
 
 

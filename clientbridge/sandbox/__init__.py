@@ -4,10 +4,10 @@ Each emulator follows its provider page: paths, credential check, validation rul
 their status codes and bodies, response shapes, duplicate rejection, look-ups and id
 formats, with created records kept in memory. Use them
 
-* in process, as an httpx transport: ``cb.connect("placio", sandbox=True)`` or
-  ``transport=clientbridge.sandbox.transport("placio")`` (a fresh `Sandbox` each time;
+* in process, as an httpx transport: ``cb.connect(provider, sandbox=True)`` or
+  ``transport=clientbridge.sandbox.transport(provider)`` (a fresh `Sandbox` each time;
   make a `Sandbox` yourself to read its records or inject faults);
-* as a real loopback server: ``python -m clientbridge.sandbox serve --provider placio``
+* as a real loopback server: ``python -m clientbridge.sandbox serve --provider NAME``
   or `clientbridge.sandbox.server.running_server` in tests.
 
 Faults (429, 5xx, latency, dropped connections, a 500 after the record was created,

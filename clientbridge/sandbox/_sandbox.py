@@ -33,17 +33,16 @@ _BAD_GATEWAY_PAGE = (
 
 
 class Sandbox:
-    """Emulators of the four providers, their records, and the faults to inject.
+    """Emulators of the built-in providers, their records, and the faults to inject.
 
     Every provider's emulator is created on first use and keeps its records in memory
     (``retain_records=False`` keeps only a count, for memory benchmarks; duplicate
     checks then see nothing). Faults hit create calls only unless
     ``faults_on_lookups``; ``fail_rate`` draws them with ``random.Random(seed)``. A seed
-    also fixes the ids' random parts (RoostedHR and ProConvey ids repeat exactly;
+    also fixes the ids' random parts (ids that are wholly random repeat exactly;
     ObjectIds start with the current time, as real ones do). ``latency_ms`` delays
-    every answer. ``options`` maps a provider to its emulator's own options (the type the
-    emulator declares as ``options_type``, e.g.
-    ``options={"agencyhandy": AgencyHandyOptions(response="added_clients")}``).
+    every answer. ``options`` maps a provider to its emulator's own options (an instance of
+    the type the emulator declares as ``options_type``).
 
     ``rate_limit="20/s"`` (or ``"600/min"``, or a `SandboxRateLimit`) keeps a token
     bucket per credential, ``rate_limit_burst`` tokens deep (default: the rate's request
@@ -53,10 +52,10 @@ class Sandbox:
     Share one with a connection to inspect it::
 
         sandbox = Sandbox()
-        conn = cb.connect("placio", sandbox=True, transport=sandbox.transport("placio"))
+        conn = cb.connect(provider, sandbox=True, transport=sandbox.transport(provider))
         sandbox.inject("rate_limited")   # the next create answers 429 with Retry-After
         conn.create(client)              # retried by the driver, then created
-        sandbox.records("placio")        # what the emulator holds
+        sandbox.records(provider)        # what the emulator holds
         sandbox.injected                 # Counter({"rate_limited": 1})
     """
 
