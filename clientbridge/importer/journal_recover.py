@@ -28,8 +28,8 @@ from clientbridge.errors import ClientBridgeError
 from clientbridge.importer.advice import LIBRARY_ADVICE
 from clientbridge.importer.errors import ImportSetupError
 from clientbridge.importer.identity import identify
-from clientbridge.importer.journal import SCHEMA_VERSION, SINGLE, _create, _target_key
 from clientbridge.importer.journal_check import RowRecord, inspect, read_rows
+from clientbridge.importer.journal_schema import SCHEMA_VERSION, SINGLE, create_journal, target_key
 from clientbridge.importer.options import Target
 from clientbridge.importer.outputs import journal_files
 from clientbridge.importer.source import Source, SourceRow
@@ -91,7 +91,7 @@ def recover_journal(path: Path, source: Source, target: Target) -> Recovery:
             f"the journal {path} records an import into several connections; it can be "
             "recovered one target at a time only, which is not supported yet"
         )
-    recorded = meta.get(_target_key(SINGLE))
+    recorded = meta.get(target_key(SINGLE))
     if recorded is not None and recorded != target.fingerprint:
         raise ImportSetupError(
             f"the journal {path} records an import into {recorded}, not {target.fingerprint}: "
@@ -218,7 +218,7 @@ def _replace(
     staging = path.with_name(f".{path.name}.recovered")
     for stale in journal_files(staging):
         stale.unlink(missing_ok=True)
-    _create(
+    create_journal(
         staging,
         targets={SINGLE: target.fingerprint},
         layout=source.layout,
