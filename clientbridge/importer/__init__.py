@@ -20,11 +20,12 @@ from __future__ import annotations
 from clientbridge.importer.advice import LIBRARY_ADVICE, Advice
 from clientbridge.importer.api import import_file, provider_target
 from clientbridge.importer.columns import ColumnMap
+from clientbridge.importer.dryrun import run_dry
 from clientbridge.importer.errors import ImportSetupError, RowError
 from clientbridge.importer.journal import Journal
 from clientbridge.importer.options import ImportOptions, Target
 from clientbridge.importer.report import ReportWriter, RowOutcome
-from clientbridge.importer.run import run_dry, run_import
+from clientbridge.importer.run import run_import
 from clientbridge.importer.source import Source, SourceRow, open_source
 from clientbridge.importer.states import RowState
 from clientbridge.importer.summary import ImportSummary, format_summary

@@ -17,8 +17,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from clientbridge.importer.dryrun import run_dry
 from clientbridge.importer.options import ImportOptions, Target, journal_fingerprint
-from clientbridge.importer.run import run_dry, run_import
+from clientbridge.importer.run import run_import
 from clientbridge.importer.source import Format, open_source
 
 if TYPE_CHECKING:

@@ -26,7 +26,8 @@ from clientbridge.importer.options import ImportOptions, Target
 from clientbridge.importer.ordering import Outcomes
 from clientbridge.importer.outputs import check_output_paths
 from clientbridge.importer.progress import make_progress
-from clientbridge.importer.run import _ImportRun, _open_report, close_output
+from clientbridge.importer.recording import close_output, open_report
+from clientbridge.importer.run import _ImportRun
 from clientbridge.importer.source import Source
 from clientbridge.importer.summary import ImportSummary
 
@@ -77,7 +78,7 @@ def run_fanout_import(
             stack.callback(close_output, opened.close, list(summaries.values()))
             for name, summary in summaries.items():
                 summary.rebound_from = opened.rebound.get(name)
-        writer = _open_report(stack, report, list(summaries.values()), connections=True)
+        writer = open_report(stack, report, list(summaries.values()), connections=True)
         outcomes: dict[str, Outcomes] = {}
         for name in targets:
             reading = stack.enter_context(source.reopen())

@@ -14,9 +14,7 @@ answer, then sent (the provider's refusal is only reliable for requests one afte
 from __future__ import annotations
 
 import signal
-import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,14 +23,15 @@ import attrs
 from clientbridge.errors import ClientBridgeError, UnsupportedFeatureError, ValidationError
 from clientbridge.importer import decisions
 from clientbridge.importer.decisions import JournalWrite, Policy, Settle
-from clientbridge.importer.identity import identified_rows, identify
-from clientbridge.importer.journal import SINGLE, Journal
+from clientbridge.importer.identity import identify
+from clientbridge.importer.inflight import KeysInFlight
+from clientbridge.importer.journal import Journal
 from clientbridge.importer.options import ImportOptions, Target
 from clientbridge.importer.ordering import Outcomes
-from clientbridge.importer.outputs import JournalWriteError, OutputError, check_output_paths
-from clientbridge.importer.progress import Progress, make_progress
+from clientbridge.importer.outputs import JournalWriteError, OutputError
+from clientbridge.importer.recording import recording
 from clientbridge.importer.recovery import Recovery, look_up_earlier_unknowns, settle_window
-from clientbridge.importer.report import ReportWriter, RowOutcome
+from clientbridge.importer.report import RowOutcome
 from clientbridge.importer.source import Source, SourceRow
 from clientbridge.importer.states import RowState
 from clientbridge.importer.summary import ImportSummary
@@ -43,9 +42,9 @@ if TYPE_CHECKING:
     from anyio.abc import ObjectReceiveStream, ObjectSendStream
     from anyio.streams.memory import MemoryObjectReceiveStream
 
-    from clientbridge.connection import AsyncConnection, Connection
+    from clientbridge.connection import AsyncConnection
 
-__all__ = ["ImportOptions", "ImportSummary", "Target", "run_dry", "run_import"]
+__all__ = ["ImportOptions", "ImportSummary", "Target", "run_import"]
 
 #: Finished rows held back to keep the report in input order before reading pauses.
 MAX_REORDER = 10_000
@@ -106,8 +105,10 @@ class _ImportRun:
         self._recovery = Recovery()
         #: the rows a retry of unknown rows sends without any check (by identity)
         self._unchecked: set[str] = set()
-        #: duplicate key -> the line in flight with it, and the event set when it is not
-        self._keys_in_flight: dict[str, tuple[int, anyio.Event]] = {}
+        #: rows whose duplicate key (email) is in flight: another with it waits its turn
+        self._keys_in_flight: KeysInFlight[_Pending] = KeysInFlight(
+            self._key, lambda pending: pending.row.line
+        )
         #: the whole file was read, and rows read but not sent because of a stop
         self._read_all = False
         self._unsent = 0
@@ -335,16 +336,15 @@ class _ImportRun:
         import anyio
 
         while chunk:
-            ready, held = self._claim(chunk)
+            ready, waiting = self._keys_in_flight.claim(chunk)
+            held = [attrs.evolve(pending, same_email_as=line) for pending, line in waiting]
             if ready:
                 try:
                     await self._send_now(ready)
                 finally:
-                    self._release(ready)
+                    self._keys_in_flight.release(ready)
             elif not self.stop.is_set():
-                key = self._key(held[0])
-                assert key is not None
-                await self._keys_in_flight[key][1].wait()  # every request gets an answer
+                await self._keys_in_flight.wait_for(held[0])
             if held and self.stop.is_set():
                 for pending in held:
                     self._not_sent(pending.seq)
@@ -355,32 +355,6 @@ class _ImportRun:
     def _key(self, pending: _Pending) -> str | None:
         assert self.conn is not None
         return self.conn.duplicate_key(pending.client)
-
-    def _claim(self, chunk: list[_Pending]) -> tuple[list[_Pending], list[_Pending]]:
-        """The rows of ``chunk`` to send now (their keys are claimed), and those held back
-        because a row with the same key is in flight (or earlier in the chunk)."""
-        import anyio
-
-        ready: list[_Pending] = []
-        held: list[_Pending] = []
-        keys = self._keys_in_flight
-        for pending in chunk:
-            key = self._key(pending)
-            if key is None:
-                ready.append(pending)
-            elif key in keys:
-                held.append(attrs.evolve(pending, same_email_as=keys[key][0]))
-            else:
-                keys[key] = (pending.row.line, anyio.Event())
-                ready.append(pending)
-        return ready, held
-
-    def _release(self, sent: list[_Pending]) -> None:
-        keys = self._keys_in_flight
-        for pending in sent:
-            key = self._key(pending)
-            if key is not None and key in keys and keys[key][0] == pending.row.line:
-                keys.pop(key)[1].set()
 
     async def _send_now(self, chunk: list[_Pending]) -> None:
         assert self.conn is not None
@@ -620,57 +594,6 @@ async def _run_async(
     await _ImportRun(source, target, options, journal, outcomes).run()
 
 
-@contextmanager
-def _recording(
-    source: Source,
-    target: Target,
-    options: ImportOptions,
-    *,
-    report: Path | None,
-    journal: Path | None = None,
-    dry_run: bool = False,
-) -> Iterator[tuple[Outcomes, Journal | None]]:
-    """What a run records: its summary (timed), the journal, the report and progress.
-
-    Closed in the reverse order (outcomes, report, journal); the summary's elapsed time
-    is set after.
-    """
-    summary = ImportSummary(
-        source=source.path,
-        target=target.label,
-        provider=target.provider,
-        dry_run=dry_run,
-        ephemeral=target.ephemeral and not dry_run,
-        journal=journal,
-        report=report,
-        read_as=source.description,
-    )
-    check_output_paths(source.path, journal=journal, report=report)
-    started = time.monotonic()
-    with ExitStack() as stack:
-        opened = None
-        if journal is not None:
-            opened = Journal.open(
-                journal,
-                target=target.fingerprint,
-                layout=source.layout,
-                source=str(source.path),
-                identified=identified_rows(source),
-                advice=options.advice,
-            )
-            stack.callback(close_output, opened.close, [summary])
-            summary.rebound_from = opened.rebound.get(SINGLE)
-        outcomes = Outcomes(
-            summary,
-            _open_report(stack, report, [summary]),
-            _progress(options, source, dry_run=dry_run),
-            source,
-        )
-        stack.callback(outcomes.close)
-        yield outcomes, opened
-    summary.elapsed = time.monotonic() - started
-
-
 def run_import(
     source: Source,
     target: Target,
@@ -682,74 +605,6 @@ def run_import(
     """Import every row of ``source`` into ``target``. Never raises for a row."""
     import anyio
 
-    with _recording(source, target, options, report=report, journal=journal) as (outcomes, opened):
+    with recording(source, target, options, report=report, journal=journal) as (outcomes, opened):
         anyio.run(_run_async, source, target, options, opened, outcomes)
     return outcomes.summary
-
-
-def run_dry(
-    source: Source, target: Target, options: ImportOptions, *, report: Path | None
-) -> ImportSummary:
-    """Validate every row and build its requests (secrets redacted). No I/O."""
-    with (
-        target.connect() as conn,
-        _recording(source, target, options, report=report, dry_run=True) as (outcomes, _),
-    ):
-        try:
-            for seq, row in enumerate(source.rows()):
-                outcomes.add(seq, _dry_outcome(conn, row, options, outcomes.summary))
-                if outcomes.failure is not None:
-                    outcomes.summary.stop_for(outcomes.failure)
-                    break
-        except KeyboardInterrupt:
-            outcomes.summary.interrupted = True
-    return outcomes.summary
-
-
-def _open_report(
-    stack: ExitStack,
-    path: Path | None,
-    summaries: list[ImportSummary],
-    *,
-    connections: bool = False,
-) -> ReportWriter | None:
-    if path is None:
-        return None
-    writer = ReportWriter(path, connections=connections)
-    stack.callback(close_output, writer.close, summaries)
-    return writer
-
-
-def close_output(close: Callable[[], None], summaries: list[ImportSummary]) -> None:
-    """Close a journal or report; a failure to write what was left stops the summaries
-    (it is said, and the exit code is 2) instead of raising past them."""
-    try:
-        close()
-    except OutputError as error:
-        for summary in summaries:
-            summary.stop_for(error)
-
-
-def _progress(options: ImportOptions, source: Source, *, dry_run: bool = False) -> Progress:
-    return make_progress(
-        options.progress,
-        source.path.name,
-        source.size,
-        interval=options.progress_interval,
-        dry_run=dry_run,
-    )
-
-
-def _dry_outcome(
-    conn: Connection, row: SourceRow, options: ImportOptions, summary: ImportSummary
-) -> RowOutcome:
-    if row.client is None:
-        return RowOutcome(row.line, RowState.FAILED, error=row.error)
-    try:
-        requests = conn.preview(row.client)
-    except (ValidationError, UnsupportedFeatureError) as error:
-        return RowOutcome(row.line, RowState.FAILED, error=str(error), warnings=row.notes)
-    if options.on_preview is not None:
-        options.on_preview(row, requests)
-    summary.add_dropped(requests.dropped_fields, conn.dropped_reason)
-    return RowOutcome(row.line, RowState.VALID, warnings=row.notes)
