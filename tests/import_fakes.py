@@ -211,3 +211,15 @@ def set_state(path: Path, row: int, state: str) -> None:
     with no client id)."""
     with closing(sqlite3.connect(path)) as db, db:
         db.execute("UPDATE rows SET state = ?, client_id = NULL WHERE row = ?", (state, row))
+
+
+def emails_in(value: Any) -> list[str]:
+    """The email addresses anywhere in a request body or a provider's record (each
+    provider nests them differently)."""
+    if isinstance(value, str):
+        return [value] if value.endswith("@example.com") else []
+    if isinstance(value, dict):
+        return [email for item in value.values() for email in emails_in(item)]
+    if isinstance(value, list):
+        return [email for item in value for email in emails_in(item)]
+    return []

@@ -18,7 +18,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -27,7 +26,7 @@ import clientbridge as cb
 from clientbridge.registry import adapter_class
 from clientbridge.sandbox import DEFAULT_CREDENTIALS, SANDBOX_SETTINGS, Sandbox
 
-from .import_fakes import invoke, people, read_report, write_csv
+from .import_fakes import emails_in, invoke, people, read_report, write_csv
 from .sandbox_process import serve_provider
 
 PROVIDERS = cb.providers()
@@ -68,18 +67,6 @@ class Sandboxes:
 
     def emails(self, provider: str) -> list[str]:
         return [email for record in self.sandbox.records(provider) for email in emails_in(record)]
-
-
-def emails_in(value: Any) -> list[str]:
-    """The email addresses anywhere in a provider's record (each provider nests it
-    differently)."""
-    if isinstance(value, str):
-        return [value] if value.endswith("@example.com") else []
-    if isinstance(value, dict):
-        return [email for item in value.values() for email in emails_in(item)]
-    if isinstance(value, list):
-        return [email for item in value for email in emails_in(item)]
-    return []
 
 
 def fanout(

@@ -12,7 +12,6 @@ import sqlite3
 from collections import Counter
 from contextlib import closing
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -23,6 +22,7 @@ from clientbridge.sandbox import Sandbox
 
 from .import_fakes import (
     FakeRoostedHR,
+    emails_in,
     import_into,
     invoke,
     people,
@@ -50,17 +50,6 @@ class CountingSandbox:
             return await inner.handle_async_request(request)
 
         return httpx.MockTransport(handle)
-
-
-def emails_in(value: Any) -> list[str]:
-    """The email addresses anywhere in a request body (each provider nests them)."""
-    if isinstance(value, str):
-        return [value] if value.endswith("@example.com") else []
-    if isinstance(value, dict):
-        return [email for item in value.values() for email in emails_in(item)]
-    if isinstance(value, list):
-        return [email for item in value for email in emails_in(item)]
-    return []
 
 
 def ten_rows(*, ids: bool = False) -> list[list[str]]:

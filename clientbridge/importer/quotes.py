@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import attrs
 
@@ -78,6 +79,20 @@ def find_quote_problems(
         next(reader)  # the header
     except (StopIteration, csv.Error):
         return
+    for start, end, cells in csv_records(reader):
+        if isinstance(cells, csv.Error):
+            if end > start:
+                yield QuoteProblem(start, end, str(cells))
+            continue  # (a record that consumed nothing ends the reading: the rows report it)
+        problem = quote_problem(start, end, cells, columns, delimiter)
+        if problem is not None:
+            yield problem
+
+
+def csv_records(reader: Any) -> Iterator[tuple[int, int, list[str] | csv.Error]]:
+    """Each record of the csv ``reader`` with the first and last line it spans: its cells,
+    or the `csv.Error` reading it raised. Reading goes on after an error, unless the
+    record consumed nothing (the reader cannot go on): that error is the last item."""
     while True:
         start = reader.line_num + 1
         try:
@@ -85,14 +100,11 @@ def find_quote_problems(
         except StopIteration:
             return
         except csv.Error as error:
-            if reader.line_num > start:
-                yield QuoteProblem(start, reader.line_num, str(error))
+            yield start, reader.line_num, error
             if reader.line_num < start:
-                return  # nothing consumed: the reader cannot go on (the rows report it)
+                return
             continue
-        problem = quote_problem(start, reader.line_num, cells, columns, delimiter)
-        if problem is not None:
-            yield problem
+        yield start, reader.line_num, cells
 
 
 def describe_problems(path: str, problems: Iterable[QuoteProblem]) -> str:

@@ -329,25 +329,20 @@ class CsvSource(Source):
         )
 
     def rows(self, only: Container[int] | None = None) -> Iterator[SourceRow]:
-        from clientbridge.importer.quotes import QuoteProblem, quote_problem
+        from clientbridge.importer.quotes import QuoteProblem, csv_records, quote_problem
 
-        reader = self._reader
         columns = len(self.columns.headers)
-        while True:
-            start = reader.line_num + 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as error:
-                if reader.line_num < start:  # nothing consumed: the reader cannot go on
+        for start, end, cells in csv_records(self._reader):
+            if isinstance(cells, csv.Error):
+                error = cells
+                if end < start:  # nothing consumed: the reader cannot go on
                     raise ImportSetupError(
                         f"{self.path}, line {start}: {error}; the rest cannot be read"
                     ) from None
                 if only is None or start in only:
                     problem: object = f"unreadable: {error}"
-                    if reader.line_num > start:  # a quoted field ran on past the field limit
-                        problem = QuoteProblem(start, reader.line_num, str(error))
+                    if end > start:  # a quoted field ran on past the field limit
+                        problem = QuoteProblem(start, end, str(error))
                     yield SourceRow(
                         line=start,
                         digest=_digest(f"unreadable:{start}".encode()),
@@ -361,7 +356,7 @@ class CsvSource(Source):
                 continue
             joined = "\x1f".join(cells)
             digest = _digest(joined.encode("utf-8", "surrogateescape"))
-            problem = quote_problem(start, reader.line_num, cells, columns, self.delimiter)
+            problem = quote_problem(start, end, cells, columns, self.delimiter)
             if problem is not None:
                 yield SourceRow(line=start, digest=digest, client=None, error=str(problem))
                 continue
