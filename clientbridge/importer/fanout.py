@@ -20,13 +20,12 @@ from pathlib import Path
 
 from clientbridge.exit_codes import ExitCode
 from clientbridge.importer.errors import ImportSetupError
-from clientbridge.importer.identity import identified_rows
 from clientbridge.importer.journal import Journal
 from clientbridge.importer.options import ImportOptions, Target
 from clientbridge.importer.ordering import Outcomes
 from clientbridge.importer.outputs import check_output_paths
 from clientbridge.importer.progress import make_progress
-from clientbridge.importer.recording import close_output, open_report
+from clientbridge.importer.recording import close_output, open_journal, open_report
 from clientbridge.importer.run import _ImportRun
 from clientbridge.importer.source import Source
 from clientbridge.importer.summary import ImportSummary
@@ -67,14 +66,8 @@ def run_fanout_import(
     with ExitStack() as stack:
         opened = None
         if journal is not None:
-            opened = Journal.open(
-                journal,
-                targets={name: target.fingerprint for name, target in targets.items()},
-                layout=source.layout,
-                source=str(source.path),
-                identified=identified_rows(source),
-                advice=options.advice,
-            )
+            fingerprints = {name: target.fingerprint for name, target in targets.items()}
+            opened = open_journal(journal, source, options, fingerprints)
             stack.callback(close_output, opened.close, list(summaries.values()))
             for name, summary in summaries.items():
                 summary.rebound_from = opened.rebound.get(name)

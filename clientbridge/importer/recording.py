@@ -4,7 +4,7 @@ journal, the report and progress, opened together and closed in reverse order.""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from clientbridge.importer.report import ReportWriter
 from clientbridge.importer.source import Source
 from clientbridge.importer.summary import ImportSummary
 
-__all__ = ["close_output", "open_report", "progress_for", "recording"]
+__all__ = ["close_output", "open_journal", "open_report", "progress_for", "recording"]
 
 
 @contextmanager
@@ -51,14 +51,7 @@ def recording(
     with ExitStack() as stack:
         opened = None
         if journal is not None:
-            opened = Journal.open(
-                journal,
-                target=target.fingerprint,
-                layout=source.layout,
-                source=str(source.path),
-                identified=identified_rows(source),
-                advice=options.advice,
-            )
+            opened = open_journal(journal, source, options, {SINGLE: target.fingerprint})
             stack.callback(close_output, opened.close, [summary])
             summary.rebound_from = opened.rebound.get(SINGLE)
         outcomes = Outcomes(
@@ -70,6 +63,21 @@ def recording(
         stack.callback(outcomes.close)
         yield outcomes, opened
     summary.elapsed = time.monotonic() - started
+
+
+def open_journal(
+    path: Path, source: Source, options: ImportOptions, targets: Mapping[str, str]
+) -> Journal:
+    """The journal at ``path`` for an import of ``source`` into ``targets`` (connection
+    name -> target fingerprint; `SINGLE` for a single-target import)."""
+    return Journal.open(
+        path,
+        targets=targets,
+        layout=source.layout,
+        source=str(source.path),
+        identified=identified_rows(source),
+        advice=options.advice,
+    )
 
 
 def open_report(
