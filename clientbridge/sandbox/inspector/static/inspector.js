@@ -162,6 +162,7 @@
       if (event.target !== scope) dirty = true;
     });
     scope.addEventListener("change", function () { dirty = false; fillSettings(true); });
+    fillSettings(true);
   }
 
   function post(form, extra) {
