@@ -319,7 +319,9 @@ def test_keyboard_shortcuts_are_listed_and_work(browser: Any, served: Served) ->
 
 def test_clear_all_asks_then_resets_every_count_and_list(browser: Any, served: Served) -> None:
     served.create("placio", "cleared@example.com")
-    open_page(browser, served.url + "#faults")
+    open_page(browser, served.url + "?rq=cleared#faults")
+    wait_for_text(browser, '[data-provider="placio"] h3', "1 matching")
+    screenshot(browser, "records", "inspector-records.png")
     browser.find_element("id", "clear-all").click()
     dialog = wait_for(browser, "dialog#confirm-clear[open]")
     dialog.find_element("id", "confirm-no").click()

@@ -135,11 +135,17 @@ class Sandbox:
         """The credential the emulator of ``provider`` accepts."""
         return self.emulator(provider).credential
 
-    def records(self, provider: str) -> list[dict[str, Any]]:
-        """A copy of the records created in ``provider``'s emulator, oldest first."""
+    def records(self, provider: str, *, newest: int | None = None) -> list[dict[str, Any]]:
+        """A copy of the records created in ``provider``'s emulator, oldest first (only
+        the ``newest`` ones when given)."""
         emulator = self.emulator(provider)
         with emulator.lock:
-            return copy.deepcopy(emulator.records)
+            held = emulator.records if newest is None else emulator.records[-newest:]
+            return copy.deepcopy(held)
+
+    def held(self, provider: str) -> int:
+        """How many records ``provider``'s emulator holds."""
+        return len(self.emulator(provider).records)
 
     def clear(self) -> None:
         """Forget the records of every emulator in use (a created email may be created again)."""

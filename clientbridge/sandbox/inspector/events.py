@@ -547,10 +547,11 @@ class EventLog:
         entries = self._snapshot()
         with self._index_lock:
             index = self._index
-            for entry in entries:
-                event = entry.masked()
-                if event.number > index.seen:
-                    index.feed(event)
+            if entries:
+                # Numbers follow each other: the events not fed yet are the last ones.
+                unseen = entries[-1].masked().number - index.seen
+                for entry in entries[max(0, len(entries) - unseen) :] if unseen > 0 else ():
+                    index.feed(entry.masked())
             needle = text.casefold()
             rows: Iterable[ClientRow] = reversed(index.rows.values())
             if needle:

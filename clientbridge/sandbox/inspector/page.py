@@ -41,7 +41,7 @@ PAGE_SIZE = 50
 #: The JSON API lists at most this many requests at once (``limit``).
 API_LIMIT = 1000
 #: The records view shows the newest matching records of each provider.
-SHOWN_RECORDS = 50
+SHOWN_RECORDS = 10
 #: A push stream says "changed" at most this often (seconds), however busy the server.
 PUSH_INTERVAL = 0.2
 #: A push stream sends a comment this often when nothing changes (proxies keep it open).
@@ -156,10 +156,7 @@ class InspectorPage:
             "capacity": site.events.capacity,
             "latest": site.events.version,
             "detail": None if detail is None else self._detail_context(detail),
-            "records": {
-                name: _records(sandbox.records(name), query.get("rq", ""), site)
-                for name in providers
-            },
+            "records": {name: _records(site, name, query.get("rq", "")) for name in providers},
             "fault_kinds": [(kind, _SHORT_NAMES.get(kind, kind)) for kind in FAULT_KINDS],
             "status_choices": _STATUS_CHOICES,
             "outcome_choices": OUTCOME_CHOICES,
@@ -333,14 +330,18 @@ def _link(query: Mapping[str, str], **changes: object) -> str:
     return "/?" + urlencode(merged) if merged else "/"
 
 
-def _records(records: list[dict[str, Any]], query: str, site: Site) -> dict[str, Any]:
-    texts = [
+def _records(site: Site, provider: str, query: str) -> dict[str, Any]:
+    """The newest records of ``provider`` (those containing ``query`` when given: the
+    filter reads them all), as JSON, credentials masked."""
+    needle = query.strip().casefold()
+    total = site.sandbox.held(provider)
+    records = site.sandbox.records(provider, newest=None if needle else SHOWN_RECORDS)
+    texts = (
         site.masker.text(json.dumps(record, indent=2, ensure_ascii=False))
         for record in reversed(records)
-    ]
-    needle = query.strip().casefold()
-    matching = [text for text in texts if needle in text.casefold()] if needle else texts
-    return {"total": len(texts), "matching": len(matching), "shown": matching[:SHOWN_RECORDS]}
+    )
+    matching = [text for text in texts if needle in text.casefold()] if needle else list(texts)
+    return {"total": total, "matching": len(matching), "shown": matching[:SHOWN_RECORDS]}
 
 
 def _clock(seconds: float) -> str:
