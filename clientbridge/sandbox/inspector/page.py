@@ -158,8 +158,8 @@ class InspectorPage:
             "detail": None if detail is None else self._detail_context(detail),
             "records": {name: _records(site, name, query.get("rq", "")) for name in providers},
             "fault_kinds": [(kind, _SHORT_NAMES.get(kind, kind)) for kind in FAULT_KINDS],
-            "status_choices": _STATUS_CHOICES,
-            "outcome_choices": OUTCOME_CHOICES,
+            "status_choices": [(status, status) for status in _STATUS_CHOICES],
+            "outcome_choices": [(outcome, _outcome_label(outcome)) for outcome in OUTCOME_CHOICES],
             "settings": {"": sandbox.settings()}
             | {name: sandbox.settings(name) for name in providers},
         }
