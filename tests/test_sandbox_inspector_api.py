@@ -380,3 +380,26 @@ def test_the_json_api_lists_and_filters_requests(server: SandboxServer) -> None:
     assert bad.status_code == 400
     page = httpx.get(server.url, params={"outcome": "refused"}, timeout=TIMEOUT).text
     assert page.count('<tr id="event-') == 2
+
+
+def test_a_credential_by_its_name_and_other_emulators_credentials_are_masked() -> None:
+    real = "my-real-production-key"
+    with running_server("roostedhr") as single:
+        others = [
+            emulator.default_credential
+            for name, emulator in EMULATORS.items()
+            if name != "roostedhr"
+        ]
+        httpx.post(
+            single.base_url + "/clients",
+            params={"api_key": real, "note": others[0]},
+            json={"client_name": " ".join(others)},
+            headers={"X-API-KEY": single.credential},
+            timeout=TIMEOUT,
+        )
+        listing = httpx.get(single.url + f"{INSPECTOR}/api/requests", timeout=TIMEOUT).text
+        page = httpx.get(single.url, timeout=TIMEOUT).text
+    for text in (listing, page):
+        assert real not in text
+        assert [secret for secret in [single.credential, *others] if secret in text] == []
+    assert "api_key=***" in listing

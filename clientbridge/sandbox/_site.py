@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
+from clientbridge.sandbox.emulators import EMULATORS
 from clientbridge.sandbox.emulators.base import Reply, SandboxRequest
 from clientbridge.sandbox.inspector.events import EventLog, Masker
 from clientbridge.secrets import Secret
@@ -99,11 +100,14 @@ class Site:
         self.root = ""
         #: whether the credentials were chosen by the caller (the page says so)
         self.credentials_chosen = False
-        # Every emulator's credential is masked in every event: one sent to the wrong
-        # back-office is still a credential.
+        # Every emulator's credential (served here or not) is masked in every event: one
+        # sent to the wrong back-office is still a credential.
         self.masker = Masker(
-            [Secret(sandbox.credential(name)) for name in names],
-            {header for name in names for header in sandbox.emulator(name).credential_headers},
+            [
+                Secret(sandbox.credentials.get(name) or EMULATORS[name].default_credential)
+                for name in EMULATORS
+            ],
+            {header for emulator in EMULATORS.values() for header in emulator.credential_headers},
         )
         self._make_page = page
         self._page: Page | None = None

@@ -73,6 +73,19 @@ class Masker:
                 text = text.replace(form, REDACTED)
         return text
 
+    def target(self, target: str) -> str:
+        """A path and query with credentials masked: any value of a query parameter whose
+        name says it holds one (``api_key``, ``token``), whatever the value."""
+        path, mark, query = target.partition("?")
+        if not mark:
+            return self.text(target)
+        pairs = []
+        for pair in query.split("&"):
+            name, equals, value = pair.partition("=")
+            masked = equals and _SENSITIVE_HEADER.search(name) and value
+            pairs.append(f"{name}={REDACTED}" if masked else pair)
+        return self.text(f"{path}?{'&'.join(pairs)}")
+
     def header(self, name: str, value: str) -> str:
         """``value`` with credentials masked: whole for a credential header (its scheme kept)."""
         if name.lower() in self._headers or _SENSITIVE_HEADER.search(name):
@@ -314,7 +327,7 @@ def _masked_event(
         provider=provider,
         kind=kind,
         method=method,
-        target=masker.text(target),
+        target=masker.target(target),
         request_headers=tuple(
             (name, masker.header(name, headers[name.lower()])) for name in header_names
         ),

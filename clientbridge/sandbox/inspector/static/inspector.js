@@ -120,6 +120,13 @@
       .catch(function () { say(target, "The sandbox server is not answering."); });
   }
 
+  window.addEventListener("popstate", function () {
+    // Back and forward: the request named in the address, and the windows it asks for.
+    var number = query().get("event");
+    if (number) openRequest(number, false);
+    refresh(true);
+  });
+
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest("a[data-event]");
     if (link && !event.ctrlKey && !event.metaKey && !event.shiftKey && event.button === 0) {
