@@ -416,7 +416,7 @@ class EventLog:
     microseconds a request whether or not the page is open.
     """
 
-    def __init__(self, capacity: int = 20_000) -> None:
+    def __init__(self, capacity: int = 10_000) -> None:
         self.capacity = capacity
         self._entries: deque[_Entry] = deque(maxlen=capacity)
         self._lock = threading.Lock()
