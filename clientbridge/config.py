@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from clientbridge.connection import AsyncConnection, Connection
     from clientbridge.group import AsyncConnectionGroup, ConnectionGroup
+    from clientbridge.ledger import Ledger
     from clientbridge.routing import Routing
 
 __all__ = ["Config", "ConnectionConfig", "load_config"]
@@ -103,6 +104,9 @@ class Config:
     connections: Mapping[str, ConnectionConfig]
     #: the file's ``[routing]`` table, checked (None when it has none)
     routing: Routing | None = None
+    #: the file's top-level ``ledger`` (a path, relative ones resolved against the
+    #: file's directory, or a redis:// URL); a connection's own ``ledger`` wins
+    ledger: str | None = attrs.field(default=None, repr=False)
 
     def names(self) -> list[str]:
         """The connection names, in file order."""
@@ -129,6 +133,8 @@ class Config:
                     settings.pop(setting.name, None)
         elif connection.missing_variables:
             connection.check()
+        if self.ledger is not None and settings.get("ledger") is None:
+            settings["ledger"] = self.ledger
         return connection.provider, {**settings, **overrides}
 
     def connect(self, name: str, **overrides: Any) -> Connection:
@@ -154,29 +160,67 @@ class Config:
             raise ConfigurationError(f"connection {repeated!r} is named twice")
         return chosen
 
+    def _shared_ledgers(
+        self, names: list[str], overrides: Mapping[str, Any]
+    ) -> tuple[dict[str, dict[str, Any]], list[Ledger]]:
+        """Per name, the overrides that give it its ledger, one `Ledger` opened per
+        location the connections name (so that they share it), and those ledgers."""
+        from clientbridge.ledger import Ledger
+
+        opened: dict[str, Ledger] = {}
+        per_name: dict[str, dict[str, Any]] = {}
+        try:
+            for name in names:
+                location = overrides.get("ledger")
+                if location is None:
+                    location = self[name].settings.get("ledger") or self.ledger
+                if isinstance(location, str):
+                    if location not in opened:
+                        opened[location] = Ledger(location)
+                    location = opened[location]
+                per_name[name] = {**overrides, "ledger": location} if location else {**overrides}
+        except BaseException:
+            for ledger in opened.values():
+                ledger.close()
+            raise
+        return per_name, list(opened.values())
+
     def connect_many(self, *names: str, **overrides: Any) -> ConnectionGroup:
         """A `ConnectionGroup` over the named connections (every one when no name is
         given), following the file's routes; keyword arguments override each one's
-        settings."""
+        settings (``ledger=`` gives them all one ledger)."""
         from clientbridge.group import ConnectionGroup
 
+        per_name, ledgers = self._shared_ledgers(self._many(names), overrides)
         opened: dict[str, Connection] = {}
         try:
-            for name in self._many(names):
-                opened[name] = self.connect(name, **overrides)
+            for name, settings in per_name.items():
+                opened[name] = self.connect(name, **settings)
         except BaseException:
             for conn in opened.values():
                 conn.close()
+            for ledger in ledgers:
+                ledger.close()
             raise
-        return ConnectionGroup(opened, routing=self.routing)
+        group = ConnectionGroup(opened, routing=self.routing)
+        group._owned_ledgers.extend(ledgers)
+        return group
 
     def connect_many_async(self, *names: str, **overrides: Any) -> AsyncConnectionGroup:
         """An `AsyncConnectionGroup` over the named connections (see `connect_many`)."""
         from clientbridge.group import AsyncConnectionGroup
 
-        # Opening an async connection does no I/O: nothing needs closing if one fails.
-        opened = {name: self.connect_async(name, **overrides) for name in self._many(names)}
-        return AsyncConnectionGroup(opened, routing=self.routing)
+        per_name, ledgers = self._shared_ledgers(self._many(names), overrides)
+        try:
+            # Opening an async connection does no I/O: nothing needs closing if one fails.
+            opened = {name: self.connect_async(name, **s) for name, s in per_name.items()}
+        except BaseException:
+            for ledger in ledgers:
+                ledger.close()
+            raise
+        group = AsyncConnectionGroup(opened, routing=self.routing)
+        group._owned_ledgers.extend(ledgers)
+        return group
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -203,12 +247,14 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         path = os.environ.get(CONFIG_ENV_VAR) or DEFAULT_CONFIG_FILE
     file = Path(path)
     document = _read_toml(file)
-    unknown_tables = [key for key in document if key not in {"connections", "routing"}]
+    unknown_tables = [key for key in document if key not in {"connections", "routing", "ledger"}]
     if unknown_tables:
         raise ConfigurationError(
             f"{file}: unknown top-level key {unknown_tables[0]!r}; put connections under "
-            "[connections.NAME] and routes under [routing]"
+            "[connections.NAME], routes under [routing], and the ledger in a top-level "
+            'ledger = "..."'
         )
+    ledger = _ledger_location(document.get("ledger"), file, f"{file}: ")
     raw_connections = document.get("connections", {})
     if not isinstance(raw_connections, Mapping) or not raw_connections:
         raise ConfigurationError(f"{file} defines no [connections.NAME] table")
@@ -232,6 +278,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         for key in ("transport", "http_client"):
             if key in raw:
                 raise ConfigurationError(f"{where}{key!r} can only be passed in code")
+        if "ledger" in raw and not missing:
+            raw["ledger"] = _ledger_location(raw["ledger"], file, where)
         adapter = adapter_class(provider)
         if missing:
             # Checked when the connection is used: other connections may still be used.
@@ -259,4 +307,21 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         from clientbridge.routing import routing_from_table
 
         routing = routing_from_table(document["routing"], list(connections), str(file))
-    return Config(path=file, connections=connections, routing=routing)
+    return Config(path=file, connections=connections, routing=routing, ledger=ledger)
+
+
+def _ledger_location(value: object, file: Path, where: str) -> str | None:
+    """A config file's ``ledger``: a redis:// URL as written, or a path, relative ones
+    read from the file's directory (not the working directory)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError(
+            f"{where}ledger must be a file path or a redis:// URL (a string), not {value!r}"
+        )
+    if "://" in value:
+        return value
+    from pathlib import Path
+
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else file.parent / path)

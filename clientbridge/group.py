@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
     from clientbridge.connection import AsyncConnection, Connection
+    from clientbridge.ledger import Ledger
     from clientbridge.routing import Routing
     from clientbridge.wire import Preview
 
@@ -38,12 +39,39 @@ def _check_client(client: object) -> Client:
 class _GroupBase(Generic[_Conn]):
     """What the sync and async groups share: the connections, routes and choosing."""
 
-    def __init__(self, connections: Mapping[str, _Conn], *, routing: Routing | None = None) -> None:
+    def __init__(
+        self,
+        connections: Mapping[str, _Conn],
+        *,
+        routing: Routing | None = None,
+        ledger: Ledger | str | None = None,
+    ) -> None:
         if not connections:
             raise ConfigurationError("a connection group needs at least one connection")
         self.connections: dict[str, _Conn] = dict(connections)
         #: the routes that decide which connections a client goes to (None: all of them)
         self.routing = routing
+        #: ledgers the group opened (closed with it)
+        self._owned_ledgers: list[Ledger] = []
+        if ledger is not None:
+            if isinstance(ledger, str):
+                from clientbridge.ledger import Ledger
+
+                ledger = Ledger(ledger)
+                self._owned_ledgers.append(ledger)
+            for conn in self.connections.values():
+                conn.use_ledger(ledger)
+
+    def _check_key(self, names: Sequence[str], key: str | None) -> None:
+        """A key needs a ledger in every connection it goes to (nothing is sent else)."""
+        if key is None:
+            return
+        without = [name for name in names if self.connections[name].ledger is None]
+        if without:
+            raise ConfigurationError(
+                f"key= needs a ledger, and connection {without[0]!r} has none: give the "
+                "group (or the config file) a ledger; nothing was sent"
+            )
 
     def names(self) -> list[str]:
         """The connection names, in the order given."""
@@ -142,8 +170,9 @@ class ConnectionGroup(_GroupBase["Connection"]):
         connections: Mapping[str, Connection],
         *,
         routing: Routing | None = None,
+        ledger: Ledger | str | None = None,
     ) -> None:
-        super().__init__(connections, routing=routing)
+        super().__init__(connections, routing=routing, ledger=ledger)
         self._pool: ThreadPoolExecutor | None = None
 
     def _each(self, names: Sequence[str], call: Callable[[str], _T]) -> dict[str, _T]:
@@ -159,23 +188,40 @@ class ConnectionGroup(_GroupBase["Connection"]):
         futures = {name: self._pool.submit(call, name) for name in names}
         return {name: future.result() for name, future in futures.items()}
 
-    def create(self, client: Client, *, only: Iterable[str] | None = None) -> FanoutResult:
-        """Create ``client`` in every connection it goes to (see `targets`).
+    def create(
+        self,
+        client: Client,
+        *,
+        key: str | None = None,
+        resend_unknown: bool = False,
+        only: Iterable[str] | None = None,
+    ) -> FanoutResult:
+        """Create ``client`` in every connection it goes to (see `targets`). With a
+        ledger, at most once in each per ``key``: a re-run sends only where it failed.
 
         Never raises for one connection's failure: see `FanoutResult.errors`.
         """
         client = _check_client(client)
+        names = self.targets(client, only)
+        self._check_key(names, key)
 
         def create_in(name: str) -> CreateResult | ClientBridgeError:
             try:
-                return self.connections[name].create(client)
+                conn = self.connections[name]
+                if conn.ledger is None:
+                    return conn.create(client)
+                return conn.create(client, key=key, resend_unknown=resend_unknown)
             except ClientBridgeError as error:
                 return error
 
-        return _fanout(client, self._each(self.targets(client, only), create_in))
+        return _fanout(client, self._each(names, create_in))
 
     def create_many(
-        self, clients: Iterable[Client], *, only: Iterable[str] | None = None
+        self,
+        clients: Iterable[Client],
+        *,
+        resend_unknown: bool = False,
+        only: Iterable[str] | None = None,
     ) -> dict[str, BatchResult]:
         """Create each client in every connection it goes to: a `BatchResult` per
         connection, whose indices are positions in ``clients``. Never raises for a
@@ -187,20 +233,26 @@ class ConnectionGroup(_GroupBase["Connection"]):
             chosen = positions[name]
             if not chosen:
                 return BatchResult()
-            batch = self.connections[name].create_many([clients[i] for i in chosen])
+            conn, chosen_clients = self.connections[name], [clients[i] for i in chosen]
+            if conn.ledger is None:
+                batch = conn.create_many(chosen_clients)
+            else:
+                batch = conn.create_many(chosen_clients, resend_unknown=resend_unknown)
             return _in_input_order(clients, chosen, batch)
 
         return self._each(list(positions), create_in)
 
     def close(self) -> None:
-        """Close every connection (and the group's threads)."""
+        """Close every connection (and the group's threads and ledgers)."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
         errors: list[BaseException] = []
-        for conn in self.connections.values():
+        closing: list[Callable[[], None]] = [conn.close for conn in self.connections.values()]
+        closing += [ledger.close for ledger in self._owned_ledgers]
+        for close in closing:
             try:
-                conn.close()
+                close()
             except Exception as error:  # close the others before reporting it
                 errors.append(error)
         if errors:
@@ -237,23 +289,40 @@ class AsyncConnectionGroup(_GroupBase["AsyncConnection"]):
                 tasks.start_soon(run, name)
         return {name: done[name] for name in names}
 
-    async def create(self, client: Client, *, only: Iterable[str] | None = None) -> FanoutResult:
-        """Create ``client`` in every connection it goes to, concurrently.
+    async def create(
+        self,
+        client: Client,
+        *,
+        key: str | None = None,
+        resend_unknown: bool = False,
+        only: Iterable[str] | None = None,
+    ) -> FanoutResult:
+        """Create ``client`` in every connection it goes to, concurrently (see
+        `ConnectionGroup.create`).
 
         Never raises for one connection's failure: see `FanoutResult.errors`.
         """
         client = _check_client(client)
+        names = self.targets(client, only)
+        self._check_key(names, key)
 
         async def create_in(name: str) -> CreateResult | ClientBridgeError:
             try:
-                return await self.connections[name].create(client)
+                conn = self.connections[name]
+                if conn.ledger is None:
+                    return await conn.create(client)
+                return await conn.create(client, key=key, resend_unknown=resend_unknown)
             except ClientBridgeError as error:
                 return error
 
-        return _fanout(client, await self._each(self.targets(client, only), create_in))
+        return _fanout(client, await self._each(names, create_in))
 
     async def create_many(
-        self, clients: Iterable[Client], *, only: Iterable[str] | None = None
+        self,
+        clients: Iterable[Client],
+        *,
+        resend_unknown: bool = False,
+        only: Iterable[str] | None = None,
     ) -> dict[str, BatchResult]:
         """Create each client in every connection it goes to, the connections
         concurrently (see `ConnectionGroup.create_many`)."""
@@ -264,18 +333,27 @@ class AsyncConnectionGroup(_GroupBase["AsyncConnection"]):
             chosen = positions[name]
             if not chosen:
                 return BatchResult()
-            batch = await self.connections[name].create_many([clients[i] for i in chosen])
+            conn, chosen_clients = self.connections[name], [clients[i] for i in chosen]
+            if conn.ledger is None:
+                batch = await conn.create_many(chosen_clients)
+            else:
+                batch = await conn.create_many(chosen_clients, resend_unknown=resend_unknown)
             return _in_input_order(clients, chosen, batch)
 
         return await self._each(list(positions), create_in)
 
     async def aclose(self) -> None:
-        """Close every connection."""
+        """Close every connection (and the group's ledgers)."""
         errors: list[BaseException] = []
         for conn in self.connections.values():
             try:
                 await conn.aclose()
             except Exception as error:  # close the others before reporting it
+                errors.append(error)
+        for ledger in self._owned_ledgers:
+            try:
+                await ledger.aclose()
+            except Exception as error:
                 errors.append(error)
         if errors:
             raise errors[0]
