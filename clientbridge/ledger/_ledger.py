@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+import weakref
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
@@ -54,7 +55,10 @@ class Ledger:
         text = os.fspath(location)
         if not isinstance(text, str) or not text.strip():
             raise ConfigurationError("a ledger's location is a file path or a redis:// URL")
-        self._async_stores: dict[int, AsyncStore] = {}
+        #: the async Redis stores, one per event loop (a Redis client belongs to its loop)
+        self._async_stores: weakref.WeakKeyDictionary[Any, AsyncStore] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
         self._closed = False
         if text.startswith(_REDIS_SCHEMES):
@@ -96,7 +100,7 @@ class Ledger:
             return AsyncSQLiteStore(self._store)
         import asyncio
 
-        loop = id(asyncio.get_running_loop())  # a Redis client belongs to one event loop
+        loop = asyncio.get_running_loop()
         with self._lock:
             store = self._async_stores.get(loop)
             if store is None:
@@ -162,9 +166,9 @@ class Ledger:
         """Close the store and the async clients."""
         import asyncio
 
-        stores, self._async_stores = self._async_stores, {}
-        # A Redis client belongs to its event loop: those of loops that ended are dropped.
-        store = stores.get(id(asyncio.get_running_loop()))
+        stores, self._async_stores = self._async_stores, weakref.WeakKeyDictionary()
+        # A Redis client belongs to its event loop: those of other loops are dropped.
+        store = stores.get(asyncio.get_running_loop())
         if store is not None:
             await store.aclose()
         self.close()

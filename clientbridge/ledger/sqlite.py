@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from clientbridge.errors import ConfigurationError, TransportError
-from clientbridge.ledger.store import Claim, Entry, EntryState
+from clientbridge.ledger.store import STOPPED, Claim, Entry, EntryState
 
 __all__ = ["SQLiteStore"]
 
@@ -43,6 +43,21 @@ _SCHEMA = (
     "CREATE INDEX entries_by_client ON entries (account, client_id) WHERE client_id IS NOT NULL",
     f"PRAGMA application_id = {APPLICATION_ID}",
 )
+
+_CLAIM = """
+INSERT INTO entries (account, key, state, holder, lease_until) VALUES (?, ?, 'pending', ?, ?)
+ON CONFLICT (account, key) DO UPDATE SET
+    state = 'pending',
+    holder = excluded.holder,
+    lease_until = excluded.lease_until,
+    attempted_at = CASE WHEN entries.state = 'pending'
+        THEN max(coalesce(entries.lease_until, 0), coalesce(entries.attempted_at, 0))
+        ELSE entries.attempted_at END,
+    note = CASE WHEN entries.state = 'pending' THEN coalesce(entries.note, ?)
+        ELSE entries.note END
+WHERE entries.state = 'unknown' OR (entries.state = 'pending' AND entries.lease_until <= ?)
+RETURNING attempted_at, note
+"""
 
 _COLUMNS = "key, state, holder, lease_until, attempted_at, client_id, result, note"
 
@@ -164,40 +179,35 @@ class SQLiteStore:
     def claim(
         self, account: str, key: str, *, holder: str, now: float, lease_until: float
     ) -> Claim:
-        with self._lock:
-            db = self._connection()
-            try:
-                db.execute("BEGIN IMMEDIATE")
+        # One statement, so one transaction: a new key is inserted, an unknown one (or one
+        # whose lease has ended) taken over keeping when it was attempted; a created or
+        # live one is read (only then: a second statement) and returned.
+        for _ in range(10):
+            with self._lock:
+                db = self._connection()
                 try:
-                    row = db.execute(
-                        f"SELECT {_COLUMNS} FROM entries WHERE account = ? AND key = ?",
-                        (account, key),
+                    taken = db.execute(
+                        _CLAIM, (account, key, holder, lease_until, STOPPED, now)
                     ).fetchone()
-                    previous = None if row is None else _entry(row).as_of(now)
-                    if previous is not None and previous.state is not EntryState.UNKNOWN:
-                        db.execute("COMMIT")
-                        return Claim(False, previous)
-                    attempted = None if previous is None else previous.attempted_at
-                    db.execute(
-                        "INSERT OR REPLACE INTO entries "
-                        "(account, key, state, holder, lease_until, attempted_at, note) "
-                        "VALUES (?, ?, 'pending', ?, ?, ?, ?)",
-                        (
-                            account,
-                            key,
-                            holder,
-                            lease_until,
-                            attempted,
-                            None if previous is None else previous.note,
-                        ),
-                    )
-                    db.execute("COMMIT")
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as error:
-                raise self._failed(error) from None
-        return Claim(True, previous)
+                    row = None
+                    if taken is None:
+                        row = db.execute(
+                            f"SELECT {_COLUMNS} FROM entries WHERE account = ? AND key = ?",
+                            (account, key),
+                        ).fetchone()
+                except sqlite3.Error as error:
+                    raise self._failed(error) from None
+            if taken is not None:
+                attempted_at, note = taken
+                if attempted_at is None:
+                    return Claim(True, None)
+                previous = Entry(
+                    key=key, state=EntryState.UNKNOWN, attempted_at=attempted_at, note=note
+                )
+                return Claim(True, previous)
+            if row is not None:  # else it was settled meanwhile: claim again
+                return Claim(False, _entry(row))
+        raise self._failed(sqlite3.OperationalError("the key changed under every claim"))
 
     def record_created(self, account: str, key: str, *, client_id: str, result: str) -> None:
         self._run(

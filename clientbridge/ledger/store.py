@@ -20,7 +20,10 @@ from typing import Protocol
 
 import attrs
 
-__all__ = ["AsyncStore", "Claim", "Entry", "EntryState", "Store"]
+__all__ = ["STOPPED", "AsyncStore", "Claim", "Entry", "EntryState", "Store"]
+
+#: What an entry whose holder stopped before it finished says.
+STOPPED = "the caller that was sending it stopped before it finished"
 
 
 class EntryState(str, enum.Enum):
@@ -62,7 +65,7 @@ class Entry:
                 state=EntryState.UNKNOWN,
                 holder=None,
                 attempted_at=max(self.lease_until or 0.0, self.attempted_at or 0.0),
-                note=self.note or "the caller that was sending it stopped before it finished",
+                note=self.note or STOPPED,
             )
         return self
 
