@@ -5,12 +5,13 @@
 ledger (a ``redis-server`` started here on a free loopback port), interleaved in blocks
 (the order rotates every block) so that all three see the same machine state. Every
 create has a key of its own, so each one is sent: a claim before and a record after.
-Target: a ledger adds <= 5% (ratio <= 1.05).
+Target: a ledger adds <= 5% (ratio <= 1.05). ``--latency-ms`` delays the server's
+answers (a provider farther away than the loopback).
 
 Also: the cost of a replay (a key already created: one claim, nothing sent), and the
 ledger's own round trips with no server (claim + record, µs).
 
-    .venv/bin/python bench/ledger.py [--requests 1500]
+    .venv/bin/python bench/ledger.py [--requests 3000] [--latency-ms 0]
 """
 
 from __future__ import annotations
@@ -182,9 +183,13 @@ def cpu_run(base_url: str, key: str, made: dict[str, cb.Ledger | None]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="the server's delay of every answer"
+    )
     args = parser.parse_args()
+    latency = ("--latency-ms", str(args.latency_ms)) if args.latency_ms else ()
     with (
-        sandbox_server("roostedhr", "--seed", "1") as server,
+        sandbox_server("roostedhr", "--seed", "1", *latency) as server,
         redis_server() as redis_url,
         tempfile.TemporaryDirectory() as folder,
     ):
@@ -196,7 +201,10 @@ def main() -> None:
         asynchronous = asyncio.run(
             async_run(server.base_url, server.credential, made, args.requests)
         )
-    print(f"create with a ledger vs none, {args.requests} creates each, {machine_note()}")
+    print(
+        f"create with a ledger vs none, {args.requests} creates each, server latency "
+        f"{args.latency_ms:g} ms, {machine_note()}"
+    )
     print(row("driver", "ledger", "µs per create", "ratio to none", "target"))
     print(row("---", "---", "---", "---", "---"))
     for name, figures in (("sync", sync), ("async", asynchronous)):
