@@ -24,7 +24,7 @@ import statistics
 import tempfile
 import time
 import timeit
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -54,64 +54,63 @@ def ledgers(folder: str, redis_url: str) -> dict[str, cb.Ledger | None]:
     }
 
 
-def sync_run(base_url: str, key: str, made: dict[str, cb.Ledger | None], requests: int) -> dict:
+def blocks(requests: int, first: int) -> Iterator[tuple[str, list[tuple[cb.Client, str]]]]:
+    """Per block, each side in turn (the order rotating) with its clients and keys: 20
+    warm-up creates per side first (their times are dropped: block -1)."""
+    numbers = itertools.count(first)
+    for block in range(-1, requests // BLOCK):
+        for side in SIDES[block % 3 :] + SIDES[: block % 3]:
+            yield side, [(client(n), f"k-{n}") for n in itertools.islice(numbers, BLOCK)]
+
+
+def per_create(timings: dict[str, list[float]]) -> dict[str, float]:
+    """Seconds per create of each side: the median block (the warm-up block dropped)."""
+    return {side: statistics.median(values[1:]) / BLOCK for side, values in timings.items()}
+
+
+def sync_run(
+    base_url: str, key: str, made: dict[str, cb.Ledger | None], requests: int
+) -> dict[str, float]:
     conns = {
         side: cb.connect("roostedhr", base_url=base_url, api_key=key, ledger=ledger)
         for side, ledger in made.items()
     }
-    numbers = itertools.count()
     timings: dict[str, list[float]] = {side: [] for side in SIDES}
     try:
-        for side, conn in conns.items():  # warm up
-            for _ in range(20):
-                conn.create(
-                    client(next(numbers)), key=f"warm-{next(numbers)}" if made[side] else None
-                )
-        for block in range(requests // BLOCK):
-            order = SIDES[block % 3 :] + SIDES[: block % 3]
-            for side in order:
-                conn, keyed = conns[side], made[side] is not None
-                batch = [next(numbers) for _ in range(BLOCK)]
-                started = time.perf_counter()
-                for number in batch:
-                    conn.create(client(number), key=f"k-{number}" if keyed else None)
-                timings[side].append(time.perf_counter() - started)
+        for side, batch in blocks(requests, 0):
+            conn, keyed = conns[side], made[side] is not None
+            started = time.perf_counter()
+            for person, name in batch:
+                conn.create(person, key=name if keyed else None)
+            timings[side].append(time.perf_counter() - started)
     finally:
         for conn in conns.values():
             conn.close()
-    return {side: statistics.median(values) / BLOCK for side, values in timings.items()}
+    return per_create(timings)
 
 
 async def async_run(
     base_url: str, key: str, made: dict[str, cb.Ledger | None], requests: int
-) -> dict:
+) -> dict[str, float]:
     conns = {
         side: cb.connect_async("roostedhr", base_url=base_url, api_key=key, ledger=ledger)
         for side, ledger in made.items()
     }
-    numbers = itertools.count(10_000_000)
     timings: dict[str, list[float]] = {side: [] for side in SIDES}
     try:
-        for side, conn in conns.items():
-            for _ in range(20):
-                number = next(numbers)
-                await conn.create(client(number), key=f"warm-{number}" if made[side] else None)
-        for block in range(requests // BLOCK):
-            order = SIDES[block % 3 :] + SIDES[: block % 3]
-            for side in order:
-                conn, keyed = conns[side], made[side] is not None
-                batch = [next(numbers) for _ in range(BLOCK)]
-                started = time.perf_counter()
-                for number in batch:
-                    await conn.create(client(number), key=f"k-{number}" if keyed else None)
-                timings[side].append(time.perf_counter() - started)
+        for side, batch in blocks(requests, 10_000_000):  # keys of their own
+            conn, keyed = conns[side], made[side] is not None
+            started = time.perf_counter()
+            for person, name in batch:
+                await conn.create(person, key=name if keyed else None)
+            timings[side].append(time.perf_counter() - started)
     finally:
         for conn in conns.values():
             await conn.aclose()
         for ledger in made.values():
             if ledger is not None:
                 await ledger.aclose()
-    return {side: statistics.median(values) / BLOCK for side, values in timings.items()}
+    return per_create(timings)
 
 
 def claim_and_record(store: Store, account: str) -> Callable[[], None]:

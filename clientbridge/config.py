@@ -185,41 +185,43 @@ class Config:
             raise
         return per_name, list(opened.values())
 
+    def _open(
+        self, names: tuple[str, ...], overrides: Mapping[str, Any], *, asynchronous: bool
+    ) -> tuple[dict[str, Any], list[Ledger]]:
+        """The named connections, opened, and the ledgers opened for them."""
+        per_name, ledgers = self._shared_ledgers(self._many(names), overrides)
+        connect = self.connect_async if asynchronous else self.connect
+        opened: dict[str, Any] = {}
+        try:
+            for name, settings in per_name.items():
+                opened[name] = connect(name, **settings)
+        except BaseException:
+            if not asynchronous:  # opening an async connection does no I/O: nothing to close
+                for conn in opened.values():
+                    conn.close()
+            for ledger in ledgers:
+                ledger.close()
+            raise
+        return opened, ledgers
+
     def connect_many(self, *names: str, **overrides: Any) -> ConnectionGroup:
         """A `ConnectionGroup` over the named connections (every one when no name is
         given), following the file's routes; keyword arguments override each one's
         settings (``ledger=`` gives them all one ledger)."""
         from clientbridge.group import ConnectionGroup
 
-        per_name, ledgers = self._shared_ledgers(self._many(names), overrides)
-        opened: dict[str, Connection] = {}
-        try:
-            for name, settings in per_name.items():
-                opened[name] = self.connect(name, **settings)
-        except BaseException:
-            for conn in opened.values():
-                conn.close()
-            for ledger in ledgers:
-                ledger.close()
-            raise
+        opened, ledgers = self._open(names, overrides, asynchronous=False)
         group = ConnectionGroup(opened, routing=self.routing)
-        group._owned_ledgers.extend(ledgers)
+        group._owned_ledgers.extend(ledgers)  # closed with the group
         return group
 
     def connect_many_async(self, *names: str, **overrides: Any) -> AsyncConnectionGroup:
         """An `AsyncConnectionGroup` over the named connections (see `connect_many`)."""
         from clientbridge.group import AsyncConnectionGroup
 
-        per_name, ledgers = self._shared_ledgers(self._many(names), overrides)
-        try:
-            # Opening an async connection does no I/O: nothing needs closing if one fails.
-            opened = {name: self.connect_async(name, **s) for name, s in per_name.items()}
-        except BaseException:
-            for ledger in ledgers:
-                ledger.close()
-            raise
+        opened, ledgers = self._open(names, overrides, asynchronous=True)
         group = AsyncConnectionGroup(opened, routing=self.routing)
-        group._owned_ledgers.extend(ledgers)
+        group._owned_ledgers.extend(ledgers)  # closed with the group
         return group
 
 

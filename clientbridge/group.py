@@ -165,15 +165,8 @@ class ConnectionGroup(_GroupBase["Connection"]):
     """Several sync connections asked at once: ``cb.ConnectionGroup({"uk": conn, ...})``
     or `Config.connect_many`. Use it as a context manager (it closes the connections)."""
 
-    def __init__(
-        self,
-        connections: Mapping[str, Connection],
-        *,
-        routing: Routing | None = None,
-        ledger: Ledger | str | None = None,
-    ) -> None:
-        super().__init__(connections, routing=routing, ledger=ledger)
-        self._pool: ThreadPoolExecutor | None = None
+    #: the threads that ask the connections, started on the first create of several
+    _pool: ThreadPoolExecutor | None = None
 
     def _each(self, names: Sequence[str], call: Callable[[str], _T]) -> dict[str, _T]:
         """``call(name)`` for every name, concurrently, in ``names`` order."""
@@ -207,10 +200,7 @@ class ConnectionGroup(_GroupBase["Connection"]):
 
         def create_in(name: str) -> CreateResult | ClientBridgeError:
             try:
-                conn = self.connections[name]
-                if conn.ledger is None:
-                    return conn.create(client)
-                return conn.create(client, key=key, resend_unknown=resend_unknown)
+                return self.connections[name].create(client, key=key, resend_unknown=resend_unknown)
             except ClientBridgeError as error:
                 return error
 
@@ -233,11 +223,9 @@ class ConnectionGroup(_GroupBase["Connection"]):
             chosen = positions[name]
             if not chosen:
                 return BatchResult()
-            conn, chosen_clients = self.connections[name], [clients[i] for i in chosen]
-            if conn.ledger is None:
-                batch = conn.create_many(chosen_clients)
-            else:
-                batch = conn.create_many(chosen_clients, resend_unknown=resend_unknown)
+            batch = self.connections[name].create_many(
+                [clients[i] for i in chosen], resend_unknown=resend_unknown
+            )
             return _in_input_order(clients, chosen, batch)
 
         return self._each(list(positions), create_in)
@@ -308,10 +296,9 @@ class AsyncConnectionGroup(_GroupBase["AsyncConnection"]):
 
         async def create_in(name: str) -> CreateResult | ClientBridgeError:
             try:
-                conn = self.connections[name]
-                if conn.ledger is None:
-                    return await conn.create(client)
-                return await conn.create(client, key=key, resend_unknown=resend_unknown)
+                return await self.connections[name].create(
+                    client, key=key, resend_unknown=resend_unknown
+                )
             except ClientBridgeError as error:
                 return error
 
@@ -333,11 +320,9 @@ class AsyncConnectionGroup(_GroupBase["AsyncConnection"]):
             chosen = positions[name]
             if not chosen:
                 return BatchResult()
-            conn, chosen_clients = self.connections[name], [clients[i] for i in chosen]
-            if conn.ledger is None:
-                batch = await conn.create_many(chosen_clients)
-            else:
-                batch = await conn.create_many(chosen_clients, resend_unknown=resend_unknown)
+            batch = await self.connections[name].create_many(
+                [clients[i] for i in chosen], resend_unknown=resend_unknown
+            )
             return _in_input_order(clients, chosen, batch)
 
         return await self._each(list(positions), create_in)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,9 @@ import clientbridge as cb
 from clientbridge.sandbox import Sandbox
 
 from .redis_server import redis_server
+from .test_group import person
+
+__all__ = ["person"]
 
 BACKENDS = ["sqlite", "redis"]
 MODES = ["sync", "async"]
@@ -42,15 +46,16 @@ def location_for(request: pytest.FixtureRequest, backend: str, tmp_path: Any) ->
     return fresh_redis(request.getfixturevalue("redis_location"))
 
 
-def person(number: int = 1, **fields: Any) -> cb.Client:
-    values: dict[str, Any] = {
-        "first_name": "Ada",
-        "last_name": f"Lovelace{number}",
-        "email": f"ada{number}@example.com",
-        "company_name": "Analytical Engines Ltd",
-    }
-    values.update(fields)
-    return cb.Client(**values)
+@pytest.fixture(params=BACKENDS)
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new ledger's location: a file, or a flushed database of the session's Redis."""
+    return location_for(request, request.param, tmp_path)
+
+
+@pytest.fixture
+def ledger(location: str) -> Iterator[cb.Ledger]:
+    with cb.Ledger(location) as made:
+        yield made
 
 
 class Either:

@@ -5,7 +5,6 @@ and on a real Redis server. The providers are sandboxes; nothing touches the net
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,24 +14,15 @@ import pytest
 import clientbridge as cb
 from clientbridge.sandbox import Sandbox
 
-from .ledger_support import BACKENDS, MODES, Either, connected, grouped, location_for, person
-from .ledger_support import redis_location as redis_location  # the session's redis-server
+from .ledger_support import MODES, Either, connected, grouped, person
+from .ledger_support import ledger as ledger  # fixtures
+from .ledger_support import location as location
+from .ledger_support import redis_location as redis_location
 
 pytestmark = pytest.mark.anyio
 
 #: asks the provider (``find_existing``), and one that cannot be asked
 ASKED, NOT_ASKED = "roostedhr", "placio"
-
-
-@pytest.fixture(params=BACKENDS)
-def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return location_for(request, request.param, tmp_path)
-
-
-@pytest.fixture
-def ledger(location: str) -> Iterator[cb.Ledger]:
-    with cb.Ledger(location) as made:
-        yield made
 
 
 @pytest.fixture(params=MODES)

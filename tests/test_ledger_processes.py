@@ -18,16 +18,11 @@ from clientbridge.sandbox import Sandbox, running_server
 from .conftest import CANARY
 from .import_fakes import deadline
 from .ledger_child import CLIENT
-from .ledger_support import BACKENDS, location_for
-from .ledger_support import redis_location as redis_location  # the session's redis-server
+from .ledger_support import location as location  # fixtures
+from .ledger_support import redis_location as redis_location
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = 4
-
-
-@pytest.fixture(params=BACKENDS)
-def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return location_for(request, request.param, tmp_path)
 
 
 def child(*arguments: str) -> subprocess.Popen[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -18,22 +17,13 @@ from clientbridge.sandbox import Sandbox, running_server
 from clientbridge.sandbox.emulators.placio import WORKSPACE_ID as PLACIO_WORKSPACE_ID
 
 from .conftest import CANARY
-from .ledger_support import BACKENDS, location_for, person
-from .ledger_support import redis_location as redis_location  # the session's redis-server
+from .ledger_support import ledger as ledger  # fixtures
+from .ledger_support import location as location
+from .ledger_support import person
+from .ledger_support import redis_location as redis_location
 from .redis_server import free_port
 
 ACCOUNT = "acme https://acme.test 0123"
-
-
-@pytest.fixture(params=BACKENDS)
-def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return location_for(request, request.param, tmp_path)
-
-
-@pytest.fixture
-def ledger(location: str) -> Iterator[cb.Ledger]:
-    with cb.Ledger(location) as made:
-        yield made
 
 
 # ---------------------------------------------------------------------- the store

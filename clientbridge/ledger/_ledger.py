@@ -7,7 +7,6 @@ import secrets
 import threading
 import weakref
 from collections.abc import Awaitable, Callable
-from types import TracebackType
 from typing import Any
 
 from clientbridge.errors import ConfigurationError, ValidationError
@@ -56,9 +55,7 @@ class Ledger:
         if not isinstance(text, str) or not text.strip():
             raise ConfigurationError("a ledger's location is a file path or a redis:// URL")
         #: the async Redis stores, one per event loop (a Redis client belongs to its loop)
-        self._async_stores: weakref.WeakKeyDictionary[Any, AsyncStore] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._async_stores: weakref.WeakKeyDictionary[Any, AsyncStore] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
         self._closed = False
         if text.startswith(_REDIS_SCHEMES):
@@ -176,16 +173,11 @@ class Ledger:
     def __enter__(self) -> Ledger:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     async def __aenter__(self) -> Ledger:
         return self
 
-    async def __aexit__(self, *exc_info: Any) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()

@@ -246,7 +246,20 @@ def _unknown(job: Job, why: str, retry_after: float | None) -> UnknownOutcomeErr
     )
 
 
-def _store_failed(job: Job, error: ClientBridgeError) -> None:
+def _next(plan: Generator[Step, Any, CreateResult], value: Any) -> Step | CreateResult:
+    """The plan's next step, or its result."""
+    try:
+        return plan.send(value)
+    except StopIteration as stop:
+        result: CreateResult = stop.value
+        return result
+
+
+def _unrecorded(job: Job, step: StoreCall, error: ClientBridgeError) -> None:
+    """A store call failed: before sending, raise (nothing was sent); after, log it (the
+    entry stays pending and counts as unknown once its lease ends)."""
+    if not step.after_send:
+        raise error
     logger.warning(
         "the ledger could not record the outcome of key %r in %s (%s); the key counts as "
         "unknown once its hold ends",
@@ -256,6 +269,12 @@ def _store_failed(job: Job, error: ClientBridgeError) -> None:
     )
 
 
+def _interrupted(job: Job) -> StoreCall:
+    """What to record when sending was interrupted (it may have been sent)."""
+    kwargs = {"holder": job.holder, "attempted_at": job.clock(), "note": None}
+    return StoreCall("record_unknown", kwargs, after_send=True)
+
+
 def run_sync(
     job: Job,
     store: Store,
@@ -263,44 +282,32 @@ def run_sync(
     look_up: Callable[[], list[CreateResult]],
 ) -> CreateResult:
     """Carry `once` out with sync I/O."""
-    plan = once(job)
-    value: Any = None
-    while True:
+
+    def call(step: StoreCall) -> Any:
         try:
-            step = plan.send(value)
-        except StopIteration as stop:
-            result: CreateResult = stop.value
-            return result
-        value = None
+            return getattr(store, step.name)(job.account.id, job.key, **step.kwargs)
+        except ClientBridgeError as error:
+            return _unrecorded(job, step, error)
+
+    plan = once(job)
+    step = _next(plan, None)
+    while not isinstance(step, CreateResult):
+        value: Any = None
         if isinstance(step, StoreCall):
-            call = getattr(store, step.name)
-            try:
-                value = call(job.account.id, job.key, **step.kwargs)
-            except ClientBridgeError as error:
-                if not step.after_send:
-                    raise
-                _store_failed(job, error)
+            value = call(step)
         elif isinstance(step, Pause):
             time.sleep(step.seconds)
         else:
-            operation = send if step is SEND else look_up
             try:
-                value = operation()
+                value = send() if step is SEND else look_up()
             except ClientBridgeError as error:
                 value = error
             except BaseException:
                 if step is SEND:  # interrupted: it may have been sent
-                    _give_up(job, store)
+                    call(_interrupted(job))
                 raise
-
-
-def _give_up(job: Job, store: Store) -> None:
-    try:
-        store.record_unknown(
-            job.account.id, job.key, holder=job.holder, attempted_at=job.clock(), note=None
-        )
-    except ClientBridgeError as error:
-        _store_failed(job, error)
+        step = _next(plan, value)
+    return step
 
 
 async def run_async(
@@ -309,49 +316,33 @@ async def run_async(
     send: Callable[[], Awaitable[CreateResult]],
     look_up: Callable[[], Awaitable[list[CreateResult]]],
 ) -> CreateResult:
-    """Carry `once` out with async I/O."""
+    """Carry `once` out with async I/O (what comes after sending is shielded from
+    cancellation: an outcome is recorded even when the caller is cancelled)."""
     import anyio
 
-    plan = once(job)
-    value: Any = None
-    while True:
-        try:
-            step = plan.send(value)
-        except StopIteration as stop:
-            result: CreateResult = stop.value
-            return result
-        value = None
-        if isinstance(step, StoreCall):
-            call = getattr(store, step.name)
+    async def call(step: StoreCall) -> Any:
+        with anyio.CancelScope(shield=step.after_send):
             try:
-                if step.after_send:
-                    with anyio.CancelScope(shield=True):
-                        value = await call(job.account.id, job.key, **step.kwargs)
-                else:
-                    value = await call(job.account.id, job.key, **step.kwargs)
+                return await getattr(store, step.name)(job.account.id, job.key, **step.kwargs)
             except ClientBridgeError as error:
-                if not step.after_send:
-                    raise
-                _store_failed(job, error)
+                return _unrecorded(job, step, error)
+
+    plan = once(job)
+    step = _next(plan, None)
+    while not isinstance(step, CreateResult):
+        value: Any = None
+        if isinstance(step, StoreCall):
+            value = await call(step)
         elif isinstance(step, Pause):
             await anyio.sleep(step.seconds)
         else:
-            operation = send if step is SEND else look_up
             try:
-                value = await operation()
+                value = await (send() if step is SEND else look_up())
             except ClientBridgeError as error:
                 value = error
             except BaseException:
                 if step is SEND:  # cancelled or interrupted: it may have been sent
-                    with anyio.CancelScope(shield=True):
-                        try:
-                            await store.record_unknown(
-                                job.account.id,
-                                job.key,
-                                holder=job.holder,
-                                attempted_at=job.clock(),
-                                note=None,
-                            )
-                        except ClientBridgeError as error:
-                            _store_failed(job, error)
+                    await call(_interrupted(job))
                 raise
+        step = _next(plan, value)
+    return step

@@ -103,9 +103,31 @@ def _claimed(key: str, answer: Any, now: float) -> Claim:
 
 
 class _RedisBase:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, asynchronous: bool) -> None:
         self.url = url
         self.label = location_label(url)
+        try:
+            if asynchronous:
+                from redis.asyncio import Redis as AsyncRedis
+
+                made: Any = AsyncRedis
+            else:
+                from redis import Redis
+
+                made = Redis
+        except ImportError:
+            raise ConfigurationError(
+                "a Redis ledger needs the redis package: install clientbridge[redis]"
+            ) from None
+        try:
+            self.client: Any = made.from_url(url, socket_connect_timeout=5, socket_timeout=30)
+        except ValueError:
+            raise ConfigurationError(
+                f"the ledger {self.label} is not a Redis URL redis can read"
+            ) from None
+        self._claim = self.client.register_script(_CLAIM)
+        self._settle = self.client.register_script(_SETTLE)
+        self._record = self.client.register_script(_CREATED)
 
     def _hash(self, account: str) -> str:
         return PREFIX + account
@@ -150,28 +172,11 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _redis_missing() -> ConfigurationError:
-    return ConfigurationError("a Redis ledger needs the redis package: install clientbridge[redis]")
-
-
 class RedisStore(_RedisBase):
     """A ledger kept in the Redis server at ``url`` (``redis://`` or ``rediss://``)."""
 
     def __init__(self, url: str) -> None:
-        super().__init__(url)
-        try:
-            from redis import Redis
-        except ImportError:
-            raise _redis_missing() from None
-        try:
-            self.client: Any = Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
-        except ValueError:
-            raise ConfigurationError(
-                f"the ledger {self.label} is not a Redis URL redis can read"
-            ) from None
-        self._claim = self.client.register_script(_CLAIM)
-        self._settle = self.client.register_script(_SETTLE)
-        self._record = self.client.register_script(_CREATED)
+        super().__init__(url, asynchronous=False)
 
     def claim(
         self, account: str, key: str, *, holder: str, now: float, lease_until: float
@@ -238,20 +243,7 @@ class AsyncRedisStore(_RedisBase):
     """`RedisStore` for async callers (``redis.asyncio``), one client per event loop."""
 
     def __init__(self, url: str) -> None:
-        super().__init__(url)
-        try:
-            from redis.asyncio import Redis
-        except ImportError:
-            raise _redis_missing() from None
-        try:
-            self.client: Any = Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
-        except ValueError:
-            raise ConfigurationError(
-                f"the ledger {self.label} is not a Redis URL redis can read"
-            ) from None
-        self._claim = self.client.register_script(_CLAIM)
-        self._settle = self.client.register_script(_SETTLE)
-        self._record = self.client.register_script(_CREATED)
+        super().__init__(url, asynchronous=True)
 
     async def claim(
         self, account: str, key: str, *, holder: str, now: float, lease_until: float
