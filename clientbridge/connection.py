@@ -74,14 +74,21 @@ class _ConnectionBase:
 
     def ledger_account(self) -> Account:
         """This connection's account as the ledger keys it: provider, base URL and a
-        digest of the credentials (two names for one account share entries)."""
+        digest of the credentials (two names for one account share entries). A required
+        setting that is a segment of the provider's URLs (a workspace) names a tenant of
+        the account: it goes into the digest too."""
         if self._account is None:
             adapter = self.adapter
+            tenant = [
+                f"{setting.name}={adapter.settings[setting.name]}"
+                for setting in adapter.settings_spec
+                if setting.path_segment and setting.required
+            ]
             self._account = Account(
                 id=account_id(
                     adapter.name,
                     str(adapter.settings.get("base_url", "")),
-                    [secret.reveal() for secret in adapter.secrets()],
+                    [*(secret.reveal() for secret in adapter.secrets()), *tenant],
                 ),
                 provider=adapter.name,
                 display_name=adapter.display_name,

@@ -472,3 +472,18 @@ def test_a_ledger_given_by_location_is_opened_and_closed_by_the_connection(
         conn.ledger.store  # noqa: B018
     with cb.Ledger(path) as ledger:
         assert ledger.entry(conn.ledger_account().id, "k") is not None
+
+
+async def test_one_key_in_two_workspaces_of_one_token_is_two_entries(
+    mode: str, ledger: cb.Ledger
+) -> None:
+    from clientbridge.sandbox.emulators.placio import WORKSPACE_ID
+
+    sandbox = Sandbox()
+    async with connected(mode, NOT_ASKED, sandbox, ledger=ledger) as one:
+        first = await one.create(person(), key="user-1")
+    async with connected(
+        mode, NOT_ASKED, sandbox, ledger=ledger, workspace_id=WORKSPACE_ID + "-other"
+    ) as other:
+        assert other.ledger_account().id != one.ledger_account().id
+    assert first.replayed is False

@@ -31,7 +31,8 @@ FIRST_POLL, LONGEST_POLL = 0.005, 0.1
 
 def account_id(provider: str, base_url: str, secrets: Sequence[str]) -> str:
     """The account entries belong to: the provider and base URL in clear, then a digest
-    of the credentials (never the credentials themselves, never a connection's name)."""
+    of ``secrets`` (the credentials, and what names a tenant: never the credentials
+    themselves, never a connection's name)."""
     import hashlib
 
     digest = hashlib.sha256(b"clientbridge ledger\0")
