@@ -29,21 +29,13 @@ from pathlib import Path
 
 import httpx
 from _common import Answer, machine_note, redis_server, row, sandbox_server
+from fanout import client
 
 import clientbridge as cb
 from clientbridge.ledger import Store
 
 BLOCK = 20
 SIDES = ("none", "sqlite", "redis")
-
-
-def client(number: int) -> cb.Client:
-    return cb.Client(
-        first_name="Ada",
-        last_name=f"Lovelace{number}",
-        email=f"ada{number}@example.com",
-        company_name="Analytical Engines Ltd",
-    )
 
 
 def ledgers(folder: str, redis_url: str) -> dict[str, cb.Ledger | None]:
