@@ -14,6 +14,7 @@ from clientbridge.adapters.base import Adapter, Capabilities, Outcome, Prepared
 from clientbridge.driver import AsyncDriver, RetryPolicy, SyncDriver
 from clientbridge.errors import ClientBridgeError, ConfigurationError, DuplicateClientError
 from clientbridge.model import Client
+from clientbridge.overrides import active_override, apply_override
 from clientbridge.ratelimit import make_throttle
 from clientbridge.registry import adapter_class
 from clientbridge.result import BatchResult, CreateResult, CredentialCheck, Failure
@@ -384,7 +385,9 @@ class AsyncConnection(_ConnectionBase):
 
 def _setup(provider: str, settings: dict[str, Any]) -> tuple[Adapter, ConnectionOptions]:
     cls = adapter_class(provider)
-    values, options = resolve_settings(cls, settings)
+    # While a test harness overrides connections (the clientbridge_sandbox fixture), every
+    # connection is a sandboxed one: see clientbridge.overrides.
+    values, options = resolve_settings(cls, apply_override(cls.name, cls.settings_spec, settings))
     given = next(
         (name for name in ("http_client", "transport") if getattr(options, name) is not None),
         None,
@@ -406,12 +409,15 @@ def _setup(provider: str, settings: dict[str, Any]) -> tuple[Adapter, Connection
     return cls(values), options
 
 
-def _sandbox_transport(provider: str, asynchronous: bool) -> Any:
+def _sandbox_transport(adapter: Adapter, asynchronous: bool) -> Any:
+    override = active_override()
+    if override is not None:
+        return override.transport(adapter, asynchronous=asynchronous)
     try:
         from clientbridge import sandbox
     except ImportError as error:  # pragma: no cover - the sandbox ships with the package
         raise ConfigurationError(f"the sandbox is not available: {error}") from None
-    return sandbox.transport(provider, asynchronous=asynchronous)
+    return sandbox.transport(adapter.name, asynchronous=asynchronous)
 
 
 def _http_client(
@@ -433,7 +439,7 @@ def _http_client(
         return options.http_client, False
     transport = options.transport
     if transport is None and options.sandbox:
-        transport = _sandbox_transport(adapter.name, asynchronous=asynchronous)
+        transport = _sandbox_transport(adapter, asynchronous=asynchronous)
     if transport is not None and not isinstance(transport, transport_class):
         raise ConfigurationError(
             f"transport must be an httpx.{transport_class.__name__} for {function}()"
