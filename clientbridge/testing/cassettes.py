@@ -56,12 +56,16 @@ class CredentialPlaces:
     parameters: tuple[str, ...]
 
 
-@functools.lru_cache(maxsize=1)
 def credential_places() -> CredentialPlaces:
     """Where every registered adapter (built-ins and plug-ins) sends its credentials."""
+    return _places_of(tuple(providers()))
+
+
+@functools.lru_cache(maxsize=4)
+def _places_of(registered: tuple[str, ...]) -> CredentialPlaces:
     headers: set[str] = set()
     parameters: set[str] = set()
-    for provider in providers():
+    for provider in registered:
         try:
             cls = adapter_class(provider)
         except ConfigurationError:  # a broken plug-in: the others are still scrubbed
