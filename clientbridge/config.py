@@ -141,14 +141,18 @@ class Config:
         from clientbridge.connection import connect
 
         provider, settings = self._settings(name, overrides)
-        return connect(provider, **settings)
+        conn = connect(provider, **settings)
+        conn.name = name
+        return conn
 
     def connect_async(self, name: str, **overrides: Any) -> AsyncConnection:
         """An async connection for the named connection; keyword arguments override."""
         from clientbridge.connection import connect_async
 
         provider, settings = self._settings(name, overrides)
-        return connect_async(provider, **settings)
+        conn = connect_async(provider, **settings)
+        conn.name = name
+        return conn
 
     def _many(self, names: tuple[str, ...]) -> list[str]:
         chosen = list(names) if names else self.names()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
+from clientbridge import telemetry
 from clientbridge.adapters.base import Adapter, Capabilities, Outcome, Prepared
 from clientbridge.driver import AsyncDriver, RetryPolicy, SyncDriver
 from clientbridge.errors import ClientBridgeError, ConfigurationError, DuplicateClientError
@@ -42,6 +43,8 @@ class _ConnectionBase:
     def __init__(self, adapter: Adapter, options: ConnectionOptions) -> None:
         self.adapter = adapter
         self.options = options
+        #: the name a config file or a group gives the connection (telemetry reports it)
+        self.name: str | None = None
 
     @property
     def provider(self) -> str:
@@ -208,8 +211,9 @@ class Connection(_ConnectionBase):
 
     def create(self, client: Client) -> CreateResult:
         """Create one client. Raises a `ClientBridgeError` subclass on failure."""
-        prepared = self._prepare_one(client)
-        return _single(self.driver.run(self.adapter.plan_create([prepared])))
+        with telemetry.observe_create(self.provider, self.name) as observed:
+            prepared = self._prepare_one(client)
+            return observed.result(_single(self.driver.run(self.adapter.plan_create([prepared]))))
 
     def create_many(self, clients: Iterable[Client]) -> BatchResult:
         """Create several clients (in bulk requests where the provider allows).
@@ -312,7 +316,8 @@ class AsyncConnection(_ConnectionBase):
 
     async def create(self, client: Client) -> CreateResult:
         """Create one client. Raises a `ClientBridgeError` subclass on failure."""
-        return _single(await self._run([self._prepare_one(client)]))
+        with telemetry.observe_create(self.provider, self.name) as observed:
+            return observed.result(_single(await self._run([self._prepare_one(client)])))
 
     async def create_many(
         self, clients: Iterable[Client], *, max_concurrency: int | None = None
