@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import socket
+import subprocess
+import sys
 import threading
 import warnings
 from pathlib import Path
@@ -273,8 +277,6 @@ def test_without_the_fixture_the_app_would_reach_the_network(monkeypatch):
 
 
 def closed_port() -> int:
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -294,3 +296,16 @@ def test_an_apps_suite_runs_through_the_installed_plugin_and_never_reaches_the_n
     # A subprocess: the plugin is found through its pytest11 entry point, as in an app.
     result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=4)
+
+
+def test_loading_the_plugin_imports_nothing_heavy() -> None:
+    code = (
+        "import json, sys; import clientbridge.pytest_plugin; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith(("
+        "'httpx', 'anyio', 'opentelemetry', 'vcr', 'clientbridge.sandbox', "
+        "'clientbridge.testing', 'clientbridge.connection', 'clientbridge.adapters')))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert json.loads(done.stdout) == []
