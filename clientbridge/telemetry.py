@@ -99,6 +99,9 @@ class _OpenTelemetry:
             DURATION_HISTOGRAM, unit="s", description="How long a client create took"
         )
         self.client_kind = trace.SpanKind.CLIENT
+        #: False while no SDK is configured: the API's proxy would only make no-op spans
+        #: (a third of a create's telemetry cost); the provider set later is seen then
+        self.tracing = not isinstance(self.tracer_provider, trace.ProxyTracerProvider)
 
     def current(self, trace: Any, metrics: Any) -> bool:
         return (
@@ -147,7 +150,7 @@ class CreateObservation:
 
     def __enter__(self) -> CreateObservation:
         self._otel = otel = _opentelemetry()
-        if otel is not None:
+        if otel is not None and otel.tracing:
             self._span = otel.tracer.start_as_current_span(
                 CREATE_SPAN,
                 kind=otel.client_kind,
@@ -179,11 +182,13 @@ class CreateObservation:
         attributes[OUTCOME] = self.outcome
         otel = self._otel
         if otel is not None:
-            span = otel.trace.get_current_span()
-            span.set_attributes(attributes)
-            if exc is not None:
-                span.set_status(otel.trace.Status(otel.trace.StatusCode.ERROR, type(exc).__name__))
-            self._span.__exit__(exc_type, exc, traceback)
+            if self._span is not None:
+                span = otel.trace.get_current_span()
+                span.set_attributes(attributes)
+                if exc is not None:
+                    error = otel.trace.StatusCode.ERROR
+                    span.set_status(otel.trace.Status(error, type(exc).__name__))
+                self._span.__exit__(exc_type, exc, traceback)
             otel.creates.add(1, attributes)
             otel.duration.record(seconds, attributes)
         level = _LOG_LEVELS[self.outcome]
@@ -217,7 +222,7 @@ class FanoutObservation:
 
     def __enter__(self) -> FanoutObservation:
         otel = _opentelemetry()
-        if otel is not None:
+        if otel is not None and otel.tracing:
             self._span = otel.tracer.start_as_current_span(
                 FANOUT_SPAN,
                 attributes={"clientbridge.connections": self.connections},

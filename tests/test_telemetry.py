@@ -295,3 +295,21 @@ def test_without_opentelemetry_nothing_of_it_is_imported_and_creates_work() -> N
 
 def test_with_opentelemetry_it_is_imported_only_by_the_first_create() -> None:
     assert loaded_modules("installed") == {"import": False, "connect": False, "create": True}
+
+
+def test_a_provider_set_after_the_first_create_gets_the_next_ones(sandbox: Sandbox) -> None:
+    _reset_globals()  # the API installed, no SDK configured yet
+    recorded = Telemetry()
+    try:
+        with connect(sandbox) as conn:
+            conn.create(ADA)
+            trace.set_tracer_provider(recorded.tracer_provider)
+            metrics.set_meter_provider(recorded.meter_provider)
+            conn.create(cb.Client(first_name="Bob", last_name="Babbage", email="bob@example.com"))
+        assert len(recorded.spans("clientbridge.create")) == 1
+        (count,) = recorded.points("clientbridge.creates")
+        assert count.value == 1
+    finally:
+        recorded.tracer_provider.shutdown()
+        recorded.meter_provider.shutdown()
+        _reset_globals()
