@@ -74,10 +74,15 @@ def sandboxed_settings(
     spec: Sequence[Setting], settings: Mapping[str, Any], *, unresolved: Sequence[str] = ()
 ) -> dict[str, Any]:
     """``settings`` for a connection tried in the sandbox: those with a sandbox default
-    (credentials, account ids, base URL) and ``unresolved`` ones (read from environment
-    variables that are not set) left out, so the sandbox's own values are used and a
-    real credential or production URL is never sent there; ``sandbox=True`` set."""
-    dropped = {setting.name for setting in spec if setting.sandbox_default is not None}
+    (credentials, account ids, base URL), account-specific ones and ``unresolved`` ones
+    (read from environment variables that are not set) left out, so the sandbox's own
+    values are used and a real credential or production URL is never sent there;
+    ``sandbox=True`` set."""
+    dropped = {
+        setting.name
+        for setting in spec
+        if setting.sandbox_default is not None or setting.account_specific
+    }
     dropped.update(unresolved)
     kept = {name: value for name, value in settings.items() if name not in dropped}
     kept["sandbox"] = True

@@ -309,3 +309,25 @@ def test_loading_the_plugin_imports_nothing_heavy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert json.loads(done.stdout) == []
+
+
+def test_an_account_id_of_the_real_account_is_left_to_the_sandbox(
+    clientbridge_sandbox: SandboxFixture,
+) -> None:
+    account_specific = {
+        provider: [
+            s.name
+            for s in cb.registry.adapter_class(provider).settings_spec
+            if s.account_specific and not s.secret
+        ]
+        for provider in EMULATORS
+    }
+    checked = 0
+    for provider, names in account_specific.items():
+        if not names:
+            continue
+        with cb.connect(provider, **dict.fromkeys(names, "an-id-of-the-real-account")) as conn:
+            conn.create(ADA)
+        checked += 1
+        assert emails(clientbridge_sandbox.clients(provider)) == [ADA.email]
+    assert checked, "no adapter declares an account-specific setting: nothing was checked"

@@ -143,6 +143,7 @@ class AgencyHandyAdapter(Adapter):
             description="the company that receives the clients (looked up when absent)",
             path_segment=True,
             header=True,
+            account_specific=True,
         ),
         Setting(
             name="base_url",
