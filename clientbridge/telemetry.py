@@ -137,7 +137,7 @@ class CreateObservation:
     """One create, observed: ``with observe_create(...) as observed: return
     observed.result(create())``. Raising out of the block records the failure."""
 
-    __slots__ = ("_otel", "_span", "_started", "attributes", "outcome")
+    __slots__ = ("_otel", "_span", "_span_scope", "_started", "attributes", "outcome")
 
     def __init__(self, provider: str, connection: str | None) -> None:
         self.attributes: dict[str, str] = {PROVIDER: provider}
@@ -145,20 +145,21 @@ class CreateObservation:
             self.attributes[CONNECTION] = connection
         self.outcome = "created"
         self._otel: _OpenTelemetry | None = None
+        self._span_scope: Any = None
         self._span: Any = None
         self._started = 0.0
 
     def __enter__(self) -> CreateObservation:
         self._otel = otel = _opentelemetry()
         if otel is not None and otel.tracing:
-            self._span = otel.tracer.start_as_current_span(
+            self._span_scope = otel.tracer.start_as_current_span(
                 CREATE_SPAN,
                 kind=otel.client_kind,
                 attributes=self.attributes,
                 record_exception=False,  # an exception's message may hold the client's data
                 set_status_on_exception=False,
             )
-            self._span.__enter__()
+            self._span = self._span_scope.__enter__()
         self._started = time.perf_counter()
         return self
 
@@ -182,13 +183,13 @@ class CreateObservation:
         attributes[OUTCOME] = self.outcome
         otel = self._otel
         if otel is not None:
-            if self._span is not None:
-                span = otel.trace.get_current_span()
+            span = self._span
+            if span is not None:
                 span.set_attributes(attributes)
                 if exc is not None:
                     error = otel.trace.StatusCode.ERROR
                     span.set_status(otel.trace.Status(error, type(exc).__name__))
-                self._span.__exit__(exc_type, exc, traceback)
+                self._span_scope.__exit__(exc_type, exc, traceback)
             otel.creates.add(1, attributes)
             otel.duration.record(seconds, attributes)
         level = _LOG_LEVELS[self.outcome]
