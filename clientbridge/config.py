@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from clientbridge.errors import ConfigurationError
+from clientbridge.overrides import active_override, sandboxed_settings
 from clientbridge.registry import adapter_class, canonical_name
 from clientbridge.secrets import Secret
 from clientbridge.settings import check_known_settings, resolve_settings
@@ -83,7 +84,10 @@ class ConnectionConfig:
     settings: Mapping[str, Any] = attrs.field(repr=False)
     where: str = attrs.field(repr=False)
     #: environment variables the connection reads that are not set: it cannot be used
+    #: (except in the sandbox, which leaves out the settings that read them)
     missing_variables: tuple[str, ...] = ()
+    #: the settings that read those variables
+    unresolved_settings: tuple[str, ...] = ()
 
     def check(self) -> None:
         """Raise `ConfigurationError` when the connection cannot be used as configured."""
@@ -125,12 +129,13 @@ class Config:
     def _settings(self, name: str, overrides: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         connection = self[name]
         settings = dict(connection.settings)
-        if overrides.get("sandbox") is True and settings.get("sandbox") is not True:
+        tried_in_sandbox = overrides.get("sandbox") is True and settings.get("sandbox") is not True
+        if tried_in_sandbox or active_override() is not None:
             # A real connection tried in the sandbox: the sandbox's own credentials, ids and
-            # base URL, never the file's real ones (nor a production URL in a preview).
-            for setting in adapter_class(connection.provider).settings_spec:
-                if setting.sandbox_default is not None:
-                    settings.pop(setting.name, None)
+            # base URL, never the file's real ones (nor a production URL in a preview), and
+            # no setting read from a variable that is not set.
+            spec = adapter_class(connection.provider).settings_spec
+            settings = sandboxed_settings(spec, settings, unresolved=connection.unresolved_settings)
         elif connection.missing_variables:
             connection.check()
         if self.ledger is not None and settings.get("ledger") is None:
@@ -142,14 +147,18 @@ class Config:
         from clientbridge.connection import connect
 
         provider, settings = self._settings(name, overrides)
-        return connect(provider, **settings)
+        conn = connect(provider, **settings)
+        conn.name = name
+        return conn
 
     def connect_async(self, name: str, **overrides: Any) -> AsyncConnection:
         """An async connection for the named connection; keyword arguments override."""
         from clientbridge.connection import connect_async
 
         provider, settings = self._settings(name, overrides)
-        return connect_async(provider, **settings)
+        conn = connect_async(provider, **settings)
+        conn.name = name
+        return conn
 
     def _many(self, names: tuple[str, ...]) -> list[str]:
         chosen = list(names) if names else self.names()
@@ -274,9 +283,16 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         except ConfigurationError as error:
             raise ConfigurationError(f"{where}{error}") from None
         missing: list[str] = []
-        raw = _expand(
-            {key: value for key, value in table.items() if key != "provider"}, where, missing
-        )
+        raw: dict[str, Any] = {}
+        unresolved: list[str] = []
+        for key, value in table.items():
+            if key == "provider":
+                continue
+            unset: list[str] = []
+            raw[key] = _expand(value, where, unset)
+            if unset:
+                unresolved.append(key)
+                missing.extend(variable for variable in unset if variable not in missing)
         for key in ("transport", "http_client"):
             if key in raw:
                 raise ConfigurationError(f"{where}{key!r} can only be passed in code")
@@ -295,6 +311,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
                 settings=raw,
                 where=where,
                 missing_variables=tuple(missing),
+                unresolved_settings=tuple(unresolved),
             )
             continue
         settings, _ = resolve_settings(adapter, raw, where=where)

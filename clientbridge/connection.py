@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
+from clientbridge import telemetry
 from clientbridge.adapters.base import Adapter, Capabilities, Outcome, Prepared
 from clientbridge.driver import AsyncDriver, RetryPolicy, SyncDriver
 from clientbridge.errors import (
@@ -20,6 +21,7 @@ from clientbridge.errors import (
 )
 from clientbridge.ledger import Account, Ledger, account_id, check_key
 from clientbridge.model import Client
+from clientbridge.overrides import active_override, apply_override
 from clientbridge.ratelimit import make_throttle
 from clientbridge.registry import adapter_class
 from clientbridge.result import BatchResult, CreateResult, CredentialCheck, Failure
@@ -48,6 +50,8 @@ class _ConnectionBase:
     def __init__(self, adapter: Adapter, options: ConnectionOptions) -> None:
         self.adapter = adapter
         self.options = options
+        #: the name a config file or a group gives the connection (telemetry reports it)
+        self.name: str | None = None
         #: the ledger creates are kept in (exactly once), or None
         self.ledger: Ledger | None = None
         self._owns_ledger = False
@@ -293,17 +297,22 @@ class Connection(_ConnectionBase):
         ``resend_unknown`` sends although an earlier attempt may have created it and the
         provider cannot tell (see `UnknownOutcomeError`).
         """
-        prepared = self._prepare_one(client)
-        key = self._ledger_key(client, key)
-        if key is None or self.ledger is None:
-            return _single(self.driver.run(self.adapter.plan_create([prepared])))
-        return self.ledger.create(
-            self.ledger_account(),
-            key,
-            lambda: _single(self.driver.run(self.adapter.plan_create([prepared]))),
-            lambda: self.find_existing([client])[0],
-            resend_unknown=resend_unknown,
-        )
+        with telemetry.observe_create(self.provider, self.name) as observed:
+            prepared = self._prepare_one(client)
+            key = self._ledger_key(client, key)
+            if key is None or self.ledger is None:
+                return observed.result(
+                    _single(self.driver.run(self.adapter.plan_create([prepared])))
+                )
+            return observed.result(
+                self.ledger.create(
+                    self.ledger_account(),
+                    key,
+                    lambda: _single(self.driver.run(self.adapter.plan_create([prepared]))),
+                    lambda: self.find_existing([client])[0],
+                    resend_unknown=resend_unknown,
+                )
+            )
 
     def create_many(
         self, clients: Iterable[Client], *, resend_unknown: bool = False
@@ -430,20 +439,23 @@ class AsyncConnection(_ConnectionBase):
     ) -> CreateResult:
         """Create one client. Raises a `ClientBridgeError` subclass on failure. With a
         ledger, at most once per ``key`` (see `Connection.create`)."""
-        prepared = self._prepare_one(client)
-        key = self._ledger_key(client, key)
-        if key is None or self.ledger is None:
-            return _single(await self._run([prepared]))
+        with telemetry.observe_create(self.provider, self.name) as observed:
+            prepared = self._prepare_one(client)
+            key = self._ledger_key(client, key)
+            if key is None or self.ledger is None:
+                return observed.result(_single(await self._run([prepared])))
 
-        async def send() -> CreateResult:
-            return _single(await self._run([prepared]))
+            async def send() -> CreateResult:
+                return _single(await self._run([prepared]))
 
-        async def look_up() -> list[CreateResult]:
-            return (await self.find_existing([client]))[0]
+            async def look_up() -> list[CreateResult]:
+                return (await self.find_existing([client]))[0]
 
-        return await self.ledger.create_async(
-            self.ledger_account(), key, send, look_up, resend_unknown=resend_unknown
-        )
+            return observed.result(
+                await self.ledger.create_async(
+                    self.ledger_account(), key, send, look_up, resend_unknown=resend_unknown
+                )
+            )
 
     async def create_many(
         self,
@@ -547,7 +559,9 @@ class AsyncConnection(_ConnectionBase):
 
 def _setup(provider: str, settings: dict[str, Any]) -> tuple[Adapter, ConnectionOptions]:
     cls = adapter_class(provider)
-    values, options = resolve_settings(cls, settings)
+    # While a test harness overrides connections (the clientbridge_sandbox fixture), every
+    # connection is a sandboxed one: see clientbridge.overrides.
+    values, options = resolve_settings(cls, apply_override(cls.name, cls.settings_spec, settings))
     given = next(
         (name for name in ("http_client", "transport") if getattr(options, name) is not None),
         None,
@@ -569,12 +583,15 @@ def _setup(provider: str, settings: dict[str, Any]) -> tuple[Adapter, Connection
     return cls(values), options
 
 
-def _sandbox_transport(provider: str, asynchronous: bool) -> Any:
+def _sandbox_transport(adapter: Adapter, asynchronous: bool) -> Any:
+    override = active_override()
+    if override is not None:
+        return override.transport(adapter, asynchronous=asynchronous)
     try:
         from clientbridge import sandbox
     except ImportError as error:  # pragma: no cover - the sandbox ships with the package
         raise ConfigurationError(f"the sandbox is not available: {error}") from None
-    return sandbox.transport(provider, asynchronous=asynchronous)
+    return sandbox.transport(adapter.name, asynchronous=asynchronous)
 
 
 def _http_client(
@@ -596,7 +613,7 @@ def _http_client(
         return options.http_client, False
     transport = options.transport
     if transport is None and options.sandbox:
-        transport = _sandbox_transport(adapter.name, asynchronous=asynchronous)
+        transport = _sandbox_transport(adapter, asynchronous=asynchronous)
     if transport is not None and not isinstance(transport, transport_class):
         raise ConfigurationError(
             f"transport must be an httpx.{transport_class.__name__} for {function}()"

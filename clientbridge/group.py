@@ -9,9 +9,11 @@ the sync group from a small thread pool (one thread per connection).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextvars import copy_context
 from types import TracebackType
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from clientbridge import telemetry
 from clientbridge.errors import ClientBridgeError, ConfigurationError
 from clientbridge.model import Client
 from clientbridge.result import BatchResult, CreateResult, Failure, FanoutResult
@@ -49,6 +51,9 @@ class _GroupBase(Generic[_Conn]):
         if not connections:
             raise ConfigurationError("a connection group needs at least one connection")
         self.connections: dict[str, _Conn] = dict(connections)
+        for name, conn in self.connections.items():
+            if conn.name is None:  # telemetry reports a group's connections by name
+                conn.name = name
         #: the routes that decide which connections a client goes to (None: all of them)
         self.routing = routing
         #: ledgers the group opened (closed with it)
@@ -178,7 +183,8 @@ class ConnectionGroup(_GroupBase["Connection"]):
             self._pool = ThreadPoolExecutor(
                 max_workers=len(self.connections), thread_name_prefix="clientbridge-group"
             )
-        futures = {name: self._pool.submit(call, name) for name in names}
+        # Each call in a copy of this context: a fan-out's span is its creates' parent.
+        futures = {name: self._pool.submit(copy_context().run, call, name) for name in names}
         return {name: future.result() for name, future in futures.items()}
 
     def create(
@@ -204,7 +210,8 @@ class ConnectionGroup(_GroupBase["Connection"]):
             except ClientBridgeError as error:
                 return error
 
-        return _fanout(client, self._each(names, create_in))
+        with telemetry.observe_fanout(names):
+            return _fanout(client, self._each(names, create_in))
 
     def create_many(
         self,
@@ -302,7 +309,8 @@ class AsyncConnectionGroup(_GroupBase["AsyncConnection"]):
             except ClientBridgeError as error:
                 return error
 
-        return _fanout(client, await self._each(names, create_in))
+        with telemetry.observe_fanout(names):
+            return _fanout(client, await self._each(names, create_in))
 
     async def create_many(
         self,

@@ -66,6 +66,10 @@ class Setting:
     default: object = None
     #: used instead of ``default`` with ``sandbox=True`` (credentials, ids, base URL)
     sandbox_default: object = None
+    #: the value names something in the provider account (an id the adapter can also look
+    #: up): a connection tried in the sandbox leaves it out, as it does the settings with
+    #: a ``sandbox_default``, since the sandbox's account does not have it
+    account_specific: bool = False
     choices: tuple[str, ...] = ()
     #: the value goes into a URL path segment: percent-encoded, and ``/`` or ``..`` refused
     path_segment: bool = False
