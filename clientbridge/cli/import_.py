@@ -138,8 +138,8 @@ import_options = options_object(
         click.option(
             "--journal",
             type=click.Path(dir_okay=False, path_type=Path),
-            help="The journal (default: FILE.journal.sqlite; with --sandbox, none unless given; "
-            "needed for standard input).",
+            help="The journal (default: FILE.journal.sqlite beside the file FILE resolves to, "
+            "a symlink's target; with --sandbox, none unless given; needed for standard input).",
         ),
         click.option(
             "--no-journal",
@@ -459,8 +459,10 @@ def _import_several(
 
 
 def _journal_path(file: Path, flags: ImportFlags, targets: list[Target]) -> Path | None:
-    """``--journal``, else FILE.journal.sqlite; none for a dry run, ``--no-journal``, or
-    an in-process sandbox (nothing to resume in a sandbox that forgets at exit)."""
+    """``--journal``, else FILE.journal.sqlite beside the file FILE resolves to (a symlink
+    or another spelling of the path finds the same journal); none for a dry run,
+    ``--no-journal``, or an in-process sandbox (nothing to resume in a sandbox that
+    forgets at exit)."""
     if flags.no_journal and flags.journal:
         raise UsageFailure("give --journal or --no-journal, not both")
     if flags.no_journal or flags.dry_run:
@@ -474,7 +476,8 @@ def _journal_path(file: Path, flags: ImportFlags, targets: list[Target]) -> Path
             "reading standard input, name the journal with --journal PATH (running the same "
             "command again then resumes), or pass --no-journal"
         )
-    return file.with_name(file.name + ".journal.sqlite")
+    data = file.resolve()  # the journal follows the data, not the name it was reached by
+    return data.with_name(data.name + ".journal.sqlite")
 
 
 def _show_count(show: str) -> int:
