@@ -16,6 +16,7 @@ from clientbridge.cli.target import (
     build_targets,
     many_target_options,
 )
+from clientbridge.cli.terminal import say
 from clientbridge.exit_codes import ExitCode
 
 if TYPE_CHECKING:
@@ -278,7 +279,7 @@ def _import(
             if as_json:
                 previews.append(preview_rows_json(row.line, requests))
             else:
-                click.echo(f"row {row.line}: " + "\n".join(format_request(r) for r in requests))
+                say(f"row {row.line}: " + "\n".join(format_request(r) for r in requests))
 
     options = importer.ImportOptions(
         concurrency=flags.concurrency,
@@ -321,11 +322,11 @@ def _import(
         _print_json({"": summary}, code, previews, options.advice)
         ctx.exit(code)
     if flags.dry_run and 0 < printed < summary.counts["valid"]:
-        click.echo(
+        say(
             f"(requests of {summary.counts['valid'] - printed:,} more valid rows not shown; "
             "--show all prints them)"
         )
-    click.echo(importer.format_summary(summary, options.advice))
+    say(importer.format_summary(summary, options.advice))
     ctx.exit(code)
 
 
@@ -335,7 +336,7 @@ def _interrupted(ctx: click.Context, as_json: bool) -> None:
 
         echo_json(failure_document(KeyboardInterrupt(), ExitCode.INTERRUPTED))
     else:
-        click.echo("Interrupted.", err=True)
+        say("Interrupted.", err=True)
     ctx.exit(ExitCode.INTERRUPTED)
 
 
@@ -454,7 +455,7 @@ def _import_several(
         summaries_text = (
             importer.format_summary(summary, options.advice) for summary in summaries.values()
         )
-        click.echo("\n\n".join(summaries_text))
+        say("\n\n".join(summaries_text))
     ctx.exit(code)
 
 

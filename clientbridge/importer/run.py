@@ -13,7 +13,6 @@ answer, then sent (the provider's refusal is only reliable for requests one afte
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,7 +25,7 @@ from clientbridge.importer.decisions import JournalWrite, Policy, Settle
 from clientbridge.importer.identity import identify
 from clientbridge.importer.inflight import KeysInFlight
 from clientbridge.importer.journal import Journal
-from clientbridge.importer.options import ImportOptions, Target
+from clientbridge.importer.options import STOP_SIGNALS, ImportOptions, Target
 from clientbridge.importer.ordering import Outcomes
 from clientbridge.importer.outputs import JournalWriteError, OutputError
 from clientbridge.importer.recording import recording
@@ -426,7 +425,7 @@ class _ImportRun:
         import anyio
 
         try:
-            receiver = anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM)
+            receiver = anyio.open_signal_receiver(*STOP_SIGNALS)
             with receiver as signals:
                 async for _ in signals:
                     self.interrupt()
@@ -434,7 +433,7 @@ class _ImportRun:
             await anyio.sleep_forever()
 
     def interrupt(self) -> None:
-        """Ctrl-C or SIGTERM: the first stops sending and abandons the requests in flight
+        """Ctrl-C, SIGTERM or SIGHUP: the first stops sending and abandons the requests in flight
         after the grace period, the second abandons them at once."""
         import anyio
 
