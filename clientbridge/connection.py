@@ -205,6 +205,12 @@ class Connection(_ConnectionBase):
         super().__init__(adapter, options)
         self.driver = driver
 
+    def stop_sending(self) -> None:
+        """Send no new request from now on: a create waiting for its turn (the rate limit,
+        a retry's backoff) fails with a `TransportError` whose ``maybe_sent`` is False,
+        since nothing of it left; a request already on its way finishes."""
+        self.driver.stop_sending()
+
     def create(self, client: Client) -> CreateResult:
         """Create one client. Raises a `ClientBridgeError` subclass on failure."""
         prepared = self._prepare_one(client)
@@ -274,6 +280,12 @@ class AsyncConnection(_ConnectionBase):
         self._lookup_lock: anyio.Lock | None = None
         #: look-ups that failed under the lock (the creates that waited then go ahead)
         self._lookup_failures = 0
+
+    def stop_sending(self) -> None:
+        """Send no new request from now on: a create waiting for its turn (the rate limit,
+        a retry's backoff) fails with a `TransportError` whose ``maybe_sent`` is False,
+        since nothing of it left; a request already on its way finishes."""
+        self.driver.stop_sending()
 
     async def _run(self, batch: list[Prepared]) -> list[Outcome]:
         """Run the plan that creates ``batch``, its look-ups made first."""

@@ -44,6 +44,7 @@ __all__ = [
     "Settle",
     "check_advice",
     "decide",
+    "never_left",
     "refuses_target",
     "resend_finds_out",
     "resolve",
@@ -167,12 +168,16 @@ SEND_NOT_FOUND = Send(retry_unknown=True, not_found=True)
 LISTED_ROWS = 20
 
 
+def never_left(result: CreateResult | BaseException) -> bool:
+    """Whether sending a row failed before any byte of it left (a connection or a proxy
+    refused it, or it was stopped while waiting for its turn): it was not created."""
+    return isinstance(result, TransportError) and not result.maybe_sent
+
+
 def refuses_target(error: ClientBridgeError) -> bool:
     """A bad credential or URL, or a provider that cannot be reached even after the
     driver's retries: nothing was created, and the next rows would fare no better."""
-    if isinstance(error, TransportError):
-        return not error.maybe_sent
-    return isinstance(error, _TARGET_ERRORS)
+    return never_left(error) or isinstance(error, _TARGET_ERRORS)
 
 
 def check_advice(policy: Policy) -> str:

@@ -180,6 +180,13 @@ class _ImportRun:
         )
 
     def _resolve(self, pending: _Pending, result: CreateResult | BaseException) -> None:
+        if self.stop.is_set() and decisions.never_left(result):
+            # Stopped while it waited for its turn (the rate limit, a backoff), or refused
+            # before any byte left: not sent, and sent as new by the next run.
+            if self.journal is not None and not pending.retry_unknown:
+                self.journal.forget([pending.row.key])
+            self._not_sent(pending.seq)
+            return
         settle = decisions.resolve(
             result,
             self.policy,
@@ -233,9 +240,12 @@ class _ImportRun:
         self._stop()
 
     def _stop(self) -> None:
-        """Send nothing new: the reader stops, workers let their requests finish."""
+        """Send nothing new: the reader stops, workers let their requests finish, and the
+        requests waiting for their turn (the rate limit) never leave."""
         self.stop.set()
         self._drained.set()  # the reader may be waiting for the report to catch up
+        if self.conn is not None:
+            self.conn.stop_sending()
 
     def _not_sent(self, seq: int) -> None:
         """``seq`` was read but is not sent because of a stop: the import is unfinished."""
