@@ -49,6 +49,23 @@ def test_a_closed_pipe_never_stops_the_import(tmp_path: Path, output: list[str])
     assert [row["outcome"] for row in read_report(report)] == ["created"] * 40
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="a pipe whose reader left")
+def test_the_summary_goes_to_stderr_when_stdout_is_closed(tmp_path: Path) -> None:
+    clients = write_csv(tmp_path / "clients.csv", people(5))
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # `... | head -1`: standard output's reader has left
+    command = _cli(str(clients), "--sandbox", "--progress", "none")
+    try:
+        done = subprocess.run(
+            command, stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 0, done.stderr
+    assert "5 created" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 class _SlowCreate(BaseHTTPRequestHandler):
     """Answers a create as the provider does, after ``delay`` seconds."""
 

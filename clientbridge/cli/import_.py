@@ -16,7 +16,7 @@ from clientbridge.cli.target import (
     build_targets,
     many_target_options,
 )
-from clientbridge.cli.terminal import say
+from clientbridge.cli.terminal import say, say_somewhere
 from clientbridge.exit_codes import ExitCode
 
 if TYPE_CHECKING:
@@ -326,7 +326,7 @@ def _import(
             f"(requests of {summary.counts['valid'] - printed:,} more valid rows not shown; "
             "--show all prints them)"
         )
-    say(importer.format_summary(summary, options.advice))
+    say_somewhere(importer.format_summary(summary, options.advice))
     ctx.exit(code)
 
 
@@ -455,7 +455,7 @@ def _import_several(
         summaries_text = (
             importer.format_summary(summary, options.advice) for summary in summaries.values()
         )
-        say("\n\n".join(summaries_text))
+        say_somewhere("\n\n".join(summaries_text))
     ctx.exit(code)
 
 

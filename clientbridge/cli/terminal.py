@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import click
 
-__all__ = ["printable", "say"]
+__all__ = ["printable", "say", "say_somewhere"]
 
 #: C0 controls but line feed and tab, DEL, and the C1 controls (``\x9b`` starts an
 #: escape sequence on some terminals, as ``\x1b[`` does).
@@ -40,9 +40,10 @@ def printable(text: str) -> str:
     return _CONTROL.sub(_escape, text)
 
 
-def say(text: str, *, err: bool = False) -> None:
+def say(text: str, *, err: bool = False) -> bool:
     """``click.echo`` of `printable` ``text``; a stream that cannot be written any more
-    (a closed pipe, a terminal gone) drops it (and what follows) instead of failing."""
+    (a closed pipe, a terminal gone) drops it (and what follows) instead of failing.
+    Returns whether it was written."""
     stream: IO[Any] = sys.stderr if err else sys.stdout
     try:
         click.echo(printable(text), file=stream)
@@ -51,6 +52,15 @@ def say(text: str, *, err: bool = False) -> None:
         if error.errno not in _GONE:
             raise
         _discard(stream)
+        return False
+    return True
+
+
+def say_somewhere(text: str) -> None:
+    """`say` ``text`` on standard output, else on standard error (``... | head`` closed
+    the pipe, but the terminal may still be there)."""
+    if not say(text):
+        say(text, err=True)
 
 
 def _discard(stream: IO[Any]) -> None:
