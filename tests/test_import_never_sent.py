@@ -128,3 +128,21 @@ def test_a_proxy_that_refuses_the_tunnel_stops_the_import_and_nothing_is_unknown
     again = invoke(args, fake.transport)
     assert again.exit_code == 0, again.output
     assert len(fake.creates) == 30
+
+
+def test_a_plain_http_proxy_asking_for_its_credential_stops_the_import(tmp_path: Path) -> None:
+    def proxy(provider: str, asynchronous: bool) -> httpx.MockTransport:
+        return httpx.MockTransport(
+            lambda request: httpx.Response(407, text="Proxy Authentication Required")
+        )
+
+    path = write_csv(tmp_path / "clients.csv", people(30))
+    journal = tmp_path / "journal.sqlite"
+    args = ["import", str(path), *ROOSTED, "--concurrency", "2", "--journal", str(journal)]
+    result = invoke(args, proxy)
+    assert result.exit_code == 2, result.output
+    assert "HTTP 407" in result.stdout
+    assert journal_rows(journal) == {}  # forwarded nothing: sent as new next time
+    fake = FakeRoostedHR()
+    assert invoke(args, fake.transport).exit_code == 0
+    assert len(fake.creates) == 30
