@@ -20,7 +20,16 @@ import pytest
 
 from clientbridge.cli.terminal import printable
 
-from .import_fakes import KEY, ROOSTED, invoke, journal_rows, people, read_report, write_csv
+from .import_fakes import (
+    KEY,
+    ROOSTED,
+    invoke,
+    journal_rows,
+    people,
+    read_report,
+    signal_once_sent,
+    write_csv,
+)
 
 CLI = [sys.executable, "-m", "clientbridge.cli"]
 HOSTILE = "\x1b]0;owned\x07\x1b[2J\rfake line\x9b31m"
@@ -108,22 +117,9 @@ def test_sighup_stops_the_import_like_sigterm(tmp_path: Path) -> None:
         command = _cli(str(clients), "--set", f"api_key={KEY}", "--set", f"base_url={base_url}")
         command += ["--concurrency", "1", "--progress", "none", "--journal", str(journal)]
         command += ["--report", str(report)]
-        process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        try:
-            give_up = time.monotonic() + 30
-            while not lines and time.monotonic() < give_up:
-                time.sleep(0.02)
-            assert lines, "the import sent nothing"
-            process.send_signal(signal.SIGHUP)
-            stdout, stderr = process.communicate(timeout=30)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate(timeout=10)
+        returncode, stdout, stderr = signal_once_sent(command, lines, signal.SIGHUP)
     # Stopped cleanly: the request in flight finished and was journaled, nothing new sent.
-    assert process.returncode == 130, stdout + stderr
+    assert returncode == 130, stdout + stderr
     assert lines == ["POST /clients HTTP/1.1"]
     assert journal_rows(journal) == {2: ("created", "r1")}
     assert [row["outcome"] for row in read_report(report)] == ["created"]
