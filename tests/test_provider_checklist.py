@@ -4,11 +4,15 @@ files, every generated list names it, and no architecture contract names one."""
 from __future__ import annotations
 
 import importlib.util
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-import tomllib
 
+from clientbridge._toml import parse_toml
 from clientbridge.docgen import generated_files, render_pages
 from clientbridge.sandbox.emulators import EMULATORS
 
@@ -66,10 +70,37 @@ def test_the_checklist_names_what_a_provider_lacks() -> None:
 def test_no_import_contract_names_a_provider() -> None:
     """Contracts cover adapters by pattern (``clientbridge.adapters.*``): one that named
     each adapter would leave a new one silently unchecked while saying KEPT."""
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    pyproject = parse_toml((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     contracts = pyproject["tool"]["importlinter"]["contracts"]
     patterned = [c for c in contracts if "clientbridge.adapters.*" in str(c)]
     assert len(patterned) >= 2
     for contract in contracts:
         for provider in BUILTINS:
             assert f"clientbridge.adapters.{provider}" not in str(contract), contract["name"]
+
+
+def test_the_adapter_contracts_cover_an_adapter_added_tomorrow(tmp_path: Path) -> None:
+    """A copy of the package with a new adapter module that imports another adapter, and a
+    building block that imports it: both adapter contracts break (a contract naming each
+    adapter would say KEPT)."""
+    shutil.copytree(ROOT / "clientbridge", tmp_path / "clientbridge")
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    adapters = tmp_path / "clientbridge" / "adapters"
+    other = f"clientbridge.adapters.{BUILTINS[0]}"
+    (adapters / "tomorrow.py").write_text(f"import {other}\n", encoding="utf-8")
+    with (adapters / "responses.py").open("a", encoding="utf-8") as responses:
+        responses.write("\nimport clientbridge.adapters.tomorrow\n")
+    linter = Path(sys.executable).with_name("lint-imports")
+    done = subprocess.run(
+        [str(linter)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    broken = [line for line in done.stdout.splitlines() if "BROKEN" in line]
+    assert any("building blocks" in line for line in broken), done.stdout
+    assert any("Each adapter stands alone" in line for line in broken), done.stdout
+    assert "clientbridge.adapters.tomorrow" in done.stdout
