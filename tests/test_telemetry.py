@@ -35,7 +35,8 @@ ADA = cb.Client(
     phone="+44 7700 900123",
     company_name="Analytical Engines Ltd",
 )
-PERSONAL = ("Ada", "Lovelace", "ada.private", "7700", "Analytical")
+# the phone as given and as sent (E.164): a bare "7700" could be digits of an id or a time
+PERSONAL = ("Ada", "Lovelace", "ada.private", "7700 900123", "447700900123", "Analytical")
 PROVIDER = next(iter(EMULATORS))
 
 
