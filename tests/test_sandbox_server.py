@@ -309,3 +309,16 @@ def test_a_chosen_credential_is_masked_in_the_announcement_whoever_prints_it() -
         assert "chosen-secret-4411" not in server.announcement()
     with running_server("placio") as server:  # the documented default is shown
         assert f"credential: {server.credential}" in server.announcement()
+
+
+def test_a_client_slow_to_send_its_body_holds_no_one_else_up() -> None:
+    with running_server("placio") as server:
+        head = (
+            f"POST /v1/workspace/ws1/clients HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {server.credential}\r\nContent-Type: application/json\r\n"
+            "Content-Length: 100\r\n\r\n"
+        ).encode()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as slow:
+            slow.sendall(head)  # the body is still to come (a client paused, or slow)
+            time.sleep(0.2)
+            assert get_records(server) == []

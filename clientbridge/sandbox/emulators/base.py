@@ -367,6 +367,7 @@ class Emulator:
         else:
             handler: Callable[[SandboxRequest, Mapping[str, str]], Reply]
             handler = getattr(self, route.handler)
+            request.body  # noqa: B018 - read before the lock: a client slow to send it holds no one up
             try:
                 with self.lock:
                     return handler(request, params)
