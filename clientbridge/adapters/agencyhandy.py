@@ -21,7 +21,7 @@ from clientbridge.adapters.base import (
     take,
     text_or_none,
 )
-from clientbridge.adapters.checks import DEFAULT_PHONE_REGION, e164, valid_email
+from clientbridge.adapters.checks import DEFAULT_PHONE_REGION, client_e164, valid_email
 from clientbridge.errors import (
     ClientBridgeError,
     ConfigurationError,
@@ -85,13 +85,13 @@ def _first_phone_method(client: Client) -> tuple[int, ContactMethod] | None:
 def _contact_number(client: Client) -> Picked | None:
     """``phone``, else the first PHONE or WHATSAPP contact method, in E.164."""
     if client.phone is not None:
-        return Picked(e164(client.phone, DEFAULT_PHONE_REGION), ("phone",))
+        return Picked(client_e164(client, client.phone, DEFAULT_PHONE_REGION), ("phone",))
     found = _first_phone_method(client)
     if found is None:
         return None
     try:
         # contact_methods counts as sent only if every entry arrived (see dropped_fields).
-        return Picked(e164(found[1].value, DEFAULT_PHONE_REGION), ())
+        return Picked(client_e164(client, found[1].value, DEFAULT_PHONE_REGION), ())
     except FieldProblem:
         return None  # validate_client reports it against contact_methods[i]
 
@@ -216,9 +216,9 @@ class AgencyHandyAdapter(Adapter):
         found = None if client.phone is not None else _first_phone_method(client)
         if found is not None:
             try:
-                e164(found[1].value, DEFAULT_PHONE_REGION)
+                client_e164(client, found[1].value, DEFAULT_PHONE_REGION)
             except FieldProblem as problem:
-                return [FieldError(f"contact_methods[{found[0]}]", str(problem))]
+                return [FieldError(problem.field or f"contact_methods[{found[0]}]", str(problem))]
         return []
 
     def dropped_fields(self, client: Client, sent: set[str]) -> tuple[str, ...]:
@@ -233,7 +233,8 @@ class AgencyHandyAdapter(Adapter):
                 )
             if method.kind in _PHONE_KINDS and number is not None:
                 try:
-                    return bool(e164(method.value, DEFAULT_PHONE_REGION) == number.value)
+                    phone = client_e164(client, method.value, DEFAULT_PHONE_REGION)
+                    return bool(phone == number.value)
                 except FieldProblem:
                     return False
             return False

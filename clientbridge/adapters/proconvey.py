@@ -20,8 +20,13 @@ from clientbridge.adapters.base import (
     take,
     text_or_none,
 )
-from clientbridge.adapters.checks import DEFAULT_PHONE_REGION, e164_phone, valid_email
-from clientbridge.errors import ConfigurationError
+from clientbridge.adapters.checks import (
+    DEFAULT_PHONE_REGION,
+    country_problem,
+    e164_phone,
+    valid_email,
+)
+from clientbridge.errors import ConfigurationError, FieldError
 from clientbridge.model import Address, Client, ContactKind, ContactMethod
 from clientbridge.result import ClientStatus, InviteStatus
 from clientbridge.wire import HeaderValue, HttpRequest, JSONValue
@@ -29,8 +34,6 @@ from clientbridge.wire import HeaderValue, HttpRequest, JSONValue
 __all__ = ["ProConveyAdapter"]
 
 _PHONE_WIRE = "telephoneNumber"
-#: Country codes that mean the UK (``UK`` is ISO 3166's exceptional reservation for it).
-_UK = frozenset({"GB", "UK"})
 _UK_POSTCODE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}|GIR0AA")
 _INVITE_FAILED_WARNING = (
     "the client was created in ProConvey but its portal invitation e-mail failed to send; "
@@ -39,7 +42,7 @@ _INVITE_FAILED_WARNING = (
 
 
 def _is_uk(address: Address) -> bool:
-    return address.country is None or address.country.upper() in _UK
+    return address.country in (None, "GB")  # `Address` stores "UK" or "England" as GB
 
 
 _POSTCODE_SOURCES = ("address.postal_code", "address")
@@ -132,7 +135,7 @@ class ProConveyAdapter(Adapter):
             wire=_PHONE_WIRE,
             neutral=("phone",),
             pick=e164_phone(lambda: DEFAULT_PHONE_REGION),
-            note="E.164; national numbers are read in default_region",
+            note="E.164; national numbers are read in address.country, else default_region",
         ),
         _address_rule("line_1", "line1", _required_with_address(address_part("line1"))),
         _address_rule("line_2", "line2"),
@@ -180,6 +183,11 @@ class ProConveyAdapter(Adapter):
 
     def field_rules(self) -> tuple[FieldRule, ...]:
         return self._field_rules
+
+    def validate_client(self, client: Client) -> list[FieldError]:
+        # The country decides whether the address is stored as a UK one.
+        problem = country_problem(client.address)
+        return [] if problem is None else [FieldError("address.country", problem)]
 
     def dropped_fields(self, client: Client, sent: set[str]) -> tuple[str, ...]:
         address = client.address
