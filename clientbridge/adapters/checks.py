@@ -89,7 +89,7 @@ def e164(number: str, region: str) -> str:
     import phonenumbers
 
     try:
-        parsed = phonenumbers.parse(number, region)
+        parsed = phonenumbers.parse(number, region, keep_raw_input=True)
     except phonenumbers.NumberParseException as error:
         raise FieldProblem(
             f"{number!r} is not a phone number ({error}); {_GIVE_COUNTRY_CODE}"
