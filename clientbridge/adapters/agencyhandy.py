@@ -38,7 +38,8 @@ from clientbridge.wire import HttpRequest, HttpResponse, JSONValue
 
 __all__ = ["AgencyHandyAdapter"]
 
-#: AgencyHandy has no region setting: national phone numbers are read as UK numbers.
+# AgencyHandy has no region setting: a number without its country code is read in the
+# address's country (the address itself is not sent), else as a UK number.
 _PHONE_KINDS = (ContactKind.PHONE, ContactKind.WHATSAPP)
 _NAME_SPLIT_WARNING = (
     "name was split at its last space into first_name and last_name because AgencyHandy "
