@@ -17,7 +17,7 @@ from clientbridge.importer import ImportSetupError, open_source
 from clientbridge.importer.formats import FORMATS, detect, format_named
 from clientbridge.importer.layout import HeaderLayout
 from clientbridge.importer.readers.xlsx import cell_text
-from clientbridge.importer.values import country_code
+from clientbridge.countries import country_code
 from clientbridge.model import ContactKind
 from clientbridge.sandbox import Sandbox
 
