@@ -13,11 +13,11 @@ from click.testing import CliRunner
 
 import clientbridge as cb
 from clientbridge.cli import CliContext, cli
+from clientbridge.countries import country_code
 from clientbridge.importer import ImportSetupError, open_source
 from clientbridge.importer.formats import FORMATS, detect, format_named
 from clientbridge.importer.layout import HeaderLayout
 from clientbridge.importer.readers.xlsx import cell_text
-from clientbridge.countries import country_code
 from clientbridge.model import ContactKind
 from clientbridge.sandbox import Sandbox
 
