@@ -59,12 +59,18 @@ def _postcode(client: Client) -> Picked | None:
     return Picked(address.postal_code, _POSTCODE_SOURCES)
 
 
+def _has_address_to_send(address: Address | None) -> bool:
+    """Whether ``address`` holds a part ProConvey stores (a country alone is not sent: it
+    only says where the phone number is read)."""
+    return address is not None and any(getattr(address, part) for part in _ADDRESS_PARTS)
+
+
 def _required_with_address(picker: Picker) -> Picker:
-    """``picker``, failing when an address is given without this part."""
+    """``picker``, failing when an address is sent without this part."""
 
     def pick(client: Client) -> Picked | None:
         picked = picker(client)
-        if client.address is not None and picked is None:
+        if picked is None and _has_address_to_send(client.address):
             raise FieldProblem("is required by ProConvey when an address is sent")
         return picked
 
@@ -199,6 +205,8 @@ class ProConveyAdapter(Adapter):
     def dropped_reason(self, field: str) -> str:
         if field == "address.country":
             return "ProConvey stores UK addresses only: the address was sent without its country"
+        if field == "address":
+            return "ProConvey stores postal addresses: an address of a country alone was not sent"
         return super().dropped_reason(field)
 
     def dropped_warning(self, field: str) -> str:
@@ -206,6 +214,12 @@ class ProConveyAdapter(Adapter):
             return (
                 "address.country is not sent: ProConvey stores UK addresses only, so the "
                 "address was sent without its country"
+            )
+        if field == "address":
+            # Only a country-only address is dropped: any other needs line1 and a postcode.
+            return (
+                "address is not sent: it holds only a country (used to read the phone "
+                "number), and ProConvey stores postal addresses with line_1 and postcode"
             )
         return super().dropped_warning(field)
 
