@@ -13,8 +13,6 @@ from typing import Any, TypeVar
 
 import attrs
 
-from clientbridge.countries import country_code
-
 __all__ = ["Address", "Client", "ContactKind", "ContactMethod", "FrozenMapping"]
 
 _V = TypeVar("_V")
@@ -103,6 +101,8 @@ def _country(value: object) -> str | None:
     text = _optional_text(value)
     if text is None:
         return None
+    from clientbridge.countries import country_code  # its alias table, on first use
+
     return country_code(text) or text
 
 
