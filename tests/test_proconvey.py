@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 
@@ -336,13 +337,7 @@ def test_an_address_without_line1_and_postcode_names_both_missing_parts() -> Non
 def test_an_address_of_a_country_alone_is_not_sent_but_reads_the_phone() -> None:
     # The country says where a phone number without its country code is read (SPEC §2.1).
     recorder = echo()
-    client = cb.Client(
-        first_name="Ada",
-        last_name="Lovelace",
-        email="ada@example.com",
-        phone="(617) 253-1000",
-        address=cb.Address(country="US"),
-    )
+    client = attrs.evolve(ADA, phone="(617) 253-1000", address=cb.Address(country="US"))
     with connect(recorder) as conn:
         result = conn.create(client)
     [body] = recorder.bodies

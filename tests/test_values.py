@@ -369,37 +369,51 @@ def test_placio_prefers_client_email_over_a_secondary_email_in_contact_methods()
     assert [m.value for m in result.client.contact_methods if m.preferred] == ["ada@example.com"]
 
 
-def test_placio_prefers_client_email_also_when_contact_methods_repeat_it() -> None:
-    client = person(
-        email="ada@example.com",
-        contact_methods=(
-            cb.ContactMethod(kind=cb.ContactKind.EMAIL, value="ada@work.example"),
-            cb.ContactMethod(kind=cb.ContactKind.EMAIL, value="Ada@EXAMPLE.com"),
+def channel(kind: cb.ContactKind, value: str) -> cb.ContactMethod:
+    return cb.ContactMethod(kind=kind, value=value)
+
+
+@pytest.mark.parametrize(
+    ("client", "chosen"),
+    [
+        pytest.param(
+            person(
+                contact_methods=(
+                    channel(cb.ContactKind.EMAIL, "ada@work.example"),
+                    # the model lower-cases domains: this is the primary email itself
+                    channel(cb.ContactKind.EMAIL, "ada@EXAMPLE.COM"),
+                ),
+            ),
+            ("email", "ada@example.com"),
+            id="client-email-repeated-in-contact-methods",
         ),
-    )
-    # domains are lower-cased by the model, so "Ada@EXAMPLE.com" is not the primary email
-    assert preferred(client) == ("email", "ada@example.com")
-
-
-def test_placio_prefers_the_first_email_channel_without_client_email() -> None:
-    client = cb.Client(
-        name="Ada",
-        contact_methods=(
-            cb.ContactMethod(kind=cb.ContactKind.PHONE, value="+447911123456"),
-            cb.ContactMethod(kind=cb.ContactKind.EMAIL, value="first@example.com"),
-            cb.ContactMethod(kind=cb.ContactKind.EMAIL, value="second@example.com"),
+        pytest.param(
+            cb.Client(
+                name="Ada",
+                contact_methods=(
+                    channel(cb.ContactKind.PHONE, "+447911123456"),
+                    channel(cb.ContactKind.EMAIL, "first@example.com"),
+                    channel(cb.ContactKind.EMAIL, "second@example.com"),
+                ),
+            ),
+            ("email", "first@example.com"),
+            id="no-client-email-first-email-channel",
         ),
-    )
-    assert preferred(client) == ("email", "first@example.com")
-
-
-def test_placio_prefers_the_first_channel_without_any_email() -> None:
-    client = cb.Client(
-        name="Ada",
-        phone="07911 123456",
-        contact_methods=(cb.ContactMethod(kind=cb.ContactKind.WHATSAPP, value="+447700900123"),),
-    )
-    assert preferred(client) == ("whatsapp", "+447700900123")
+        pytest.param(
+            cb.Client(
+                name="Ada",
+                phone="07911 123456",
+                contact_methods=(channel(cb.ContactKind.WHATSAPP, "+447700900123"),),
+            ),
+            ("whatsapp", "+447700900123"),
+            id="no-email-first-channel",
+        ),
+    ],
+)
+def test_placio_prefers_the_primary_email_else_an_email_else_the_first_channel(
+    client: cb.Client, chosen: tuple[str, str]
+) -> None:
+    assert preferred(client) == chosen
 
 
 def test_placio_keeps_the_channel_the_caller_marked() -> None:
