@@ -367,6 +367,7 @@ def test_placio_prefers_client_email_over_a_secondary_email_in_contact_methods()
     assert preferred(client) == ("email", "ada@example.com")
     result = create("placio", client)
     assert [m.value for m in result.client.contact_methods if m.preferred] == ["ada@example.com"]
+    assert result.client.email == "ada@example.com"  # the primary email, read back
 
 
 def channel(kind: cb.ContactKind, value: str) -> cb.ContactMethod:

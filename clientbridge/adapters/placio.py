@@ -94,6 +94,13 @@ def _contact_methods(client: Client) -> Picked | None:
     return Picked(wire, sources)
 
 
+def _primary(methods: Sequence[ContactMethod], kind: ContactKind) -> str | None:
+    """The preferred channel of ``kind`` in a stored record, else its first."""
+    found = [method for method in methods if method.kind is kind]
+    found.sort(key=lambda method: not method.preferred)  # stable: the rest keep their order
+    return found[0].value if found else None
+
+
 def _custom_fields(client: Client) -> Picked | None:
     if not client.custom_fields:
         return None
@@ -216,8 +223,8 @@ class PlacioAdapter(Adapter):
                     custom[key] = value
         return Client(
             name=text_or_none(record.get("name")),
-            email=next((m.value for m in methods if m.kind is ContactKind.EMAIL), None),
-            phone=next((m.value for m in methods if m.kind is ContactKind.PHONE), None),
+            email=_primary(methods, ContactKind.EMAIL),
+            phone=_primary(methods, ContactKind.PHONE),
             contact_methods=tuple(methods),
             avatar_url=text_or_none(record.get("avatarUrl")),
             custom_fields=custom,
