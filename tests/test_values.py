@@ -499,3 +499,31 @@ def test_import_fails_an_invalid_national_number_with_advice(tmp_path: Path) -> 
     )
     assert rows[0]["outcome"] == "failed"
     assert "country code" in rows[0]["error"]
+
+
+# ------------------------------------------------------------------ clientbridge create
+
+
+def cli_create(*options: str) -> tuple[int, str, Sandbox]:
+    sandbox = Sandbox()
+    context = CliContext(
+        lambda name, asynchronous: sandbox.transport(name, asynchronous=asynchronous)
+    )
+    args = ["create", "--provider", "proconvey", "--sandbox", "--first-name", "Ada"]
+    args += ["--last-name", "Lovelace", "--email", "ada@example.com", *options]
+    result = CliRunner().invoke(cli, args, obj=context)
+    return result.exit_code, result.output, sandbox
+
+
+def test_create_reads_a_national_number_in_the_country_given_by_name() -> None:
+    code, output, sandbox = cli_create("--phone", "(617) 253-1000", "--country", "United States")
+    assert code == 0, output
+    [record] = sandbox.records("proconvey")
+    assert record["telephoneNumber"] == "+16172531000"
+
+
+def test_create_refuses_a_foreign_number_without_its_country_code() -> None:
+    code, output, sandbox = cli_create("--phone", "(617) 253-1000")
+    assert code != 0
+    assert "give it with its country code" in output
+    assert sandbox.records("proconvey") == []
