@@ -491,6 +491,16 @@ def test_import_sends_an_nfd_email_as_nfc(tmp_path: Path) -> None:
     assert unicodedata.normalize("NFC", "José@example.com") in stored
 
 
+def test_import_sees_nfc_and_nfd_spellings_of_an_email_as_one_client(tmp_path: Path) -> None:
+    nfc, nfd = (unicodedata.normalize(form, "zoë@example.com") for form in ("NFC", "NFD"))
+    rows, sandbox = import_csv(
+        tmp_path, "agencyhandy", f"First Name,Last Name,Email\nZoe,One,{nfc}\nZoe,Two,{nfd}\n"
+    )
+    assert [row["outcome"] for row in rows] == ["created", "failed"]
+    assert "Row 2 of this file has the same email" in rows[1]["error"]
+    assert len(sandbox.records("agencyhandy")) == 1
+
+
 def test_import_fails_an_invalid_national_number_with_advice(tmp_path: Path) -> None:
     rows, _ = import_csv(
         tmp_path,
