@@ -130,9 +130,14 @@ COUNTRY_ALIASES: Mapping[str, str] = {
 _SPACES = re.compile(r"\s+")
 
 
-def _key(text: str) -> str:
-    """``text`` as compared: NFC, lower case, spaces collapsed, no dots, no leading "the"."""
-    key = _SPACES.sub(" ", unicodedata.normalize("NFC", text).replace(".", "")).strip().lower()
+def _written(text: str) -> str:
+    """``text`` NFC, in lower case, with its spaces collapsed."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip().lower()
+
+
+def _key(written: str) -> str:
+    """A `_written` name as the aliases are keyed: no dots, no leading "the"."""
+    key = written.replace(".", "").strip()
     return key[4:] if key.startswith("the ") else key
 
 
@@ -142,7 +147,8 @@ def country_code(text: str) -> str | None:
 
     ``"United Kingdom"``, ``"UK"``, ``"gbr"`` and ``"England"`` all give ``"GB"``.
     """
-    key = _key(text)
+    written = _written(text)
+    key = _key(written)
     if not key:
         return None
     alias = COUNTRY_ALIASES.get(key)
@@ -153,10 +159,14 @@ def country_code(text: str) -> str | None:
     if len(key) == 2:
         found = pycountry.countries.get(alpha_2=key.upper())
         return str(found.alpha_2) if found is not None else None
-    try:  # an alpha-3 or numeric code, a name, an official or a common name
-        return str(pycountry.countries.lookup(key).alpha_2)
-    except LookupError:
-        return None
+    # an alpha-3 or numeric code, a name, an official or a common name, as written
+    # ("Virgin Islands, U.S.", "the State of Eritrea") or without dots and "the"
+    for candidate in dict.fromkeys((written, key)):
+        try:
+            return str(pycountry.countries.lookup(candidate).alpha_2)
+        except LookupError:
+            continue
+    return None
 
 
 def is_country_code(value: str) -> bool:

@@ -196,24 +196,17 @@ def test_a_country_alias_in_any_case_gives_its_code(
     assert cb.Address(country=f"{pad}{written}{pad}").country == code
 
 
-def _pycountry_names() -> list[tuple[str, str]]:
+def test_every_iso_code_and_english_name_in_any_case_gives_its_code() -> None:
     import pycountry
 
-    names = []
+    wrong = []
     for country in pycountry.countries:
         for attribute in ("alpha_2", "alpha_3", "name", "official_name", "common_name"):
             value = getattr(country, attribute, None)
-            if value:
-                names.append((value, country.alpha_2))
-    return names
-
-
-@given(found=st.sampled_from(_pycountry_names()), upper=st.booleans())
-def test_every_iso_code_and_english_name_gives_its_code(
-    found: tuple[str, str], upper: bool
-) -> None:
-    written, code = found
-    assert cb.Address(country=written.upper() if upper else written.lower()).country == code
+            for written in (value, value.upper(), value.lower()) if value else ():
+                if cb.Address(country=written).country != country.alpha_2:
+                    wrong.append((written, country.alpha_2))
+    assert wrong == []
 
 
 def test_a_country_that_names_no_country_is_kept_as_given() -> None:
