@@ -196,6 +196,18 @@ def test_a_country_alias_in_any_case_gives_its_code(
     assert cb.Address(country=f"{pad}{written}{pad}").country == code
 
 
+@pytest.mark.parametrize(("alias", "code"), _ALIASES)
+def test_each_alias_is_written_as_compared_and_names_an_assigned_code(
+    alias: str, code: str
+) -> None:
+    import pycountry
+
+    assert alias == unicodedata.normalize("NFC", alias).lower().strip()
+    assert "." not in alias
+    assert not alias.startswith("the ")
+    assert pycountry.countries.get(alpha_2=code) is not None
+
+
 def test_every_iso_code_and_english_name_in_any_case_gives_its_code() -> None:
     import pycountry
 
