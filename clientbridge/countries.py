@@ -128,7 +128,8 @@ COUNTRY_ALIASES: Mapping[str, str] = {
     "luxemburg": "LU",
     "kalaallit nunaat": "GL",
     "føroyar": "FO",
-    "kıbrıs": "CY",
+    "kıbrıs": "CY",  # noqa: RUF001 (Turkish dotless i)
+    "kibris": "CY",
     "shqipëria": "AL",
     "crna gora": "ME",
     "bosna i hercegovina": "BA",
