@@ -27,7 +27,7 @@ def write_csv(path: Path, rows: int) -> None:
         for number in range(rows):
             handle.write(
                 f"Ada{number},Lovelace,ada{number}@example.com,Firm {number % 977},"
-                f"07700 9{number % 100000:05d},SW1A 1AA\n"
+                f"07700 900{number % 1000:03d},SW1A 1AA\n"  # fiction range
             )
 
 

@@ -7,6 +7,7 @@ turns them into wire payloads, and a provider's answer is parsed back into them.
 from __future__ import annotations
 
 import enum
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
@@ -81,13 +82,28 @@ def _optional_text(value: object) -> str | None:
     return value or None
 
 
+def _email_text(text: str) -> str:
+    """An email as written, as one spelling: Unicode NFC, the domain in lower case."""
+    text = unicodedata.normalize("NFC", text)
+    local, at, domain = text.rpartition("@")
+    return f"{local}@{domain.lower()}" if at else text
+
+
 def _normalise_email(value: object) -> str | None:
-    """Strip and lower-case the domain; validity is judged by the adapter that sends it."""
+    """Strip, NFC and lower-case the domain; validity is judged by the adapter that sends it."""
     text = _optional_text(value)
-    if text is None or "@" not in text:
-        return text
-    local, _, domain = text.rpartition("@")
-    return f"{local}@{domain.lower()}"
+    return None if text is None else _email_text(text)
+
+
+def _country(value: object) -> str | None:
+    """The ISO 3166-1 alpha-2 code a country's code, name or alias names; a value that
+    names no country is kept as given (an adapter that reads the country refuses it)."""
+    text = _optional_text(value)
+    if text is None:
+        return None
+    from clientbridge.countries import country_code  # its alias table, on first use
+
+    return country_code(text) or text
 
 
 def _to_bool(value: object) -> bool:
@@ -121,6 +137,11 @@ class ContactMethod:
     kind: ContactKind = attrs.field(converter=_contact_kind)
     value: str = attrs.field(converter=_required_text)
     preferred: bool = attrs.field(default=False, converter=_to_bool)
+
+    def __attrs_post_init__(self) -> None:
+        if self.kind is ContactKind.EMAIL:
+            # One spelling of an address, as `Client.email` stores it.
+            object.__setattr__(self, "value", _email_text(self.value))
 
 
 def _contact_methods(value: object) -> tuple[ContactMethod, ...]:
@@ -167,8 +188,14 @@ def _extras(value: object) -> FrozenMapping[Mapping[str, object]]:
 
 @attrs.frozen(kw_only=True)
 class Address:
-    """A postal address. ``country`` is ISO 3166-1 alpha-2, ``region`` a state or county,
-    ``uprn`` the UK Unique Property Reference Number."""
+    """A postal address. ``region`` is a state or county, ``uprn`` the UK Unique Property
+    Reference Number.
+
+    ``country`` is stored as an ISO 3166-1 alpha-2 code: a code, a country's name (in
+    English or its own language) or a common alias (``"UK"``, ``"England"``, ``"USA"``)
+    becomes the code when the address is built (``Address(country="United Kingdom")
+    .country == "GB"``); a value that names no country is kept as given.
+    """
 
     line1: str | None = attrs.field(default=None, converter=_optional_text)
     line2: str | None = attrs.field(default=None, converter=_optional_text)
@@ -176,7 +203,7 @@ class Address:
     city: str | None = attrs.field(default=None, converter=_optional_text)
     region: str | None = attrs.field(default=None, converter=_optional_text)
     postal_code: str | None = attrs.field(default=None, converter=_optional_text)
-    country: str | None = attrs.field(default=None, converter=_optional_text)
+    country: str | None = attrs.field(default=None, converter=_country)
     uprn: str | None = attrs.field(default=None, converter=_optional_text)
 
     @property
@@ -210,7 +237,10 @@ class Client:
     """A client (customer) as clientbridge sees it, whatever the provider.
 
     Every field is optional; each adapter says which it requires. ``name`` is derived
-    as ``"first last"`` when it is not given.
+    as ``"first last"`` when it is not given. ``email`` is stored stripped, in Unicode NFC,
+    with its domain in lower case, so two spellings of one address are one email. ``phone``
+    is kept as written: an adapter that sends it writes it in E.164, reading a number
+    without its country code in the region of ``address.country`` (else its default).
     """
 
     first_name: str | None = attrs.field(default=None, converter=_optional_text)

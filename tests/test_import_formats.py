@@ -17,7 +17,6 @@ from clientbridge.importer import ImportSetupError, open_source
 from clientbridge.importer.formats import FORMATS, detect, format_named
 from clientbridge.importer.layout import HeaderLayout
 from clientbridge.importer.readers.xlsx import cell_text
-from clientbridge.importer.values import country_code
 from clientbridge.model import ContactKind
 from clientbridge.sandbox import Sandbox
 
@@ -303,29 +302,8 @@ def test_a_card_that_cannot_be_parsed_fails_alone(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ values
 
 
-@pytest.mark.parametrize(
-    ("written", "code"),
-    [
-        ("United Kingdom", "GB"),
-        ("UK", "GB"),
-        ("Great Britain", "GB"),
-        ("England", "GB"),
-        ("Scotland", "GB"),
-        ("Deutschland", "DE"),
-        ("USA", "US"),
-        ("United States", "US"),
-        ("gb", "GB"),
-        ("FRA", "FR"),
-        ("Ireland", "IE"),
-    ],
-)
-def test_countries_as_people_write_them_become_iso_codes(written: str, code: str) -> None:
-    assert country_code(written) == code
-
-
 def test_a_country_no_one_knows_is_left_as_written() -> None:
     columns = layout(["Email", "Country"], source_format=None)
-    assert country_code("Narnia") is None
     assert columns.read(["a@example.com", "Narnia"]).client.address == cb.Address(country="Narnia")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 
@@ -324,13 +325,26 @@ def test_an_address_needs_line1_and_a_postcode(parts: dict[str, str], field: str
     assert recorder.requests == []
 
 
-def test_an_address_with_only_a_country_names_both_missing_parts() -> None:
+def test_an_address_without_line1_and_postcode_names_both_missing_parts() -> None:
     with connect(echo()) as conn, pytest.raises(cb.ValidationError) as caught:
-        conn.create(with_address(country="GB"))
+        conn.create(with_address(city="London", country="GB"))
     assert [error.field for error in caught.value.errors] == [
         "address.line1",
         "address.postal_code",
     ]
+
+
+def test_an_address_of_a_country_alone_is_not_sent_but_reads_the_phone() -> None:
+    # The country says where a phone number without its country code is read (SPEC §2.1).
+    recorder = echo()
+    client = attrs.evolve(ADA, phone="(617) 253-1000", address=cb.Address(country="US"))
+    with connect(recorder) as conn:
+        result = conn.create(client)
+    [body] = recorder.bodies
+    assert "address" not in body
+    assert body["telephoneNumber"] == "+16172531000"
+    assert result.dropped_fields == ("address",)
+    assert "holds only a country" in result.warnings[0]
 
 
 @pytest.mark.parametrize(

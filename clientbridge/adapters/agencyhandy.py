@@ -21,7 +21,7 @@ from clientbridge.adapters.base import (
     take,
     text_or_none,
 )
-from clientbridge.adapters.checks import DEFAULT_PHONE_REGION, e164, valid_email
+from clientbridge.adapters.checks import DEFAULT_PHONE_REGION, client_e164, valid_email
 from clientbridge.errors import (
     ClientBridgeError,
     ConfigurationError,
@@ -38,7 +38,8 @@ from clientbridge.wire import HeaderValue, HttpRequest, HttpResponse, JSONValue
 
 __all__ = ["AgencyHandyAdapter"]
 
-#: AgencyHandy has no region setting: national phone numbers are read as UK numbers.
+# AgencyHandy has no region setting: a number without its country code is read in the
+# address's country (the address itself is not sent), else as a UK number.
 _PHONE_KINDS = (ContactKind.PHONE, ContactKind.WHATSAPP)
 _NAME_SPLIT_WARNING = (
     "name was split at its last space into first_name and last_name because AgencyHandy "
@@ -85,13 +86,13 @@ def _first_phone_method(client: Client) -> tuple[int, ContactMethod] | None:
 def _contact_number(client: Client) -> Picked | None:
     """``phone``, else the first PHONE or WHATSAPP contact method, in E.164."""
     if client.phone is not None:
-        return Picked(e164(client.phone, DEFAULT_PHONE_REGION), ("phone",))
+        return Picked(client_e164(client, client.phone, DEFAULT_PHONE_REGION), ("phone",))
     found = _first_phone_method(client)
     if found is None:
         return None
     try:
         # contact_methods counts as sent only if every entry arrived (see dropped_fields).
-        return Picked(e164(found[1].value, DEFAULT_PHONE_REGION), ())
+        return Picked(client_e164(client, found[1].value, DEFAULT_PHONE_REGION), ())
     except FieldProblem:
         return None  # validate_client reports it against contact_methods[i]
 
@@ -217,9 +218,9 @@ class AgencyHandyAdapter(Adapter):
         found = None if client.phone is not None else _first_phone_method(client)
         if found is not None:
             try:
-                e164(found[1].value, DEFAULT_PHONE_REGION)
+                client_e164(client, found[1].value, DEFAULT_PHONE_REGION)
             except FieldProblem as problem:
-                return [FieldError(f"contact_methods[{found[0]}]", str(problem))]
+                return [FieldError(problem.field or f"contact_methods[{found[0]}]", str(problem))]
         return []
 
     def dropped_fields(self, client: Client, sent: set[str]) -> tuple[str, ...]:
@@ -234,7 +235,8 @@ class AgencyHandyAdapter(Adapter):
                 )
             if method.kind in _PHONE_KINDS and number is not None:
                 try:
-                    return bool(e164(method.value, DEFAULT_PHONE_REGION) == number.value)
+                    phone = client_e164(client, method.value, DEFAULT_PHONE_REGION)
+                    return bool(phone == number.value)
                 except FieldProblem:
                     return False
             return False

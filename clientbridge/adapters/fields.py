@@ -53,7 +53,15 @@ _BINARY_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class FieldProblem(Exception):
-    """Raised by a `FieldRule` picker when the value cannot be sent (e.g. a bad phone)."""
+    """Raised by a `FieldRule` picker when the value cannot be sent (e.g. a bad phone).
+
+    ``field`` names the neutral field at fault when it is not the rule's own (a phone
+    read in the region of an address country that names no country: ``address.country``).
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class Picked(NamedTuple):
@@ -161,7 +169,7 @@ def build_payload(rules: Sequence[FieldRule], client: Client, provider: str) -> 
         try:
             picked = rule.pick(client)
         except FieldProblem as refused:
-            errors.append(FieldError(rule.error_label, str(refused)))
+            errors.append(FieldError(refused.field or rule.error_label, str(refused)))
             continue
         if picked is None or _is_empty(picked.value):
             if rule.required:

@@ -17,14 +17,20 @@ from clientbridge.adapters.base import (
     take,
     text_or_none,
 )
-from clientbridge.adapters.checks import DEFAULT_PHONE_REGION, e164, valid_email, valid_http_url
+from clientbridge.adapters.checks import (
+    DEFAULT_PHONE_REGION,
+    client_e164,
+    valid_email,
+    valid_http_url,
+)
 from clientbridge.errors import FieldError
 from clientbridge.model import Client, ContactKind, ContactMethod
 from clientbridge.wire import HeaderValue, HttpRequest, JSONValue
 
 __all__ = ["PlacioAdapter"]
 
-#: Placio has no region setting: national phone numbers are read as UK numbers.
+# Placio has no region setting: a phone number without its country code is read in the
+# address's country (the address itself is not sent), else as a UK number.
 
 
 class _Channel(NamedTuple):
@@ -42,7 +48,7 @@ def _channels(client: Client) -> list[_Channel]:
         channels.append(_Channel(ContactKind.EMAIL, client.email, False))
     if client.phone:
         try:
-            phone = e164(client.phone, DEFAULT_PHONE_REGION)
+            phone = client_e164(client, client.phone, DEFAULT_PHONE_REGION)
         except FieldProblem:
             phone = None  # validate_client reports it against "phone"
         if phone:
@@ -56,6 +62,14 @@ def _channels(client: Client) -> list[_Channel]:
     return unique
 
 
+def _unmarked_preferred(client: Client, channels: list[_Channel]) -> _Channel:
+    """The preferred channel when the caller marked none: the primary email
+    (`Client.email`), else the first email channel, else the first channel."""
+    emails = [channel for channel in channels if channel.kind is ContactKind.EMAIL]
+    primary = [channel for channel in emails if channel.value == client.email]
+    return (primary or emails or channels)[0]
+
+
 def _contact_methods(client: Client) -> Picked | None:
     channels = _channels(client)
     if not channels:
@@ -63,11 +77,7 @@ def _contact_methods(client: Client) -> Picked | None:
     marked = [channel for channel in channels if channel.preferred]
     if len(marked) > 1:
         raise FieldProblem(f"{len(marked)} channels are marked preferred; Placio accepts one")
-    if marked:
-        preferred = marked[0]
-    else:
-        emails = [channel for channel in channels if channel.kind is ContactKind.EMAIL]
-        preferred = emails[0] if emails else channels[0]
+    preferred = marked[0] if marked else _unmarked_preferred(client, channels)
     wire = [
         {"type": channel.kind.value, "value": channel.value, "isPreferred": channel is preferred}
         for channel in channels
@@ -82,6 +92,13 @@ def _contact_methods(client: Client) -> Picked | None:
         if given
     )
     return Picked(wire, sources)
+
+
+def _primary(methods: Sequence[ContactMethod], kind: ContactKind) -> str | None:
+    """The preferred channel of ``kind`` in a stored record, else its first."""
+    found = [method for method in methods if method.kind is kind]
+    found.sort(key=lambda method: not method.preferred)  # stable: the rest keep their order
+    return found[0].value if found else None
 
 
 def _custom_fields(client: Client) -> Picked | None:
@@ -158,9 +175,9 @@ class PlacioAdapter(Adapter):
                 errors.append(FieldError("email", problem))
         if client.phone is not None:
             try:
-                e164(client.phone, DEFAULT_PHONE_REGION)
+                client_e164(client, client.phone, DEFAULT_PHONE_REGION)
             except FieldProblem as error:
-                errors.append(FieldError("phone", str(error)))
+                errors.append(FieldError(error.field or "phone", str(error)))
         for position, method in enumerate(client.contact_methods):
             if not method.value:
                 errors.append(FieldError(f"contact_methods[{position}]", "value is empty"))
@@ -206,8 +223,8 @@ class PlacioAdapter(Adapter):
                     custom[key] = value
         return Client(
             name=text_or_none(record.get("name")),
-            email=next((m.value for m in methods if m.kind is ContactKind.EMAIL), None),
-            phone=next((m.value for m in methods if m.kind is ContactKind.PHONE), None),
+            email=_primary(methods, ContactKind.EMAIL),
+            phone=_primary(methods, ContactKind.PHONE),
             contact_methods=tuple(methods),
             avatar_url=text_or_none(record.get("avatarUrl")),
             custom_fields=custom,

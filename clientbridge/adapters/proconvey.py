@@ -20,8 +20,13 @@ from clientbridge.adapters.base import (
     take,
     text_or_none,
 )
-from clientbridge.adapters.checks import DEFAULT_PHONE_REGION, e164_phone, valid_email
-from clientbridge.errors import ConfigurationError
+from clientbridge.adapters.checks import (
+    DEFAULT_PHONE_REGION,
+    country_problem,
+    e164_phone,
+    valid_email,
+)
+from clientbridge.errors import ConfigurationError, FieldError
 from clientbridge.model import Address, Client, ContactKind, ContactMethod
 from clientbridge.result import ClientStatus, InviteStatus
 from clientbridge.wire import HeaderValue, HttpRequest, JSONValue
@@ -29,8 +34,6 @@ from clientbridge.wire import HeaderValue, HttpRequest, JSONValue
 __all__ = ["ProConveyAdapter"]
 
 _PHONE_WIRE = "telephoneNumber"
-#: Country codes that mean the UK (``UK`` is ISO 3166's exceptional reservation for it).
-_UK = frozenset({"GB", "UK"})
 _UK_POSTCODE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}|GIR0AA")
 _INVITE_FAILED_WARNING = (
     "the client was created in ProConvey but its portal invitation e-mail failed to send; "
@@ -39,7 +42,7 @@ _INVITE_FAILED_WARNING = (
 
 
 def _is_uk(address: Address) -> bool:
-    return address.country is None or address.country.upper() in _UK
+    return address.country in (None, "GB")  # `Address` stores "UK" or "England" as GB
 
 
 _POSTCODE_SOURCES = ("address.postal_code", "address")
@@ -56,12 +59,18 @@ def _postcode(client: Client) -> Picked | None:
     return Picked(address.postal_code, _POSTCODE_SOURCES)
 
 
+def _has_address_to_send(address: Address | None) -> bool:
+    """Whether ``address`` holds a part ProConvey stores (a country alone is not sent: it
+    only says where the phone number is read)."""
+    return address is not None and any(getattr(address, part) for part in _ADDRESS_PARTS)
+
+
 def _required_with_address(picker: Picker) -> Picker:
-    """``picker``, failing when an address is given without this part."""
+    """``picker``, failing when an address is sent without this part."""
 
     def pick(client: Client) -> Picked | None:
         picked = picker(client)
-        if client.address is not None and picked is None:
+        if picked is None and _has_address_to_send(client.address):
             raise FieldProblem("is required by ProConvey when an address is sent")
         return picked
 
@@ -132,7 +141,7 @@ class ProConveyAdapter(Adapter):
             wire=_PHONE_WIRE,
             neutral=("phone",),
             pick=e164_phone(lambda: DEFAULT_PHONE_REGION),
-            note="E.164; national numbers are read in default_region",
+            note="E.164; national numbers are read in address.country, else default_region",
         ),
         _address_rule("line_1", "line1", _required_with_address(address_part("line1"))),
         _address_rule("line_2", "line2"),
@@ -182,6 +191,11 @@ class ProConveyAdapter(Adapter):
     def field_rules(self) -> tuple[FieldRule, ...]:
         return self._field_rules
 
+    def validate_client(self, client: Client) -> list[FieldError]:
+        # The country decides whether the address is stored as a UK one.
+        problem = country_problem(client.address)
+        return [] if problem is None else [FieldError("address.country", problem)]
+
     def dropped_fields(self, client: Client, sent: set[str]) -> tuple[str, ...]:
         address = client.address
         if address is not None and address.country and _is_uk(address):
@@ -192,6 +206,8 @@ class ProConveyAdapter(Adapter):
     def dropped_reason(self, field: str) -> str:
         if field == "address.country":
             return "ProConvey stores UK addresses only: the address was sent without its country"
+        if field == "address":
+            return "ProConvey stores postal addresses: an address of a country alone was not sent"
         return super().dropped_reason(field)
 
     def dropped_warning(self, field: str) -> str:
@@ -199,6 +215,12 @@ class ProConveyAdapter(Adapter):
             return (
                 "address.country is not sent: ProConvey stores UK addresses only, so the "
                 "address was sent without its country"
+            )
+        if field == "address":
+            # Only a country-only address is dropped: any other needs line1 and a postcode.
+            return (
+                "address is not sent: it holds only a country (used to read the phone "
+                "number), and ProConvey stores postal addresses with line_1 and postcode"
             )
         return super().dropped_warning(field)
 

@@ -36,7 +36,7 @@ _CLIENT_FLAGS: tuple[tuple[str, str, str], ...] = (
     ("--city", "address_city", "Town or city."),
     ("--region", "address_region", "State or county."),
     ("--postal-code", "address_postal_code", "Postcode or ZIP code."),
-    ("--country", "address_country", "ISO 3166-1 alpha-2 code (GB, US...)."),
+    ("--country", "address_country", "Country code or name (GB, United Kingdom, USA...)."),
     ("--uprn", "address_uprn", "UK Unique Property Reference Number."),
 )
 

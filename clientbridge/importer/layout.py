@@ -262,11 +262,6 @@ def read_values(values: Iterable[tuple[_Slot | None, str]]) -> ReadRow:
         else:
             addresses.setdefault(slot.group, {}).setdefault(slot.name, value)
     _place_addresses(fields, addresses)
-    country = fields.get("address_country")
-    if country:
-        from clientbridge.importer.values import country_code
-
-        fields["address_country"] = country_code(country) or country
     _place_channels(fields, extra, channels, labels, fields.get("address_country"))
     notes = _split_name(fields)
     return ReadRow(client_from_fields([*fields.items(), *extra]), notes)
