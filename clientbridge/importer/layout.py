@@ -21,6 +21,7 @@ from clientbridge.importer.advice import LIBRARY_ADVICE, Advice
 from clientbridge.importer.conversion import client_from_fields
 from clientbridge.importer.errors import ImportSetupError, RowError
 from clientbridge.importer.formats import ExportFormat, detect
+from clientbridge.importer.read_notes import SkippedColumn
 from clientbridge.importer.vocabulary import (
     ADDRESS_COLUMNS,
     CLIENT_COLUMNS,
@@ -48,6 +49,8 @@ _ADDRESS_PARTS = frozenset(
         "label",
     }
 )
+#: Unknown columns named in a refusal; the others are counted (all are in its ``columns``).
+MAX_UNKNOWN_LISTED = 20
 #: Google writes several values in one cell, separated by " ::: ".
 _MULTI = re.compile(r"\s+:::\s+")
 #: Words that say what kind of field a header is about; the last one found wins
@@ -55,15 +58,28 @@ _MULTI = re.compile(r"\s+:::\s+")
 _KIND_WORDS: Mapping[str, str] = {
     **dict.fromkeys(("phone", "tel", "telephone", "mobile", "cell", "fax", "pager"), "phone"),
     **dict.fromkeys(("email", "e-mail", "mail"), "email"),
-    **dict.fromkeys(
-        ("street", "city", "town", "zip", "postcode", "postal", "address", "country", "county"),
-        "address",
-    ),
-    **dict.fromkeys(("state", "region", "province"), "address"),
+    **dict.fromkeys(("street", "address", "addr", "line"), "street"),
+    **dict.fromkeys(("zip", "postcode", "postal"), "postal"),
+    **dict.fromkeys(("city", "town"), "city"),
+    **dict.fromkeys(("state", "region", "province", "county"), "region"),
+    "country": "country",
     **dict.fromkeys(("id", "ref", "reference"), "id"),
     **dict.fromkeys(("title", "salutation", "prefix", "position", "role"), "title"),
     **dict.fromkeys(("company", "organisation", "organization", "business", "account"), "company"),
     **dict.fromkeys(("name", "first", "last", "surname", "forename", "given", "family"), "name"),
+}
+#: The field a header's last kind word names on its own ("Address Zip" is a postcode),
+#: suggested when no known spelling is close.
+_WORD_FIELD: Mapping[str, str] = {
+    **dict.fromkeys(("zip", "postcode", "postal"), "address_postal_code"),
+    **dict.fromkeys(("city", "town"), "address_city"),
+    **dict.fromkeys(("state", "province", "county", "region"), "address_region"),
+    "country": "address_country",
+    "street": "address_line1",
+    **dict.fromkeys(("email", "e-mail"), "email"),
+    **dict.fromkeys(("phone", "telephone", "mobile"), "phone"),
+    "fax": "contact.fax",
+    **dict.fromkeys(("company", "organisation", "organization"), "company_name"),
 }
 _FIELD_KIND: Mapping[str, str] = {
     "first_name": "name",
@@ -74,7 +90,14 @@ _FIELD_KIND: Mapping[str, str] = {
     "company_name": "company",
     "title": "title",
     "external_id": "id",
-    **dict.fromkeys(ADDRESS_COLUMNS, "address"),
+    "address_line1": "street",
+    "address_line2": "street",
+    "address_line3": "street",
+    "address_city": "city",
+    "address_region": "region",
+    "address_postal_code": "postal",
+    "address_country": "country",
+    "address_uprn": "street",
 }
 
 
@@ -166,6 +189,8 @@ class HeaderLayout:
     format: ExportFormat | None = None
     #: the layout was detected from the header (not named by the caller)
     detected: bool = False
+    #: the columns that are not imported, and why
+    skipped: tuple[SkippedColumn, ...] = ()
 
     @classmethod
     def from_header(
@@ -177,29 +202,44 @@ class HeaderLayout:
         source_format: ExportFormat | str | None = "auto",
         advice: Advice = LIBRARY_ADVICE,
     ) -> HeaderLayout:
-        """Understand ``headers``; raises `ImportSetupError` naming every problem at once.
+        """Understand ``headers``; raises `ImportSetupError` naming every problem at once
+        (its ``columns`` lists the columns at fault as data).
 
         ``source_format`` is a layout, None for the generic vocabulary only, or ``"auto"``
-        to detect it. ``overrides`` maps a header to a column name (``""`` ignores it).
+        to detect it. ``overrides`` maps a header to a column name (``""`` ignores it). A
+        detected or named layout's own columns that hold no client data are not imported
+        (they are listed in `skipped`), nor, with ``ignore_unknown``, unknown columns.
         """
         detected = source_format == "auto"
         fmt = detect(headers) if isinstance(source_format, str) else source_format
         vocabulary = _Vocabulary(fmt)
         pending = {header_key(h): (h, target) for h, target in (overrides or {}).items()}
         problems: list[str] = []
+        faults: list[dict[str, object]] = []
         unknown: list[tuple[int, str]] = []
         slots: list[_Slot | None] = []
+        skipped: list[SkippedColumn] = []
         for position, header in enumerate(headers, start=1):
             override = pending.pop(header_key(header), None)
             if override is not None:
-                slots.append(_override_slot(*override, problems, advice))
+                mapped = _override_slot(*override, problems, advice)
+                if mapped is None and override[1].strip() in {"", "-"}:
+                    skipped.append(SkippedColumn(position, header, "mapped"))
+                slots.append(mapped)
                 continue
             slot = vocabulary.slot(header)
-            if slot is False:
+            if slot is None:
+                skipped.append(SkippedColumn(position, header, "layout"))
+            elif slot is False:
                 column = resolve_column(header)
                 slot = None if column is None else _Slot("field", column)
                 if column is None:
-                    unknown.append((position, header))
+                    if fmt is not None and fmt.holds_no_client_data(header):
+                        skipped.append(SkippedColumn(position, header, "layout"))
+                    else:
+                        unknown.append((position, header))
+                        if ignore_unknown:
+                            skipped.append(SkippedColumn(position, header, "ignored"))
             slots.append(slot if isinstance(slot, _Slot) else None)
         if pending:
             names = [header for header, _ in pending.values()]
@@ -207,17 +247,18 @@ class HeaderLayout:
                 f"{advice.column_mapping} names {', '.join(repr(name) for name in names)}, which "
                 f"{'is' if len(names) == 1 else 'are'} not in the file's header"
             )
-        problems.extend(_duplicates(headers, slots, advice))
+        problems.extend(_duplicates(headers, slots, advice, faults))
         if unknown and not ignore_unknown:
-            problems.append(_unknown_message(unknown, vocabulary, advice))
+            problems.append(_unknown_message(unknown, vocabulary, advice, faults))
         if problems:
             where = f" (read as {fmt.title})" if fmt is not None else ""
             raise ImportSetupError(
                 f"the header cannot be used{where}:\n  - "
                 + "\n  - ".join(problems)
-                + "\nNothing was sent."
+                + "\nNothing was sent.",
+                columns=faults,
             )
-        return cls(tuple(headers), tuple(slots), fmt, detected and fmt is not None)
+        return cls(tuple(headers), tuple(slots), fmt, detected and fmt is not None, tuple(skipped))
 
     @property
     def used(self) -> dict[str, str]:
@@ -377,37 +418,73 @@ def _override_slot(header: str, override: str, problems: list[str], advice: Advi
     return _Slot("field", column)
 
 
-def _duplicates(headers: Sequence[str], slots: Sequence[_Slot | None], advice: Advice) -> list[str]:
-    """Two generic columns for one field (a layout's may share one: the first value wins)."""
-    seen: dict[str, str] = {}
-    problems = []
-    for header, slot in zip(headers, slots, strict=True):
+def _duplicates(
+    headers: Sequence[str],
+    slots: Sequence[_Slot | None],
+    advice: Advice,
+    faults: list[dict[str, object]],
+) -> list[str]:
+    """Two generic columns for one field (a layout's may share one: the first value wins),
+    one line per field however many columns repeat it."""
+    filling: dict[str, list[tuple[int, str]]] = {}
+    for position, (header, slot) in enumerate(zip(headers, slots, strict=True), start=1):
         if slot is None or slot.kind != "field" or slot.from_format:
             continue
         if slot.name.startswith("contact."):
             continue
-        if slot.name in seen:
-            problems.append(
-                f"columns {seen[slot.name]!r} and {header!r} both fill {slot.name}; ignore one "
-                f"({advice.ignore_column.format(header=header)}) or map it to another field"
+        filling.setdefault(slot.name, []).append((position, header))
+    problems = []
+    for field, columns in filling.items():
+        if len(columns) < 2:
+            continue
+        for position, header in columns:
+            faults.append(
+                {"position": position, "header": header, "problem": "duplicate", "field": field}
             )
-        seen[slot.name] = header
+        names = {header_key(header) for _, header in columns}
+        last = columns[-1][1]
+        remedy = (
+            f"ignore one ({advice.ignore_column.format(header=last)}) or map it to another field"
+        )
+        if len(columns) == 2 and len(names) == 2:
+            problems.append(f"columns {columns[0][1]!r} and {last!r} both fill {field}; {remedy}")
+            continue
+        positions = _listed([str(position) for position, _ in columns])
+        if len(names) == 1:
+            problems.append(
+                f"column {columns[0][1]!r} appears {len(columns):,} times (columns {positions}) "
+                f"and each would fill {field}; keep one"
+            )
+        else:
+            shown = _listed([repr(header) for _, header in columns])
+            problems.append(f"{len(columns):,} columns fill {field}: {shown}; keep one")
     return problems
 
 
+def _listed(items: Sequence[str], limit: int = 10) -> str:
+    """``items`` joined, the first ``limit`` of them, then how many more."""
+    shown = ", ".join(items[:limit])
+    more = len(items) - limit
+    return f"{shown} and {more:,} more" if more > 0 else shown
+
+
+def _kind_word(header: str) -> str | None:
+    """The last word of ``header`` that says what kind of field it is about."""
+    words: list[str] = re.findall(r"[a-z]+(?:-mail)?", header.lower())
+    return next((word for word in reversed(words) if word in _KIND_WORDS), None)
+
+
 def _header_kind(header: str) -> str | None:
-    words = re.findall(r"[a-z]+(?:-mail)?", header.lower())
-    for word in reversed(words):
-        if word in _KIND_WORDS:
-            return _KIND_WORDS[word]
-    return None
+    word = _kind_word(header)
+    return None if word is None else _KIND_WORDS[word]
 
 
 def suggestion(header: str, vocabulary: _Vocabulary | None = None) -> str | None:
     """A known name ``header`` is a near-miss of, or None.
 
-    Only a close spelling is offered (a typo, a missing letter), and never a field of
-    another kind than the header's own words say: "Business Phone" is not a company.
+    A close spelling is offered (a typo, a missing letter), never a field of another kind
+    than the header's own words say ("Business Phone" is not a company); else the field
+    the header's last telling word names ("Address Zip": ``address_postal_code``).
     """
     from clientbridge.importer.vocabulary import _INDEX
 
@@ -434,23 +511,34 @@ def suggestion(header: str, vocabulary: _Vocabulary | None = None) -> str | None
         if vocabulary is not None and spelling in vocabulary.names:
             return repr(vocabulary.names[spelling])
         return column
-    return None
+    word = _kind_word(header)
+    return None if word is None else _WORD_FIELD.get(word, None)
 
 
 def _unknown_message(
-    unknown: list[tuple[int, str]], vocabulary: _Vocabulary, advice: Advice
+    unknown: list[tuple[int, str]],
+    vocabulary: _Vocabulary,
+    advice: Advice,
+    faults: list[dict[str, object]],
 ) -> str:
-    described = []
+    described: list[str] = []
     for position, header in unknown:
+        close = suggestion(header, vocabulary) if header.strip() else None
+        faults.append(
+            {"position": position, "header": header, "problem": "unknown", "suggestion": close}
+        )
+        if len(described) >= MAX_UNKNOWN_LISTED:
+            continue
         if not header.strip():
             described.append(f"column {position} (no name)")
             continue
-        close = suggestion(header, vocabulary)
         described.append(f"{header!r}" + (f" (did you mean {close}?)" if close else ""))
+    more = len(unknown) - len(described)
+    listed = ", ".join(described) + (f" and {more:,} more" if more else "")
     them = "them" if len(unknown) > 1 else "it"
     remedy = advice.map_columns.format(them=them)
     return (
-        f"unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(described)}. "
+        f"unknown column{'s' if len(unknown) > 1 else ''}: {listed}. "
         f"{remedy[:1].upper()}{remedy[1:]} (FIELD is one of {', '.join(known_columns())}), "
         f"or {advice.ignore_unknown_columns.format(them=them)}"
     )
