@@ -279,8 +279,9 @@ class HeaderLayout:
         return read_values(zip(self.slots, cells, strict=True))
 
 
-def read_values(values: Iterable[tuple[_Slot | None, str]]) -> ReadRow:
-    """A `ReadRow` from ``(slot, text)`` pairs (the vCard reader builds them too)."""
+def read_values(values: Iterable[tuple[_Slot | None, str]], notes: Sequence[str] = ()) -> ReadRow:
+    """A `ReadRow` from ``(slot, text)`` pairs (the vCard reader builds them too);
+    ``notes`` are the reader's own, for the report."""
     fields: dict[str, str] = {}
     extra: list[tuple[str, str]] = []
     channels: list[tuple[bool, int, str, str, str]] = []  # primary, order, channel, group, value
@@ -308,9 +309,43 @@ def read_values(values: Iterable[tuple[_Slot | None, str]]) -> ReadRow:
         from clientbridge.importer.values import country_code
 
         fields["address_country"] = country_code(country) or country
+    _split_street(fields)
     _place_channels(fields, extra, channels, labels, fields.get("address_country"))
-    notes = _split_name(fields)
-    return ReadRow(client_from_fields([*fields.items(), *extra]), notes)
+    organisation = _organisation_name(fields)
+    said = (*notes, *organisation, *(() if organisation else _split_name(fields)))
+    return ReadRow(client_from_fields([*fields.items(), *extra]), said)
+
+
+def _split_street(fields: dict[str, str]) -> None:
+    """A street written on several lines fills ``address_line1`` to ``address_line3``
+    (lines past the third are kept in the third, joined by commas)."""
+    street = fields.get("address_line1", "")
+    if "\n" not in street and "\r" not in street:
+        return
+    lines = [line.strip() for line in street.splitlines() if line.strip()]
+    free = [column for column in ("address_line2", "address_line3") if not fields.get(column)]
+    slots = ["address_line1", *free]
+    for column, text in zip(slots, lines, strict=False):
+        fields[column] = text
+    if len(lines) > len(slots):
+        fields[slots[-1]] = ", ".join(lines[len(slots) - 1 :])
+
+
+def _organisation_name(fields: dict[str, str]) -> tuple[str, ...]:
+    """A single name that names an organisation is its company name, not a person's."""
+    from clientbridge.importer.organisations import organisation_rule
+
+    name = fields.get("name")
+    if not name or "first_name" in fields or "last_name" in fields:
+        return ()
+    rule = organisation_rule(name)
+    if rule is None:
+        return ()
+    if fields.setdefault("company_name", name) == name:
+        del fields["name"]
+        return (f"name {name!r} read as the company name, not a person's ({rule})",)
+    fields["name"] = name  # another company is named: the name is kept whole, not split
+    return (f"name {name!r} is an organisation's ({rule}): kept whole, not split",)
 
 
 def _place_addresses(fields: dict[str, str], addresses: dict[str, dict[str, str]]) -> None:

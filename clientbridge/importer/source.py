@@ -29,6 +29,7 @@ from clientbridge.importer.conversion import client_from_document
 from clientbridge.importer.errors import ImportSetupError, RowError
 from clientbridge.importer.frame import MAX_HEADER_SCAN, find_header, without_footer
 from clientbridge.importer.layout import HeaderLayout
+from clientbridge.importer.limits import MAX_LINE, long_document_value
 from clientbridge.importer.read_notes import ReadNotes
 from clientbridge.model import Client
 
@@ -498,9 +499,32 @@ class JsonlSource(Source):
         self._check_rereadable()
         return JsonlSource(self.path)
 
+    def _lines(self) -> Iterator[tuple[int, bytes, bool]]:
+        """``(number, line, whole)``: each line, read with a cap (a longer line is not
+        whole: its first `MAX_LINE` bytes, the rest read past)."""
+        number = 0
+        while True:
+            raw = self._binary.readline(MAX_LINE + 1)
+            if not raw:
+                return
+            number += 1
+            if len(raw) <= MAX_LINE or raw.endswith(b"\n"):
+                yield number, raw, True
+                continue
+            while True:
+                rest = self._binary.readline(1 << 16)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield number, raw, False
+
     def rows(self, only: Container[int] | None = None) -> Iterator[SourceRow]:
-        for number, raw in enumerate(self._binary, start=1):
+        for number, raw, whole in self._lines():
             if only is not None and number not in only:
+                continue
+            if not whole:
+                digest = _digest(b"%d:" % number + raw[:4096])
+                error = f"the line is longer than {MAX_LINE >> 20} MiB (the most a line may hold)"
+                yield SourceRow(number, digest, None, error)
                 continue
             data = raw.strip()
             if number == 1 and data.startswith(b"\xef\xbb\xbf"):
@@ -521,6 +545,10 @@ class JsonlSource(Source):
                 continue
             if not isinstance(document, dict):
                 yield SourceRow(number, digest, None, "the line is not a JSON object")
+                continue
+            too_long = long_document_value(document)
+            if too_long is not None:
+                yield SourceRow(number, digest, None, too_long)
                 continue
             try:
                 client = client_from_document(document)
