@@ -21,7 +21,7 @@ from clientbridge.importer.errors import ImportSetupError
 from clientbridge.importer.frame import MAX_HEADER_SCAN, find_header, without_footer
 from clientbridge.importer.layout import HeaderLayout
 from clientbridge.importer.limits import long_value_error
-from clientbridge.importer.readers.xlsx_xml import MAX_ROW_TEXT
+from clientbridge.importer.readers.xlsx_xml import MAX_ROW_TEXT, stated_rows
 from clientbridge.importer.source import Source, SourceRow, _describe, _digest, read_row
 
 if TYPE_CHECKING:
@@ -149,13 +149,31 @@ def _load(binary: Any, path: Path) -> Any:
         ) from None
     from zipfile import BadZipFile
 
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    class Sheet(ReadOnlyWorksheet):  # type: ignore[misc]
+        # openpyxl reads a sheet's size when it opens it, parsing the whole sheet into
+        # memory when it states none; the size is read by `stated_rows`, with a cap
+        def _get_size(self) -> None:
+            pass
+
     class Reader(ExcelReader):  # type: ignore[misc]
-        # openpyxl's own read_strings, but with the table on disk when it is large
+        # openpyxl's own read_strings, but with the table read with caps (on disk when
+        # it is large)
         def read_strings(self) -> None:
             part = self.package.find(SHARED_STRINGS)
             if part is not None:
                 with self.archive.open(part.PartName[1:]) as source:
                     self.shared_strings = _read_strings(source)
+
+        # openpyxl's read-only read_worksheets, with `Sheet` (chart sheets hold no rows)
+        def read_worksheets(self) -> None:
+            for sheet, rel in self.parser.find_sheets():
+                if rel.target not in self.valid_files or "chartsheet" in rel.Type:
+                    continue
+                worksheet = Sheet(self.wb, sheet.name, rel.target, self.shared_strings)
+                worksheet.sheet_state = sheet.state
+                self.wb._sheets.append(worksheet)
 
     _check_parts(binary, path)
     try:
@@ -291,7 +309,8 @@ class XlsxSource(Source):
                 names = ", ".join(repr(name) for name in self._workbook.sheetnames)
                 raise ImportSetupError(f"{path.name} has no sheet {sheet!r}; its sheets: {names}")
             self.sheet = worksheet.title
-            self._max_row = worksheet.max_row or 0  # as the file says: for progress only
+            with worksheet._get_source() as source:  # as the file says: for progress only
+                self._max_row = stated_rows(source)
             self._rows = _sheet_rows(worksheet)
             header = self._find_header(header_row)
             while header and not header[-1].strip():
@@ -386,7 +405,7 @@ class XlsxSource(Source):
             if read is None:
                 return
             line, cells, problem = read
-            if not any(cell.strip() for cell in cells):
+            if problem is None and not any(cell.strip() for cell in cells):
                 continue
             if only is not None and line not in only:
                 yield line, cells, _nothing

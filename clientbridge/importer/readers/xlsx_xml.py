@@ -18,7 +18,14 @@ from typing import IO, Any
 from clientbridge.importer.errors import ImportSetupError
 from clientbridge.importer.limits import MAX_VALUE
 
-__all__ = ["MAX_COLUMNS", "MAX_ROW_TEXT", "SheetRow", "parse_shared_strings", "parse_sheet"]
+__all__ = [
+    "MAX_COLUMNS",
+    "MAX_ROW_TEXT",
+    "SheetRow",
+    "parse_shared_strings",
+    "parse_sheet",
+    "stated_rows",
+]
 
 #: Excel's widest sheet (column XFD).
 MAX_COLUMNS = 16_384
@@ -237,6 +244,16 @@ def parse_sheet(
     for _ in _drive(source, start, end, text, "sheet"):
         yield from done
         done.clear()
+
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Za-z]*\d*:?[A-Za-z]*(\d+)"')
+
+
+def stated_rows(source: IO[bytes]) -> int:
+    """The last row a sheet's ``dimension`` states (0 when it states none), read from
+    the sheet's first bytes only (openpyxl parses the whole sheet when there is none)."""
+    match = _DIMENSION.search(source.read(_CHUNK))
+    return int(match.group(1)) if match else 0
 
 
 def _column_number(letters: str) -> int:
