@@ -75,7 +75,7 @@ def test_header_row_forces_the_header(tmp_path: Path) -> None:
         tmp_path / "clients.csv",
         [["Email", "Phone"], ["First Name", "Last Name", "Email Address", "Postcode"], *PEOPLE[1:]],
     )
-    [first, second] = rows_of(path, header_row=2)
+    [first, _] = rows_of(path, header_row=2)
     assert first.client.first_name == "Ada"  # type: ignore[attr-defined]
     fake = FakeRoostedHR()
     code, _, output = import_into(path, fake, "--header-row", "2")
@@ -89,7 +89,8 @@ def test_header_row_through_import_file(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "clients.csv", [["Our clients"], *PEOPLE])
     summary = import_file(path, "roostedhr", dry_run=True, header_row=2, api_key="k")
     assert summary.counts["valid"] == 2
-    assert summary.read_notes is not None and summary.read_notes.header_row == 2
+    assert summary.read_notes is not None
+    assert summary.read_notes.header_row == 2
 
 
 def test_a_workbook_with_a_title_row(tmp_path: Path) -> None:
@@ -104,7 +105,7 @@ def test_a_workbook_with_a_title_row(tmp_path: Path) -> None:
     rows = rows_of(path)
     assert [row.line for row in rows] == [4, 5]  # type: ignore[attr-defined]
     with open_source(path) as source:
-        assert source.description is not None and "header on row 3" in source.description
+        assert "header on row 3" in str(source.description)
     assert len(rows_of(path, header_row=3)) == 2
     with pytest.raises(ImportSetupError, match="no header on row 2"):
         rows_of(path, header_row=2)
@@ -367,7 +368,8 @@ def test_a_name_column_holding_an_organisation_becomes_the_company(tmp_path: Pat
     )
     firm, person = rows_of(path)
     assert firm.client.company_name == "Harbour Lettings Ltd"  # type: ignore[attr-defined]
-    assert firm.client.first_name is None and firm.client.last_name is None  # type: ignore[attr-defined]
+    assert firm.client.first_name is None  # type: ignore[attr-defined]
+    assert firm.client.last_name is None  # type: ignore[attr-defined]
     assert firm.notes == (  # type: ignore[attr-defined]
         "name 'Harbour Lettings Ltd' read as the company name, not a person's (legal form 'Ltd')",
     )
