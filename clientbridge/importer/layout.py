@@ -46,9 +46,12 @@ _ADDRESS_PARTS = frozenset(
         "country",
         "po_box",
         "formatted",
+        "spaced",
         "label",
     }
 )
+#: Fields and address parts an export may write with Excel's leading apostrophe.
+_DIGITS = frozenset({"phone", "postal_code", "address_postal_code"})
 #: Unknown columns named in a refusal; the others are counted (all are in its ``columns``).
 MAX_UNKNOWN_LISTED = 20
 #: Google writes several values in one cell, separated by " ::: ".
@@ -291,6 +294,8 @@ def read_values(values: Iterable[tuple[_Slot | None, str]], notes: Sequence[str]
         value = text.strip() if text else ""
         if slot is None or not value:
             continue
+        if value.startswith("'") and (slot.kind == "channel" or slot.name in _DIGITS):
+            value = value[1:].strip()  # Excel's mark of a number kept as text ('0117...)
         if slot.kind == "field":
             if slot.name.startswith("contact."):
                 extra.append((slot.name, value))
@@ -368,6 +373,8 @@ def _place_addresses(fields: dict[str, str], addresses: dict[str, dict[str, str]
             "address_postal_code": parts.get("postal_code", ""),
             "address_country": parts.get("country", ""),
         }
+        if not any(structured.values()) and parts.get("spaced"):
+            structured.update(_spaced_address(parts["spaced"]))
         if not any(structured.values()) and parts.get("formatted"):
             lines = [line.strip() for line in parts["formatted"].splitlines() if line.strip()]
             structured["address_line1"] = ", ".join(lines)
@@ -378,6 +385,40 @@ def _place_addresses(fields: dict[str, str], addresses: dict[str, dict[str, str]
             name = (label or group).lower()
             joined = ", ".join(text for text in structured.values() if text)
             fields.setdefault(f"custom.{name} address", joined)
+
+
+#: A two-letter region code (a US state, a Canadian province), as an address writes it.
+_REGION_CODE = re.compile(r"[A-Z]{2}\Z")
+
+
+def _spaced_address(text: str) -> dict[str, str]:
+    """An address written on one line with its parts separated by two spaces or more
+    (street, second line, city, region, postcode, country), as mailing-list exports
+    write it: in place when all six are there (empty ones too), else read from the end
+    (a country, a postcode with a digit, a region when there is room or it is a code)."""
+    from clientbridge.importer.values import country_code
+
+    columns = ("line1", "line2", "city", "region", "postal_code", "country")
+    exact = text.strip().split("  ")
+    if len(exact) == len(columns):  # every part in its place, the empty ones too
+        return {f"address_{c}": part.strip() for c, part in zip(columns, exact, strict=True)}
+    parts = [part.strip() for part in re.split(r"\s{2,}", text.strip()) if part.strip()]
+    found: dict[str, str] = {}
+    if len(parts) > 1 and country_code(parts[-1]):
+        found["address_country"] = parts.pop()
+    if len(parts) > 1 and any(char.isdigit() for char in parts[-1]):
+        found["address_postal_code"] = parts.pop()
+    if len(parts) > 2 and (len(parts) >= 4 or _REGION_CODE.match(parts[-1])):
+        found["address_region"] = parts.pop()
+    if len(parts) > 1:
+        found["address_city"] = parts.pop()
+    for column, line in zip(
+        ("address_line1", "address_line2", "address_line3"), parts, strict=False
+    ):
+        found[column] = line
+    if len(parts) > 3:
+        found["address_line3"] = ", ".join(parts[2:])
+    return found
 
 
 def _phone_kind(channel: str, label: str) -> str:
