@@ -59,6 +59,21 @@ def _inline(column: str, row: int, text: str) -> str:
     return f'<c r="{column}{row}" t="inlineStr"><is><t>{text}</t></is></c>'
 
 
+#: What a workbook with a shared-string table adds to its index parts: (closing tag, entry).
+_STRING_PARTS = {
+    "[Content_Types].xml": (
+        b"</Types>",
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>',
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        b"</Relationships>",
+        b'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/'
+        b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>',
+    ),
+}
+
+
 def write_workbook(path: Path, rows: list[str], strings: list[str] | None = None) -> None:
     """A workbook whose sheet holds ``rows`` (XML text; ``\\0HUGE\\0`` stands for
     `HUGE` characters, written in pieces) and the shared ``strings`` (likewise)."""
@@ -69,20 +84,9 @@ def write_workbook(path: Path, rows: list[str], strings: list[str] | None = None
         for name, data in parts.items():
             if name == "xl/worksheets/sheet1.xml":
                 continue
-            if name == "[Content_Types].xml" and strings is not None:
-                data = data.replace(
-                    b"</Types>",
-                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
-                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
-                    b"</Types>",
-                )
-            if name == "xl/_rels/workbook.xml.rels" and strings is not None:
-                data = data.replace(
-                    b"</Relationships>",
-                    b'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/'
-                    b'officeDocument/2006/relationships/sharedStrings" '
-                    b'Target="sharedStrings.xml"/></Relationships>',
-                )
+            if strings is not None and name in _STRING_PARTS:
+                end, added = _STRING_PARTS[name]
+                data = data.replace(end, added + end)
             archive.writestr(name, data)
         with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
             sheet.write(f'<worksheet xmlns="{MAIN}"><sheetData>{header}'.encode())

@@ -14,9 +14,9 @@ from clientbridge.importer import ImportSetupError, open_source
 from clientbridge.importer.api import import_file
 from clientbridge.importer.frame import find_header, is_footer_text
 from clientbridge.importer.organisations import organisation_rule
-from clientbridge.sandbox import Sandbox
 
 from .import_fakes import FakeRoostedHR, import_into, invoke, read_report, write_csv
+from .test_import_exports import import_into_sandbox
 
 PEOPLE = [
     ["First Name", "Last Name", "Email Address", "Postcode"],
@@ -436,10 +436,6 @@ def test_a_company_vcard_is_a_company(tmp_path: Path) -> None:
 
 
 def test_sandbox_stores_the_organisation_as_the_company(tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from clientbridge.cli import CliContext, cli
-
     path = write_csv(
         tmp_path / "clients.csv",
         [
@@ -447,16 +443,8 @@ def test_sandbox_stores_the_organisation_as_the_company(tmp_path: Path) -> None:
             ["Harbour Lettings Ltd", "lets@example.com", "+44 117 496 0123"],
         ],
     )
-    sandbox = Sandbox()
-    context = CliContext(
-        lambda name, asynchronous: sandbox.transport(name, asynchronous=asynchronous)
-    )
-    result = CliRunner().invoke(
-        cli,
-        ["import", str(path), "-p", "roostedhr", "--sandbox", "--progress", "none"],
-        obj=context,
-    )
-    assert result.exit_code == 0, result.output
+    output, code, sandbox = import_into_sandbox(path, "roostedhr", tmp_path / "report.csv")
+    assert code == 0, output
     [record] = sandbox.records("roostedhr")
     assert "Harbour Lettings Ltd" in json.dumps(record)
     assert "Harbour" not in json.dumps({k: v for k, v in record.items() if "contact_name" in k})

@@ -11,7 +11,9 @@ Zoho exports show).
 The columns that hold no client data (``not_client_data``) are the Contacts fields of
 that list that are Zoho's own bookkeeping (owner, created/modified by and time, currency,
 exchange rate, locked, layout, enrichment, unsubscription, reports-to and assistant),
-and the ``.id`` column Zoho writes next to each lookup field's name.
+the website-visit fields Zoho SalesIQ adds to Contacts (visitor score, days visited, first
+and last visit, chats, referrer), and the ``.id`` column Zoho writes next to each lookup
+field's name.
 """
 
 from clientbridge.importer.formats.base import ExportFormat
@@ -84,7 +86,19 @@ ZOHO_CRM = ExportFormat(
         "enrich status*",
         "unsubscribed *",
         "reports to",
+        "reporting to",
         "assistant",
+        "visitor score",
+        "average time spent*",
+        "days visited",
+        "first visit*",
+        "last visit*",
+        "most recent visit",
+        "number of chats",
+        "referrer",
+        "first page visited",
+        "data source",
+        "data processing basis*",
         "email opt out",
         "sms opt out",
         "tag",
