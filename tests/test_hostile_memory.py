@@ -255,6 +255,23 @@ def test_a_long_vcard_value_fails_its_card_and_the_rest_is_read(tmp_path: Path) 
     assert fake.created_emails() == ["ada@example.com", "alan@example.com"]
 
 
+def test_a_hostile_vcard_stays_in_bounded_memory(tmp_path: Path) -> None:
+    card = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Eve Many\r\nEMAIL:eve@example.com\r\n"
+    many = card + "TEL:1\r\n" * 200_000 + "END:VCARD\r\n"  # 1 MB of properties
+    folded = card + "NOTE:" + "\r\n x" * 300_000 + "\r\nEND:VCARD\r\n"  # one long value
+    good = card.replace("Eve Many", "Ada Good").replace("eve@", "ada@") + "END:VCARD\r\n"
+    path = tmp_path / "hostile.vcf"
+    path.write_text(good + many + folded, encoding="utf-8")
+    report = tmp_path / "report.csv"
+    peak, output = peak_import(path, report)
+    assert peak <= BOUND_MIB, (peak, output)
+    print(f"vcard: peak RSS {peak} MiB, {path.stat().st_size:,} bytes")
+    done = outcomes(report)
+    assert [row["outcome"] for row in done.values()] == ["valid", "failed", "failed"], output
+    assert "more than 1,000 properties" in done[6]["error"]
+    assert "NOTE holds a value longer than 128 KiB" in list(done.values())[2]["error"]
+
+
 def test_a_long_jsonl_value_or_line_fails_its_row(tmp_path: Path) -> None:
     path = tmp_path / "clients.jsonl"
     lines = [

@@ -26,6 +26,9 @@ _END = re.compile(r"\s*END\s*:\s*VCARD\s*$", re.IGNORECASE)
 _VERSION = re.compile(r"^VERSION:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
 #: Characters of one card read at most (a photo included); a longer card fails unread.
 MAX_CARD = 8 << 20
+#: Properties (lines, once unfolded) of one card read at most; a card with more fails
+#: unread (vobject would hold them all).
+MAX_PROPERTIES = 1_000
 #: Characters of one physical line read at once.
 _MAX_LINE = 1 << 16
 #: Properties that hold binary data (a photo), allowed past `MAX_VALUE` up to `MAX_CARD`.
@@ -172,13 +175,15 @@ class VcardSource(Source):
     def _cards(self) -> Iterator[tuple[int, str, str | None]]:
         """``(line, card text, why it cannot be read or None)`` for each card, read with
         caps: a property longer than `MAX_VALUE` once unfolded (a photo or key aside, up
-        to `MAX_CARD`), or a card longer than `MAX_CARD`, fails its card unread."""
+        to `MAX_CARD`), a card of more than `MAX_PROPERTIES` properties or longer than
+        `MAX_CARD`, fails its card unread."""
         text = io.TextIOWrapper(self._binary, encoding=self._encoding, newline="")
         start = 0
         lines: list[str] = []
         size = 0
         prop = ""  # the property the current (unfolded) line belongs to
         prop_size = 0
+        properties = 0
         problem: str | None = None
         number = 0
         after_newline = True
@@ -195,7 +200,7 @@ class VcardSource(Source):
             if not lines:
                 if _BEGIN.match(line):
                     start, lines, size = number, [line], len(line)
-                    problem, prop, prop_size = None, "", 0
+                    problem, prop, prop_size, properties = None, "", 0, 0
                 continue
             if _END.match(line):
                 lines.append(line)
@@ -209,6 +214,9 @@ class VcardSource(Source):
             else:
                 prop = line.split(":", 1)[0].split(";", 1)[0].strip().upper()
                 prop_size = len(line.rstrip("\r\n"))
+                properties += 1
+                if problem is None and properties > MAX_PROPERTIES:
+                    problem = f"the card has more than {MAX_PROPERTIES:,} properties"
             binary = prop.rpartition(".")[2] in _BINARY
             if problem is None and prop_size > (MAX_CARD if binary else MAX_VALUE + len(prop) + 1):
                 problem = (
