@@ -44,8 +44,18 @@ class _Refused(Exception):
     pass
 
 
-def _local(name: str) -> str:
-    return name.rpartition(":")[2]
+class _LocalNames(dict[str, str]):
+    """Element names without their namespace prefix (``x:row`` is ``row``), remembered
+    for the few names a document uses (at most `_NAMES`)."""
+
+    def __missing__(self, name: str) -> str:
+        local = name.rpartition(":")[2]
+        if len(self) < _NAMES:
+            self[name] = local
+        return local
+
+
+_NAMES = 256
 
 
 def _drive(
@@ -55,33 +65,23 @@ def _drive(
     text: Callable[[str], None],
     what: str,
 ) -> Iterator[None]:
-    """Feed ``source`` to expat a piece at a time, yielding after each piece."""
+    """Feed ``source`` to expat a piece at a time, yielding after each piece. The
+    handlers get raw element names (see `_LocalNames`); text comes in pieces of at most
+    `_CHUNK` characters."""
     from xml.parsers import expat
 
     parser = expat.ParserCreate()
-    parser.buffer_text = False
-    seen = [0]
+    parser.buffer_text = True  # one call a text, in pieces of at most buffer_size
+    parser.buffer_size = _CHUNK
 
     def refuse(*_: object) -> None:
         raise _Refused("it declares a document type (entities are not read)")
 
-    def on_start(name: str, attributes: dict[str, str]) -> None:
-        seen[0] = parser.CurrentByteIndex
-        start(_local(name), attributes)
-
-    def on_end(name: str) -> None:
-        seen[0] = parser.CurrentByteIndex
-        end(_local(name))
-
-    def on_text(data: str) -> None:
-        seen[0] = parser.CurrentByteIndex
-        text(data)
-
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
-    parser.StartElementHandler = on_start
-    parser.EndElementHandler = on_end
-    parser.CharacterDataHandler = on_text
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
     fed = 0
     try:
         while True:
@@ -90,7 +90,8 @@ def _drive(
             if not chunk:
                 break
             fed += len(chunk)
-            if fed - seen[0] > MAX_TOKEN:
+            # what expat holds unparsed: one token (a tag, an attribute) being read
+            if fed - parser.CurrentByteIndex > MAX_TOKEN:
                 raise _Refused(f"it holds an XML token of more than {MAX_TOKEN >> 20} MiB")
             yield None
     except _Refused as error:
@@ -100,56 +101,54 @@ def _drive(
     yield None
 
 
-class _CappedText:
-    """Text gathered from pieces, keeping at most `MAX_VALUE` + 1 characters."""
-
-    __slots__ = ("length", "parts")
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.length = 0
-
-    def add(self, data: str) -> int:
-        """Add ``data``; returns how many characters were kept."""
-        room = MAX_VALUE + 1 - self.length
-        if room <= 0:
-            return 0
-        kept = data[:room]
-        self.parts.append(kept)
-        self.length += len(kept)
-        return len(kept)
-
-    def text(self) -> str:
-        return "".join(self.parts)
+def _capped(parts: list[str], length: int, data: str) -> int:
+    """Add ``data`` to ``parts`` (``length`` characters so far), keeping at most
+    `MAX_VALUE` + 1 characters; returns the new length."""
+    room = MAX_VALUE + 1 - length
+    if room <= 0:
+        return length
+    kept = data if len(data) <= room else data[:room]
+    parts.append(kept)
+    return length + len(kept)
 
 
 def parse_shared_strings(source: IO[bytes]) -> Iterator[str]:
     """The shared-string table's texts, in order (rich text runs joined, phonetic runs
     left out, each capped at `MAX_VALUE` + 1 characters)."""
+    names = _LocalNames()
     done: list[str] = []
-    state: dict[str, Any] = {"item": None, "t": 0, "phonetic": 0}
+    parts: list[str] = []
+    length = 0
+    inside = False  # in an <si>
+    depth_t = 0
+    phonetic = 0
 
-    def start(name: str, _: dict[str, str]) -> None:
-        if name == "si":
-            state["item"] = _CappedText()
-        elif name == "t":
-            state["t"] += 1
+    def start(raw: str, _: dict[str, str]) -> None:
+        nonlocal inside, depth_t, phonetic, length
+        name = names[raw]
+        if name == "t":
+            depth_t += 1
+        elif name == "si":
+            inside, length = True, 0
+            parts.clear()
         elif name == "rPh":
-            state["phonetic"] += 1
+            phonetic += 1
 
-    def end(name: str) -> None:
-        if name == "si" and state["item"] is not None:
-            done.append(state["item"].text().replace("x005F_", ""))
-            state["item"] = None
-        elif name == "t":
-            state["t"] -= 1
+    def end(raw: str) -> None:
+        nonlocal inside, depth_t, phonetic
+        name = names[raw]
+        if name == "t":
+            depth_t -= 1
+        elif name == "si" and inside:
+            done.append("".join(parts).replace("x005F_", ""))
+            inside = False
         elif name == "rPh":
-            state["phonetic"] -= 1
+            phonetic -= 1
 
     def text(data: str) -> None:
-        item = state["item"]
-        if item is not None and state["t"] > 0 and not state["phonetic"]:
-            item.add(data)
+        nonlocal length
+        if inside and depth_t > 0 and not phonetic:
+            length = _capped(parts, length, data)
 
     for _ in _drive(source, start, end, text, "shared strings"):
         yield from done
@@ -161,85 +160,85 @@ def parse_sheet(
 ) -> Iterator[SheetRow]:
     """A sheet's rows that have cells. ``convert(row, column, type, text, style)`` turns a
     cell's type (``t``), text and style index into its value."""
+    names = _LocalNames()
     done: list[SheetRow] = []
-    state: dict[str, Any] = {
-        "row": 0,
-        "cells": None,
-        "column": 0,
-        "cell": None,
-        "value": 0,
-        "inline": 0,
-        "t": 0,
-        "phonetic": 0,
-        "used": 0,
-        "problem": None,
-    }
+    row = 0
+    cells: dict[int, Any] | None = None
+    column = 0
+    problem: str | None = None
+    used = 0  # characters of the row's cells kept
+    # the cell being read: its column, type, style, text
+    in_cell = False
+    kind = "n"
+    style = 0
+    parts: list[str] = []
+    length = 0
+    value = 0  # inside <v>
+    inline = 0  # inside <is>
+    depth_t = 0
+    phonetic = 0
 
-    def start(name: str, attributes: dict[str, str]) -> None:
-        if name == "row":
-            number = attributes.get("r", "")
-            state["row"] = int(number) if number.isdigit() else state["row"] + 1
-            state["cells"] = {}
-            state["column"] = 0
-            state["used"] = 0
-            state["problem"] = None
-        elif name == "c" and state["cells"] is not None:
-            reference = _COLUMN.match(attributes.get("r", ""))
-            column = state["column"] + 1
-            if reference is not None:
-                column = _column_number(reference.group(1))
-            state["column"] = column
-            style = attributes.get("s", "0")
-            state["cell"] = (
-                column,
-                attributes.get("t", "n"),
-                int(style) if style.isdigit() else 0,
-                _CappedText(),
-            )
-        elif name == "v":
-            state["value"] += 1
-        elif name == "is":
-            state["inline"] += 1
-        elif name == "t":
-            state["t"] += 1
-        elif name == "rPh":
-            state["phonetic"] += 1
-
-    def end(name: str) -> None:
+    def start(raw: str, attributes: dict[str, str]) -> None:
+        nonlocal row, cells, column, problem, used, in_cell, kind, style, length
+        nonlocal value, inline, depth_t, phonetic
+        name = names[raw]
         if name == "c":
-            cell = state["cell"]
-            state["cell"] = None
-            cells = state["cells"]
-            if cell is None or cells is None:
+            if cells is None:
                 return
-            column, kind, style, gathered = cell
-            if column > MAX_COLUMNS:
-                state["problem"] = f"the row has cells past column {MAX_COLUMNS:,}"
-                return
-            if gathered.length or kind == "inlineStr":
-                cells[column] = convert(state["row"], column, kind, gathered.text(), style)
-        elif name == "row":
-            if state["cells"] is not None:
-                done.append((state["row"], state["cells"], state["problem"]))
-            state["cells"] = None
+            reference = _COLUMN.match(attributes.get("r", ""))
+            column = _column_number(reference.group(1)) if reference else column + 1
+            kind = attributes.get("t", "n")
+            number = attributes.get("s", "0")
+            style = int(number) if number.isdigit() else 0
+            in_cell, length = True, 0
+            parts.clear()
         elif name == "v":
-            state["value"] -= 1
-        elif name == "is":
-            state["inline"] -= 1
+            value += 1
         elif name == "t":
-            state["t"] -= 1
+            depth_t += 1
+        elif name == "row":
+            number = attributes.get("r", "")
+            row = int(number) if number.isdigit() else row + 1
+            cells, column, used, problem = {}, 0, 0, None
+        elif name == "is":
+            inline += 1
         elif name == "rPh":
-            state["phonetic"] -= 1
+            phonetic += 1
+
+    def end(raw: str) -> None:
+        nonlocal cells, problem, in_cell, value, inline, depth_t, phonetic
+        name = names[raw]
+        if name == "c":
+            if not in_cell or cells is None:
+                return
+            in_cell = False
+            if column > MAX_COLUMNS:
+                problem = f"the row has cells past column {MAX_COLUMNS:,}"
+            elif length or kind == "inlineStr":
+                cells[column] = convert(row, column, kind, "".join(parts), style)
+        elif name == "v":
+            value -= 1
+        elif name == "t":
+            depth_t -= 1
+        elif name == "row":
+            if cells is not None:
+                done.append((row, cells, problem))
+            cells = None
+        elif name == "is":
+            inline -= 1
+        elif name == "rPh":
+            phonetic -= 1
 
     def text(data: str) -> None:
-        cell = state["cell"]
-        if cell is None:
+        nonlocal used, length, problem
+        if not in_cell or not (value or (inline and depth_t and not phonetic)):
             return
-        if state["value"] or (state["inline"] and state["t"] and not state["phonetic"]):
-            if state["used"] >= MAX_ROW_TEXT:
-                state["problem"] = f"the row holds more than {MAX_ROW_TEXT // 1024} KiB of text"
-                return
-            state["used"] += cell[3].add(data)
+        if used >= MAX_ROW_TEXT:
+            problem = f"the row holds more than {MAX_ROW_TEXT // 1024} KiB of text"
+            return
+        before = length
+        length = _capped(parts, length, data)
+        used += length - before
 
     for _ in _drive(source, start, end, text, "sheet"):
         yield from done
