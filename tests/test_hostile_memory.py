@@ -289,3 +289,13 @@ def test_a_long_jsonl_value_or_line_fails_its_row(tmp_path: Path) -> None:
     assert [row["outcome"] for row in rows] == ["created", "failed", "failed", "created"]
     assert "custom_fields.notes holds a value longer than 128 KiB" in rows[1]["error"]
     assert "the line is longer than 2 MiB" in rows[2]["error"]
+
+
+def test_a_workbook_with_a_huge_xml_token_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "token.xlsx"
+    huge_attribute = f'<c r="A3" t="inlineStr" x="\0{20 << 20}\0"><is><t>Eve</t></is></c>'
+    write_workbook(path, [good_row(2), _cells(3, [huge_attribute])])
+    report = tmp_path / "report.csv"
+    peak, output = peak_import(path, report)
+    assert peak <= BOUND_MIB, (peak, output)
+    assert "holds an XML token of more than 16 MiB" in output
