@@ -115,6 +115,11 @@ def test_find_header_prefers_the_row_of_known_column_names() -> None:
     assert find_header([["Report"], [], ["Name", "Email"], ["Ada", "a@example.com"]]) == 2
     assert find_header([["Our clients"], ["Colour", "Shape"], ["red", "round"]]) == 1
     assert find_header([[], [""]]) is None
+    # a data row that holds a known word does not take the place of an unknown header
+    assert find_header([["Nom", "Prénom", "Téléphone"], ["Dupont", "", "Mobile"]]) == 0
+    assert find_header([["Nom", "Prénom", "Genre"], ["Dupont", "Jean", "Mobile"]]) == 0
+    # a header with a few known names among many unknown ones is still the header
+    assert find_header([["Email", "A", "B", "C", "D"], ["Email", "Phone", "", "", ""]]) == 0
 
 
 # -- footers ------------------------------------------------------------------------

@@ -81,23 +81,35 @@ def find_header(rows: Sequence[Sequence[str]]) -> int | None:
     """The index in ``rows`` (the first rows of a file) of its header, or None when every
     row is empty.
 
-    The row with the most known column names wins (the first on a tie). When no row
-    names a known column, the first row with text is the header, unless it is a lone
-    title above a wider row.
+    The first row with text is the header when it names a known column, unless a row
+    below names more. A row below must look like a header, not like data that holds a
+    word such as "Mobile": at least half its cells are known names, and it is no
+    narrower than the first row. When no row qualifies, the first row with text is the
+    header, unless it is a lone title above a wider row.
     """
     scores = [header_score(cells) for cells in rows]
-    best = max(scores, default=-1)
-    if best > 0:
-        return scores.index(best)
-    filled = [i for i, score in enumerate(scores) if score == 0]
+    filled = [i for i, score in enumerate(scores) if score >= 0]
     if not filled:
         return None
     first = filled[0]
-    if _width(rows[first]) == 1:
-        wider = [i for i in filled if _width(rows[i]) > 1]
+    widths = {i: _count(rows[i]) for i in filled}
+    candidates = [first] if scores[first] > 0 else []
+    candidates.extend(
+        i
+        for i in filled[1:]
+        if scores[i] > 0 and 2 * scores[i] >= widths[i] and widths[i] >= widths[first]
+    )
+    if candidates:
+        return max(candidates, key=lambda i: (scores[i], -i))
+    if widths[first] == 1:
+        wider = [i for i in filled if widths[i] > 1]
         if wider:
             return wider[0]
     return first
+
+
+def _count(cells: Sequence[str]) -> int:
+    return sum(1 for cell in cells if cell and cell.strip())
 
 
 def _width(cells: Sequence[str]) -> int:
