@@ -49,6 +49,9 @@ class ReadNotes:
     #: ``(row, text)`` of the footer lines recognised below the table (the first few)
     footer: list[tuple[int, str]] = attrs.field(factory=list)
     footer_count: int = 0
+    #: the columns' values were counted by a reading before the rows (a CSV file's quote
+    #: check): the counts are known before anything is sent
+    counted_ahead: bool = False
 
     def add_footer(self, row: int, text: str) -> None:
         self.footer_count += 1
@@ -69,9 +72,11 @@ class ReadNotes:
         return f"header on row {self.header_row}"
 
     def before_lines(self) -> Iterator[str]:
-        """What will not be imported, said before anything is sent (no counts yet)."""
+        """What will not be imported, said before anything is sent (with the counts when
+        they are known already)."""
         for reason, columns in self._by_reason():
-            yield f"{_heading(reason, self.layout_title)}: {_names(columns)}"
+            names = _names(columns, counts=self.counted_ahead)
+            yield f"{_heading(reason, self.layout_title)}: {names}"
 
     def summary_lines(self) -> Iterator[str]:
         """The closing summary's lines: the columns not imported with their counts, and

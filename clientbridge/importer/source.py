@@ -331,8 +331,14 @@ class CsvSource(Source):
                 attrs.evolve(
                     problem, first=problem.first + self._offset, last=problem.last + self._offset
                 )
-                for problem in find_quote_problems(text, delimiter=self.delimiter, columns=columns)
+                for problem in find_quote_problems(
+                    text,
+                    delimiter=self.delimiter,
+                    columns=columns,
+                    on_record=self.notes.count_values if self.notes.skipped else None,
+                )
             ]
+        self.notes.counted_ahead = bool(self.notes.skipped)
         if problems:
             raise ImportSetupError(describe_problems(str(self.path), problems))
 
@@ -401,7 +407,8 @@ class CsvSource(Source):
                 client=None,
                 error="the row is not UTF-8 text (save the file as UTF-8)",
             )
-        return read_row(self.columns, start, digest, cells, self.notes)
+        counting = None if self.notes.counted_ahead else self.notes
+        return read_row(self.columns, start, digest, cells, counting)
 
 
 def _given(row: SourceRow) -> SourceRow:
