@@ -17,6 +17,8 @@ __all__ = ["MAX_FOOTER_LISTED", "ReadNotes", "SkippedColumn"]
 
 #: Footer lines listed by their text; the others are counted.
 MAX_FOOTER_LISTED = 5
+#: Footer lines the summary shows.
+_FOOTER_SHOWN = 3
 #: Columns named one by one in a line; the others are counted.
 MAX_COLUMNS_LISTED = 12
 
@@ -84,8 +86,9 @@ class ReadNotes:
         for reason, columns in self._by_reason():
             yield f"{_heading(reason, self.layout_title)}: {_names(columns, counts=True)}"
         if self.footer_count:
-            listed = "; ".join(f"row {row}: {text!r}" for row, text in self.footer)
-            more = self.footer_count - len(self.footer)
+            shown = self.footer[:_FOOTER_SHOWN]
+            listed = "; ".join(f"row {row}: {text!r}" for row, text in shown)
+            more = self.footer_count - len(shown)
             tail = f"; and {more:,} more" if more else ""
             lines = "line" if self.footer_count == 1 else "lines"
             yield f"Footer {lines} below the table, not clients: {listed}{tail}"
