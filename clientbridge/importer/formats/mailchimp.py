@@ -10,7 +10,8 @@ Birthday: https://mailchimp.com/help/manage-audience-signup-form-fields/ . The A
 field is one column whose parts (street, second line, city, state, postcode, country)
 are separated by two spaces, as public importers of these exports read it (unverified
 on a sample file). CC and REGION are where the subscriber was seen from, not their
-address: they hold no client data.
+address: they hold no client data. The merge tags FNAME and LNAME (an audience's field
+tags, https://mailchimp.com/help/all-the-merge-tags-cheat-sheet/) are read as the names.
 """
 
 from clientbridge.importer.formats.base import ExportFormat
@@ -23,6 +24,8 @@ MAILCHIMP = ExportFormat(
         "Email Address": "email*primary",
         "First Name": "first_name",
         "Last Name": "last_name",
+        "FNAME": "first_name",
+        "LNAME": "last_name",
         "Address": "address.main.spaced",
         "Phone Number": "phone*primary",
         "Birthday": "custom.birthday",
@@ -46,5 +49,16 @@ MAILCHIMP = ExportFormat(
         "TAGS": "",
     },
     identify=("MEMBER_RATING", "OPTIN_TIME", "LEID", "EUID", "CONFIRM_TIME"),
-    not_client_data=("unsub_*", "clean_*", "sms_*", "marketing_*", "status"),
+    not_client_data=(
+        "unsub_*",
+        "clean_*",
+        "sms_*",
+        "marketing_*",
+        "*permissions*",
+        "gdpr*",
+        "confirm_*",
+        "optin_*",
+        "email marketing*",
+        "status",
+    ),
 )

@@ -65,5 +65,9 @@ STRIPE = ExportFormat(
         "invoice prefix",
         "invoice settings *",
         "* (metadata)",
+        "tax id*",
+        "test clock",
+        "next invoice sequence",
+        "livemode",
     ),
 )
