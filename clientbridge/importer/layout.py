@@ -242,7 +242,10 @@ class HeaderLayout:
                     else:
                         unknown.append((position, header))
                         if ignore_unknown:
-                            skipped.append(SkippedColumn(position, header, "ignored"))
+                            close = suggestion(header, vocabulary) if header.strip() else None
+                            skipped.append(
+                                SkippedColumn(position, header, "ignored", looks_like=close)
+                            )
             slots.append(slot if isinstance(slot, _Slot) else None)
         if pending:
             names = [header for header, _ in pending.values()]

@@ -35,6 +35,8 @@ class SkippedColumn:
     reason: str
     #: rows that held a value in it
     values: int = 0
+    #: the field an ignored column's name suggests (``address_postal_code``), or None
+    looks_like: str | None = None
 
 
 @attrs.define
@@ -104,7 +106,13 @@ class ReadNotes:
         return {
             "header_row": self.header_row,
             "not_imported": [
-                {"column": c.header, "position": c.position, "reason": c.reason, "values": c.values}
+                {
+                    "column": c.header,
+                    "position": c.position,
+                    "reason": c.reason,
+                    "values": c.values,
+                    "looks_like": c.looks_like,
+                }
                 for c in self.skipped
                 if c.reason != "mapped"
             ],
@@ -123,9 +131,13 @@ def _names(columns: list[SkippedColumn], *, counts: bool = False) -> str:
     shown = []
     for column in columns[:MAX_COLUMNS_LISTED]:
         name = repr(column.header) if column.header.strip() else f"column {column.position}"
+        said = []
         if counts:
-            values = "1 value" if column.values == 1 else f"{column.values:,} values"
-            name += f" ({values})"
+            said.append("1 value" if column.values == 1 else f"{column.values:,} values")
+        if column.looks_like:
+            said.append(f"looks like {column.looks_like}")
+        if said:
+            name += f" ({'; '.join(said)})"
         shown.append(name)
     more = len(columns) - len(shown)
     return ", ".join(shown) + (f" and {more:,} more" if more else "")
