@@ -204,7 +204,18 @@ def import_headers() -> str:
             [f"`{header}`", _describe_target(target)] for header, target in fmt.columns.items()
         )
         forced = f"`--source-format {fmt.name}`" if fmt.kind == "csv" else "`.vcf` files"
-        parts.append(f"\n#### {fmt.title}\n\n{forced}; {export_source(fmt)}.\n\n" + _table(table))
+        own = ""
+        if fmt.not_client_data:
+            patterns = ", ".join(f"`{pattern}`" for pattern in fmt.not_client_data)
+            own = (
+                f"\n\nAlso not imported, as the vendor's own columns (`*` is any text): {patterns}."
+            )
+        parts.append(
+            f"\n#### {fmt.title}\n\n{forced}; {export_source(fmt)}.\n\n"
+            + _table(table)
+            + own
+            + "\n"
+        )
     return "".join(parts)
 
 

@@ -34,6 +34,7 @@ ERROR_KEYS = {
     "provider",
     "status_code",
     "outcome_unknown",
+    "columns",
     "exit_code",
 }
 ADA = ["--first-name", "Ada", "--last-name", "Lovelace", "--email", "ada@example.com"]

@@ -41,6 +41,7 @@ class ImportFlags:
     source_format: str
     encoding: str | None
     sheet: str | None
+    header_row: int | None
     delimiter: str
     mappings: tuple[str, ...]
     mapping_file: str | None
@@ -89,6 +90,13 @@ import_options = options_object(
             "--sheet", metavar="NAME", help="The sheet of a workbook to read (default: the first)."
         ),
         click.option(
+            "--header-row",
+            type=click.IntRange(min=1),
+            metavar="N",
+            help="The line (row of a sheet) the header is on; default: found among the "
+            "first rows (a title, notes or blank rows above it are skipped).",
+        ),
+        click.option(
             "--delimiter",
             type=click.Choice(["auto", ",", ";", "tab"]),
             default="auto",
@@ -109,7 +117,9 @@ import_options = options_object(
             help="Column mappings: a JSON object, a TOML table, or HEADER=FIELD lines.",
         ),
         click.option(
-            "--ignore-unknown-columns", is_flag=True, help="Skip columns that match no field."
+            "--ignore-unknown-columns",
+            is_flag=True,
+            help="Skip columns that match no field (they are listed, with their counts).",
         ),
         click.option(
             "--concurrency",
@@ -303,7 +313,10 @@ def _import(
         source_format=flags.source_format,
         sheet=flags.sheet,
         advice=options.advice,
+        header_row=flags.header_row,
     ) as source:
+        for line in source.notes.before_lines():
+            click.echo(line, err=True)
         if where.several:
             _import_several(ctx, source, targets, options, flags, journal_path, previews, as_json)
             return

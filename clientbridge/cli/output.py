@@ -80,6 +80,11 @@ def error_json(error: BaseException, exit_code: int | None = None) -> dict[str, 
         {"field": problem.field, "message": problem.message}
         for problem in getattr(cause, "errors", ())
     ]
+    columns = _columns(cause)
+    field_errors.extend(
+        {"field": str(column["header"]), "message": _column_message(column)}
+        for column in columns or ()
+    )
     field: str | None = None
     if field_errors:
         field = field_errors[0]["field"]
@@ -107,8 +112,26 @@ def error_json(error: BaseException, exit_code: int | None = None) -> dict[str, 
         "provider": provider if isinstance(provider, str) else None,
         "status_code": cause.status_code if isinstance(cause, ProviderError) else None,
         "outcome_unknown": outcome_unknown(cause),
+        # a refused header's columns at fault, as data (None for other errors)
+        "columns": columns,
         "exit_code": exit_code,
     }
+
+
+def _column_message(column: Mapping[str, Any]) -> str:
+    if column.get("problem") == "duplicate":
+        return f"column {column['position']} fills {column['field']}, as another column does"
+    close = column.get("suggestion")
+    return f"column {column['position']} is unknown" + (
+        f" (did you mean {close}?)" if close else ""
+    )
+
+
+def _columns(error: BaseException) -> list[dict[str, Any]] | None:
+    columns = getattr(error, "columns", None)
+    if not isinstance(columns, tuple) or not columns:
+        return None
+    return [dict(column) for column in columns]
 
 
 def request_json(request: HttpRequest) -> dict[str, Any]:
@@ -207,6 +230,7 @@ def summary_json(
     """An import's summary as data: counts, the first problems, the fields not sent
     (``advice`` words the next steps' remedies)."""
     from clientbridge.importer.advice import LIBRARY_ADVICE
+    from clientbridge.importer.read_notes import ReadNotes
     from clientbridge.importer.summary import next_steps
 
     return {
@@ -215,6 +239,7 @@ def summary_json(
         "provider": summary.provider,
         "source": str(summary.source),
         "read_as": summary.read_as,
+        **(summary.read_notes or ReadNotes()).as_data(),
         "dry_run": summary.dry_run,
         "rows": summary.rows,
         "counts": dict(summary.counts),

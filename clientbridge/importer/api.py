@@ -87,6 +87,7 @@ def import_file(
     encoding: str | None = None,
     delimiter: str | None = None,
     sheet: str | None = None,
+    header_row: int | None = None,
     **settings: Any,
 ) -> ImportSummary:
     """Import the file at ``path`` into ``target`` and return what happened.
@@ -118,6 +119,7 @@ def import_file(
         source_format=source_format,
         sheet=sheet,
         advice=options.advice,
+        header_row=header_row,
     ) as source:
         if dry_run:
             return run_dry(source, target, options, report=report_path)

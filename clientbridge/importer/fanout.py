@@ -56,6 +56,8 @@ def run_fanout_import(
             ephemeral=target.ephemeral,
             journal=journal,
             report=report,
+            read_as=source.description,
+            read_notes=source.notes,
         )
         for name, target in targets.items()
     }

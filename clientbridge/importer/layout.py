@@ -21,6 +21,7 @@ from clientbridge.importer.advice import LIBRARY_ADVICE, Advice
 from clientbridge.importer.conversion import client_from_fields
 from clientbridge.importer.errors import ImportSetupError, RowError
 from clientbridge.importer.formats import ExportFormat, detect
+from clientbridge.importer.read_notes import SkippedColumn
 from clientbridge.importer.vocabulary import (
     ADDRESS_COLUMNS,
     CLIENT_COLUMNS,
@@ -45,9 +46,14 @@ _ADDRESS_PARTS = frozenset(
         "country",
         "po_box",
         "formatted",
+        "spaced",
         "label",
     }
 )
+#: Fields and address parts an export may write with Excel's leading apostrophe.
+_DIGITS = frozenset({"phone", "postal_code", "address_postal_code"})
+#: Unknown columns named in a refusal; the others are counted (all are in its ``columns``).
+MAX_UNKNOWN_LISTED = 20
 #: Google writes several values in one cell, separated by " ::: ".
 _MULTI = re.compile(r"\s+:::\s+")
 #: Words that say what kind of field a header is about; the last one found wins
@@ -55,15 +61,28 @@ _MULTI = re.compile(r"\s+:::\s+")
 _KIND_WORDS: Mapping[str, str] = {
     **dict.fromkeys(("phone", "tel", "telephone", "mobile", "cell", "fax", "pager"), "phone"),
     **dict.fromkeys(("email", "e-mail", "mail"), "email"),
-    **dict.fromkeys(
-        ("street", "city", "town", "zip", "postcode", "postal", "address", "country", "county"),
-        "address",
-    ),
-    **dict.fromkeys(("state", "region", "province"), "address"),
+    **dict.fromkeys(("street", "address", "addr", "line"), "street"),
+    **dict.fromkeys(("zip", "postcode", "postal"), "postal"),
+    **dict.fromkeys(("city", "town"), "city"),
+    **dict.fromkeys(("state", "region", "province", "county"), "region"),
+    "country": "country",
     **dict.fromkeys(("id", "ref", "reference"), "id"),
     **dict.fromkeys(("title", "salutation", "prefix", "position", "role"), "title"),
     **dict.fromkeys(("company", "organisation", "organization", "business", "account"), "company"),
     **dict.fromkeys(("name", "first", "last", "surname", "forename", "given", "family"), "name"),
+}
+#: The field a header's last kind word names on its own ("Address Zip" is a postcode),
+#: suggested when no known spelling is close.
+_WORD_FIELD: Mapping[str, str] = {
+    **dict.fromkeys(("zip", "postcode", "postal"), "address_postal_code"),
+    **dict.fromkeys(("city", "town"), "address_city"),
+    **dict.fromkeys(("state", "province", "county", "region"), "address_region"),
+    "country": "address_country",
+    "street": "address_line1",
+    **dict.fromkeys(("email", "e-mail"), "email"),
+    **dict.fromkeys(("phone", "telephone", "mobile"), "phone"),
+    "fax": "contact.fax",
+    **dict.fromkeys(("company", "organisation", "organization"), "company_name"),
 }
 _FIELD_KIND: Mapping[str, str] = {
     "first_name": "name",
@@ -74,7 +93,14 @@ _FIELD_KIND: Mapping[str, str] = {
     "company_name": "company",
     "title": "title",
     "external_id": "id",
-    **dict.fromkeys(ADDRESS_COLUMNS, "address"),
+    "address_line1": "street",
+    "address_line2": "street",
+    "address_line3": "street",
+    "address_city": "city",
+    "address_region": "region",
+    "address_postal_code": "postal",
+    "address_country": "country",
+    "address_uprn": "street",
 }
 
 
@@ -166,6 +192,8 @@ class HeaderLayout:
     format: ExportFormat | None = None
     #: the layout was detected from the header (not named by the caller)
     detected: bool = False
+    #: the columns that are not imported, and why
+    skipped: tuple[SkippedColumn, ...] = ()
 
     @classmethod
     def from_header(
@@ -177,29 +205,47 @@ class HeaderLayout:
         source_format: ExportFormat | str | None = "auto",
         advice: Advice = LIBRARY_ADVICE,
     ) -> HeaderLayout:
-        """Understand ``headers``; raises `ImportSetupError` naming every problem at once.
+        """Understand ``headers``; raises `ImportSetupError` naming every problem at once
+        (its ``columns`` lists the columns at fault as data).
 
         ``source_format`` is a layout, None for the generic vocabulary only, or ``"auto"``
-        to detect it. ``overrides`` maps a header to a column name (``""`` ignores it).
+        to detect it. ``overrides`` maps a header to a column name (``""`` ignores it). A
+        detected or named layout's own columns that hold no client data are not imported
+        (they are listed in `skipped`), nor, with ``ignore_unknown``, unknown columns.
         """
         detected = source_format == "auto"
         fmt = detect(headers) if isinstance(source_format, str) else source_format
         vocabulary = _Vocabulary(fmt)
         pending = {header_key(h): (h, target) for h, target in (overrides or {}).items()}
         problems: list[str] = []
+        faults: list[dict[str, object]] = []
         unknown: list[tuple[int, str]] = []
         slots: list[_Slot | None] = []
+        skipped: list[SkippedColumn] = []
         for position, header in enumerate(headers, start=1):
             override = pending.pop(header_key(header), None)
             if override is not None:
-                slots.append(_override_slot(*override, problems, advice))
+                mapped = _override_slot(*override, problems, advice)
+                if mapped is None and override[1].strip() in {"", "-"}:
+                    skipped.append(SkippedColumn(position, header, "mapped"))
+                slots.append(mapped)
                 continue
             slot = vocabulary.slot(header)
-            if slot is False:
+            if slot is None:
+                skipped.append(SkippedColumn(position, header, "layout"))
+            elif slot is False:
                 column = resolve_column(header)
                 slot = None if column is None else _Slot("field", column)
                 if column is None:
-                    unknown.append((position, header))
+                    if fmt is not None and fmt.holds_no_client_data(header):
+                        skipped.append(SkippedColumn(position, header, "layout"))
+                    else:
+                        unknown.append((position, header))
+                        if ignore_unknown:
+                            close = suggestion(header, vocabulary) if header.strip() else None
+                            skipped.append(
+                                SkippedColumn(position, header, "ignored", looks_like=close)
+                            )
             slots.append(slot if isinstance(slot, _Slot) else None)
         if pending:
             names = [header for header, _ in pending.values()]
@@ -207,17 +253,18 @@ class HeaderLayout:
                 f"{advice.column_mapping} names {', '.join(repr(name) for name in names)}, which "
                 f"{'is' if len(names) == 1 else 'are'} not in the file's header"
             )
-        problems.extend(_duplicates(headers, slots, advice))
+        problems.extend(_duplicates(headers, slots, advice, faults))
         if unknown and not ignore_unknown:
-            problems.append(_unknown_message(unknown, vocabulary, advice))
+            problems.append(_unknown_message(unknown, vocabulary, advice, faults))
         if problems:
             where = f" (read as {fmt.title})" if fmt is not None else ""
             raise ImportSetupError(
                 f"the header cannot be used{where}:\n  - "
                 + "\n  - ".join(problems)
-                + "\nNothing was sent."
+                + "\nNothing was sent.",
+                columns=faults,
             )
-        return cls(tuple(headers), tuple(slots), fmt, detected and fmt is not None)
+        return cls(tuple(headers), tuple(slots), fmt, detected and fmt is not None, tuple(skipped))
 
     @property
     def used(self) -> dict[str, str]:
@@ -238,8 +285,9 @@ class HeaderLayout:
         return read_values(zip(self.slots, cells, strict=True))
 
 
-def read_values(values: Iterable[tuple[_Slot | None, str]]) -> ReadRow:
-    """A `ReadRow` from ``(slot, text)`` pairs (the vCard reader builds them too)."""
+def read_values(values: Iterable[tuple[_Slot | None, str]], notes: Sequence[str] = ()) -> ReadRow:
+    """A `ReadRow` from ``(slot, text)`` pairs (the vCard reader builds them too);
+    ``notes`` are the reader's own, for the report."""
     fields: dict[str, str] = {}
     extra: list[tuple[str, str]] = []
     channels: list[tuple[bool, int, str, str, str]] = []  # primary, order, channel, group, value
@@ -249,6 +297,8 @@ def read_values(values: Iterable[tuple[_Slot | None, str]]) -> ReadRow:
         value = text.strip() if text else ""
         if slot is None or not value:
             continue
+        if value.startswith("'") and (slot.kind == "channel" or slot.name in _DIGITS):
+            value = value[1:].strip()  # Excel's mark of a number kept as text ('0117...)
         if slot.kind == "field":
             if slot.name.startswith("contact."):
                 extra.append((slot.name, value))
@@ -262,9 +312,43 @@ def read_values(values: Iterable[tuple[_Slot | None, str]]) -> ReadRow:
         else:
             addresses.setdefault(slot.group, {}).setdefault(slot.name, value)
     _place_addresses(fields, addresses)
+    _split_street(fields)
     _place_channels(fields, extra, channels, labels, fields.get("address_country"))
-    notes = _split_name(fields)
-    return ReadRow(client_from_fields([*fields.items(), *extra]), notes)
+    organisation = _organisation_name(fields)
+    said = (*notes, *organisation, *(() if organisation else _split_name(fields)))
+    return ReadRow(client_from_fields([*fields.items(), *extra]), said)
+
+
+def _split_street(fields: dict[str, str]) -> None:
+    """A street written on several lines fills ``address_line1`` to ``address_line3``
+    (lines past the third are kept in the third, joined by commas)."""
+    street = fields.get("address_line1", "")
+    if "\n" not in street and "\r" not in street:
+        return
+    lines = [line.strip() for line in street.splitlines() if line.strip()]
+    free = [column for column in ("address_line2", "address_line3") if not fields.get(column)]
+    slots = ["address_line1", *free]
+    for column, text in zip(slots, lines, strict=False):
+        fields[column] = text
+    if len(lines) > len(slots):
+        fields[slots[-1]] = ", ".join(lines[len(slots) - 1 :])
+
+
+def _organisation_name(fields: dict[str, str]) -> tuple[str, ...]:
+    """A single name that names an organisation is its company name, not a person's."""
+    from clientbridge.importer.organisations import organisation_rule
+
+    name = fields.get("name")
+    if not name or "first_name" in fields or "last_name" in fields:
+        return ()
+    rule = organisation_rule(name)
+    if rule is None:
+        return ()
+    if fields.setdefault("company_name", name) == name:
+        del fields["name"]
+        return (f"name {name!r} read as the company name, not a person's ({rule})",)
+    fields["name"] = name  # another company is named: the name is kept whole, not split
+    return (f"name {name!r} is an organisation's ({rule}): kept whole, not split",)
 
 
 def _place_addresses(fields: dict[str, str], addresses: dict[str, dict[str, str]]) -> None:
@@ -287,6 +371,8 @@ def _place_addresses(fields: dict[str, str], addresses: dict[str, dict[str, str]
             "address_postal_code": parts.get("postal_code", ""),
             "address_country": parts.get("country", ""),
         }
+        if not any(structured.values()) and parts.get("spaced"):
+            structured.update(_spaced_address(parts["spaced"]))
         if not any(structured.values()) and parts.get("formatted"):
             lines = [line.strip() for line in parts["formatted"].splitlines() if line.strip()]
             structured["address_line1"] = ", ".join(lines)
@@ -297,6 +383,40 @@ def _place_addresses(fields: dict[str, str], addresses: dict[str, dict[str, str]
             name = (label or group).lower()
             joined = ", ".join(text for text in structured.values() if text)
             fields.setdefault(f"custom.{name} address", joined)
+
+
+#: A two-letter region code (a US state, a Canadian province), as an address writes it.
+_REGION_CODE = re.compile(r"[A-Z]{2}\Z")
+
+
+def _spaced_address(text: str) -> dict[str, str]:
+    """An address written on one line with its parts separated by two spaces or more
+    (street, second line, city, region, postcode, country), as mailing-list exports
+    write it: in place when all six are there (empty ones too), else read from the end
+    (a country, a postcode with a digit, a region when there is room or it is a code)."""
+    from clientbridge.countries import country_code
+
+    columns = ("line1", "line2", "city", "region", "postal_code", "country")
+    exact = text.strip().split("  ")
+    if len(exact) == len(columns):  # every part in its place, the empty ones too
+        return {f"address_{c}": part.strip() for c, part in zip(columns, exact, strict=True)}
+    parts = [part.strip() for part in re.split(r"\s{2,}", text.strip()) if part.strip()]
+    found: dict[str, str] = {}
+    if len(parts) > 1 and country_code(parts[-1]):
+        found["address_country"] = parts.pop()
+    if len(parts) > 1 and any(char.isdigit() for char in parts[-1]):
+        found["address_postal_code"] = parts.pop()
+    if len(parts) > 2 and (len(parts) >= 4 or _REGION_CODE.match(parts[-1])):
+        found["address_region"] = parts.pop()
+    if len(parts) > 1:
+        found["address_city"] = parts.pop()
+    for column, line in zip(
+        ("address_line1", "address_line2", "address_line3"), parts, strict=False
+    ):
+        found[column] = line
+    if len(parts) > 3:
+        found["address_line3"] = ", ".join(parts[2:])
+    return found
 
 
 def _phone_kind(channel: str, label: str) -> str:
@@ -372,37 +492,73 @@ def _override_slot(header: str, override: str, problems: list[str], advice: Advi
     return _Slot("field", column)
 
 
-def _duplicates(headers: Sequence[str], slots: Sequence[_Slot | None], advice: Advice) -> list[str]:
-    """Two generic columns for one field (a layout's may share one: the first value wins)."""
-    seen: dict[str, str] = {}
-    problems = []
-    for header, slot in zip(headers, slots, strict=True):
+def _duplicates(
+    headers: Sequence[str],
+    slots: Sequence[_Slot | None],
+    advice: Advice,
+    faults: list[dict[str, object]],
+) -> list[str]:
+    """Two generic columns for one field (a layout's may share one: the first value wins),
+    one line per field however many columns repeat it."""
+    filling: dict[str, list[tuple[int, str]]] = {}
+    for position, (header, slot) in enumerate(zip(headers, slots, strict=True), start=1):
         if slot is None or slot.kind != "field" or slot.from_format:
             continue
         if slot.name.startswith("contact."):
             continue
-        if slot.name in seen:
-            problems.append(
-                f"columns {seen[slot.name]!r} and {header!r} both fill {slot.name}; ignore one "
-                f"({advice.ignore_column.format(header=header)}) or map it to another field"
+        filling.setdefault(slot.name, []).append((position, header))
+    problems = []
+    for field, columns in filling.items():
+        if len(columns) < 2:
+            continue
+        for position, header in columns:
+            faults.append(
+                {"position": position, "header": header, "problem": "duplicate", "field": field}
             )
-        seen[slot.name] = header
+        names = {header_key(header) for _, header in columns}
+        last = columns[-1][1]
+        remedy = (
+            f"ignore one ({advice.ignore_column.format(header=last)}) or map it to another field"
+        )
+        if len(columns) == 2 and len(names) == 2:
+            problems.append(f"columns {columns[0][1]!r} and {last!r} both fill {field}; {remedy}")
+            continue
+        positions = _listed([str(position) for position, _ in columns])
+        if len(names) == 1:
+            problems.append(
+                f"column {columns[0][1]!r} appears {len(columns):,} times (columns {positions}) "
+                f"and each would fill {field}; keep one"
+            )
+        else:
+            shown = _listed([repr(header) for _, header in columns])
+            problems.append(f"{len(columns):,} columns fill {field}: {shown}; keep one")
     return problems
 
 
+def _listed(items: Sequence[str], limit: int = 10) -> str:
+    """``items`` joined, the first ``limit`` of them, then how many more."""
+    shown = ", ".join(items[:limit])
+    more = len(items) - limit
+    return f"{shown} and {more:,} more" if more > 0 else shown
+
+
+def _kind_word(header: str) -> str | None:
+    """The last word of ``header`` that says what kind of field it is about."""
+    words: list[str] = re.findall(r"[a-z]+(?:-mail)?", header.lower())
+    return next((word for word in reversed(words) if word in _KIND_WORDS), None)
+
+
 def _header_kind(header: str) -> str | None:
-    words = re.findall(r"[a-z]+(?:-mail)?", header.lower())
-    for word in reversed(words):
-        if word in _KIND_WORDS:
-            return _KIND_WORDS[word]
-    return None
+    word = _kind_word(header)
+    return None if word is None else _KIND_WORDS[word]
 
 
 def suggestion(header: str, vocabulary: _Vocabulary | None = None) -> str | None:
     """A known name ``header`` is a near-miss of, or None.
 
-    Only a close spelling is offered (a typo, a missing letter), and never a field of
-    another kind than the header's own words say: "Business Phone" is not a company.
+    A close spelling is offered (a typo, a missing letter), never a field of another kind
+    than the header's own words say ("Business Phone" is not a company); else the field
+    the header's last telling word names ("Address Zip": ``address_postal_code``).
     """
     from clientbridge.importer.vocabulary import _INDEX
 
@@ -429,23 +585,34 @@ def suggestion(header: str, vocabulary: _Vocabulary | None = None) -> str | None
         if vocabulary is not None and spelling in vocabulary.names:
             return repr(vocabulary.names[spelling])
         return column
-    return None
+    word = _kind_word(header)
+    return None if word is None else _WORD_FIELD.get(word, None)
 
 
 def _unknown_message(
-    unknown: list[tuple[int, str]], vocabulary: _Vocabulary, advice: Advice
+    unknown: list[tuple[int, str]],
+    vocabulary: _Vocabulary,
+    advice: Advice,
+    faults: list[dict[str, object]],
 ) -> str:
-    described = []
+    described: list[str] = []
     for position, header in unknown:
+        close = suggestion(header, vocabulary) if header.strip() else None
+        faults.append(
+            {"position": position, "header": header, "problem": "unknown", "suggestion": close}
+        )
+        if len(described) >= MAX_UNKNOWN_LISTED:
+            continue
         if not header.strip():
             described.append(f"column {position} (no name)")
             continue
-        close = suggestion(header, vocabulary)
         described.append(f"{header!r}" + (f" (did you mean {close}?)" if close else ""))
+    more = len(unknown) - len(described)
+    listed = ", ".join(described) + (f" and {more:,} more" if more else "")
     them = "them" if len(unknown) > 1 else "it"
     remedy = advice.map_columns.format(them=them)
     return (
-        f"unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(described)}. "
+        f"unknown column{'s' if len(unknown) > 1 else ''}: {listed}. "
         f"{remedy[:1].upper()}{remedy[1:]} (FIELD is one of {', '.join(known_columns())}), "
         f"or {advice.ignore_unknown_columns.format(them=them)}"
     )

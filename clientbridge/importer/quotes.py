@@ -18,7 +18,7 @@ Every such record is named with the lines it covers, so no line goes unaccounted
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -71,9 +71,14 @@ def quote_problem(
 
 
 def find_quote_problems(
-    lines: Iterable[str], *, delimiter: str, columns: int
+    lines: Iterable[str],
+    *,
+    delimiter: str,
+    columns: int,
+    on_record: Callable[[list[str]], None] | None = None,
 ) -> Iterator[QuoteProblem]:
-    """The suspicious records of the CSV text ``lines``, header first."""
+    """The suspicious records of the CSV text ``lines``, header first (``on_record`` is
+    called with each record's cells, as this reading is the one before anything is sent)."""
     reader = csv.reader(lines, delimiter=delimiter)
     try:
         next(reader)  # the header
@@ -84,6 +89,8 @@ def find_quote_problems(
             if end > start:
                 yield QuoteProblem(start, end, str(cells))
             continue  # (a record that consumed nothing ends the reading: the rows report it)
+        if on_record is not None:
+            on_record(cells)
         problem = quote_problem(start, end, cells, columns, delimiter)
         if problem is not None:
             yield problem

@@ -45,6 +45,7 @@ def recording(
         journal=journal,
         report=report,
         read_as=source.description,
+        read_notes=source.notes,
     )
     check_output_paths(source.path, journal=journal, report=report)
     started = time.monotonic()

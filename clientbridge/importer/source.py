@@ -9,6 +9,7 @@ A row that cannot be read is a row-level failure; the rest of the file is still 
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -16,7 +17,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Container, Iterator, Mapping
+from collections.abc import Callable, Container, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Literal
@@ -26,7 +27,10 @@ import attrs
 from clientbridge.importer.advice import LIBRARY_ADVICE, Advice
 from clientbridge.importer.conversion import client_from_document
 from clientbridge.importer.errors import ImportSetupError, RowError
+from clientbridge.importer.frame import MAX_HEADER_SCAN, find_header, without_footer
 from clientbridge.importer.layout import HeaderLayout
+from clientbridge.importer.limits import MAX_LINE, long_document_value
+from clientbridge.importer.read_notes import ReadNotes
 from clientbridge.model import Client
 
 if TYPE_CHECKING:
@@ -143,9 +147,12 @@ class Source:
     path: Path
     #: how the file was read, for the summary ("Google Contacts CSV (detected), UTF-8")
     description: str | None = None
+    #: where the table was found and what of it is not imported (filled while reading)
+    notes: ReadNotes
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.notes = ReadNotes()
         #: the first bytes of a stream, read ahead to decide its encoding (``b""`` for a file)
         self._prefix = b""
         try:
@@ -252,11 +259,13 @@ class CsvSource(Source):
         encoding: str | None = None,
         source_format: ExportFormat | str | None = "auto",
         advice: Advice = LIBRARY_ADVICE,
+        header_row: int | None = None,
         _quotes_checked: bool = False,
     ) -> None:
         from clientbridge.importer.encodings import EncodingError, describe
 
         super().__init__(path)
+        self._header_row = header_row
         self._mapping = mapping
         self._ignore_unknown_columns = ignore_unknown_columns
         self._source_format = source_format
@@ -275,12 +284,15 @@ class CsvSource(Source):
                 errors="surrogateescape",
                 newline="",
             )
-            first_line = self._text.readline()
-            if not first_line.strip():
-                raise ImportSetupError(f"{path} is empty: a CSV file needs a header row")
-            self.delimiter = delimiter or _pick_delimiter(first_line)
+            lines = _first_lines(self._text, max(MAX_HEADER_SCAN, header_row or 0))
+            index = _header_line(lines, header_row, delimiter, path)
+            #: physical lines above the header (a title, notes, blank lines)
+            self._offset = index
+            self.notes.header_row = index + 1
+            self.notes.header_forced = header_row is not None
+            self.delimiter = delimiter or _pick_delimiter(lines[index])
             self._reader = csv.reader(
-                _chain_first(first_line, self._text), delimiter=self.delimiter
+                _chain_lines(lines[index:], self._text), delimiter=self.delimiter
             )
             header = next(self._reader)
             if _NOT_UTF8.search("".join(header)):
@@ -294,12 +306,14 @@ class CsvSource(Source):
                 source_format=source_format,
                 advice=advice,
             )
+            self.notes.skipped = list(self.columns.skipped)
+            self.notes.layout_title = self.columns.format.title if self.columns.format else None
             if self.rereadable and not _quotes_checked:
                 self._check_quotes(len(header))
         except BaseException:
             self.close()
             raise
-        self.description = _describe(self.columns, describe(self.encoding))
+        self.description = _describe(self.columns, describe(self.encoding), self.notes)
         self.layout = _digest(json.dumps(["csv", *header]).encode("utf-8", "surrogateescape"))
 
     def _check_quotes(self, columns: int) -> None:
@@ -311,7 +325,20 @@ class CsvSource(Source):
             text = io.TextIOWrapper(
                 binary, encoding=self._text.encoding, errors="surrogateescape", newline=""
             )
-            problems = list(find_quote_problems(text, delimiter=self.delimiter, columns=columns))
+            for _ in range(self._offset):  # the lines above the header
+                text.readline()
+            problems = [
+                attrs.evolve(
+                    problem, first=problem.first + self._offset, last=problem.last + self._offset
+                )
+                for problem in find_quote_problems(
+                    text,
+                    delimiter=self.delimiter,
+                    columns=columns,
+                    on_record=self.notes.count_values if self.notes.skipped else None,
+                )
+            ]
+        self.notes.counted_ahead = bool(self.notes.skipped)
         if problems:
             raise ImportSetupError(describe_problems(str(self.path), problems))
 
@@ -325,14 +352,23 @@ class CsvSource(Source):
             encoding=self.encoding,
             source_format=self.columns.format,
             advice=self._advice,
+            header_row=self.notes.header_row,
             _quotes_checked=True,
         )
 
     def rows(self, only: Container[int] | None = None) -> Iterator[SourceRow]:
-        from clientbridge.importer.quotes import QuoteProblem, csv_records, quote_problem
+        return without_footer(self._records(only), self.notes.add_footer)
+
+    def _records(
+        self, only: Container[int] | None
+    ) -> Iterator[tuple[int, list[str] | None, Callable[[], SourceRow | None]]]:
+        """``(line, cells, make_row)`` for every record (cells None: unreadable)."""
+        from clientbridge.importer.quotes import QuoteProblem, csv_records
 
         columns = len(self.columns.headers)
+        offset = self._offset
         for start, end, cells in csv_records(self._reader):
+            start, end = start + offset, end + offset
             if isinstance(cells, csv.Error):
                 error = cells
                 if end < start:  # nothing consumed: the reader cannot go on
@@ -343,36 +379,53 @@ class CsvSource(Source):
                     problem: object = f"unreadable: {error}"
                     if end > start:  # a quoted field ran on past the field limit
                         problem = QuoteProblem(start, end, str(error))
-                    yield SourceRow(
+                    unreadable = SourceRow(
                         line=start,
                         digest=_digest(f"unreadable:{start}".encode()),
                         client=None,
                         error=str(problem),
                     )
+                    yield start, None, functools.partial(_given, unreadable)
                 continue
             if not cells or (len(cells) == 1 and not cells[0].strip()):
                 continue  # a blank line
-            if only is not None and start not in only:
-                continue
-            joined = "\x1f".join(cells)
-            digest = _digest(joined.encode("utf-8", "surrogateescape"))
-            problem = quote_problem(start, end, cells, columns, self.delimiter)
-            if problem is not None:
-                yield SourceRow(line=start, digest=digest, client=None, error=str(problem))
-                continue
-            if _NOT_UTF8.search(joined):
-                yield SourceRow(
-                    line=start,
-                    digest=digest,
-                    client=None,
-                    error="the row is not UTF-8 text (save the file as UTF-8)",
-                )
-                continue
-            yield read_row(self.columns, start, digest, cells)
+            make = functools.partial(self._row, start, end, cells, columns)
+            yield start, cells, make if only is None or start in only else _nothing
+
+    def _row(self, start: int, end: int, cells: list[str], columns: int) -> SourceRow:
+        from clientbridge.importer.quotes import quote_problem
+
+        joined = "\x1f".join(cells)
+        digest = _digest(joined.encode("utf-8", "surrogateescape"))
+        problem = quote_problem(start, end, cells, columns, self.delimiter)
+        if problem is not None:
+            return SourceRow(line=start, digest=digest, client=None, error=str(problem))
+        if _NOT_UTF8.search(joined):
+            return SourceRow(
+                line=start,
+                digest=digest,
+                client=None,
+                error="the row is not UTF-8 text (save the file as UTF-8)",
+            )
+        counting = None if self.notes.counted_ahead else self.notes
+        return read_row(self.columns, start, digest, cells, counting)
 
 
-def read_row(columns: HeaderLayout, line: int, digest: str, cells: list[str]) -> SourceRow:
-    """The `SourceRow` for one row of cells (a row error is a row-level failure)."""
+def _given(row: SourceRow) -> SourceRow:
+    return row
+
+
+def _nothing() -> None:
+    return None
+
+
+def read_row(
+    columns: HeaderLayout, line: int, digest: str, cells: list[str], notes: ReadNotes | None = None
+) -> SourceRow:
+    """The `SourceRow` for one row of cells (a row error is a row-level failure); counts
+    the values of the columns not imported in ``notes``."""
+    if notes is not None and notes.skipped:
+        notes.count_values(cells)
     try:
         read = columns.read(cells)
     except RowError as error:
@@ -380,17 +433,59 @@ def read_row(columns: HeaderLayout, line: int, digest: str, cells: list[str]) ->
     return SourceRow(line=line, digest=digest, client=read.client, notes=read.notes)
 
 
-def _describe(columns: HeaderLayout, encoding: str | None) -> str:
-    """How a file with a header was read: its layout and encoding."""
+def _describe(columns: HeaderLayout, encoding: str | None, notes: ReadNotes) -> str:
+    """How a file with a header was read: its layout, encoding and header row."""
     if columns.format is None:
         what = "generic columns"
     else:
         what = columns.format.title + (" (detected from the header)" if columns.detected else "")
-    return f"{what}, {encoding}" if encoding else what
+    where = notes.header_text()
+    return ", ".join(part for part in (what, encoding, where) if part)
 
 
-def _chain_first(first: str, rest: IO[str]) -> Iterator[str]:
-    yield first
+#: Bytes of the first lines read at most while looking for the header.
+_HEADER_SCAN_BYTES = 1 << 20
+
+
+def _first_lines(text: IO[str], count: int) -> list[str]:
+    """Up to ``count`` first lines of ``text`` (fewer past `_HEADER_SCAN_BYTES`)."""
+    lines: list[str] = []
+    size = 0
+    while len(lines) < count and size < _HEADER_SCAN_BYTES:
+        line = text.readline()
+        if not line:
+            break
+        if not lines:
+            line = line.lstrip("\ufeff")
+        lines.append(line)
+        size += len(line)
+    return lines
+
+
+def _header_line(lines: list[str], forced: int | None, delimiter: str | None, path: Path) -> int:
+    """The index in ``lines`` of the header: line ``forced`` (1 is the first), or the one
+    `find_header` picks."""
+    if forced is not None:
+        if forced < 1 or forced > len(lines) or not lines[forced - 1].strip():
+            raise ImportSetupError(
+                f"{path} has no header on line {forced}: "
+                + ("that line is blank" if forced <= len(lines) and forced >= 1 else "no such line")
+            )
+        return forced - 1
+    rows = []
+    for line in lines:
+        try:
+            rows.append(next(csv.reader([line], delimiter=delimiter or _pick_delimiter(line)), []))
+        except csv.Error:
+            rows.append([])
+    index = find_header(rows)
+    if index is None:
+        raise ImportSetupError(f"{path} is empty: a CSV file needs a header row")
+    return index
+
+
+def _chain_lines(first: list[str], rest: IO[str]) -> Iterator[str]:
+    yield from first
     yield from rest
 
 
@@ -411,9 +506,32 @@ class JsonlSource(Source):
         self._check_rereadable()
         return JsonlSource(self.path)
 
+    def _lines(self) -> Iterator[tuple[int, bytes, bool]]:
+        """``(number, line, whole)``: each line, read with a cap (a longer line is not
+        whole: its first `MAX_LINE` bytes, the rest read past)."""
+        number = 0
+        while True:
+            raw = self._binary.readline(MAX_LINE + 1)
+            if not raw:
+                return
+            number += 1
+            if len(raw) <= MAX_LINE or raw.endswith(b"\n"):
+                yield number, raw, True
+                continue
+            while True:
+                rest = self._binary.readline(1 << 16)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield number, raw, False
+
     def rows(self, only: Container[int] | None = None) -> Iterator[SourceRow]:
-        for number, raw in enumerate(self._binary, start=1):
+        for number, raw, whole in self._lines():
             if only is not None and number not in only:
+                continue
+            if not whole:
+                digest = _digest(b"%d:" % number + raw[:4096])
+                error = f"the line is longer than {MAX_LINE >> 20} MiB (the most a line may hold)"
+                yield SourceRow(number, digest, None, error)
                 continue
             data = raw.strip()
             if number == 1 and data.startswith(b"\xef\xbb\xbf"):
@@ -434,6 +552,10 @@ class JsonlSource(Source):
                 continue
             if not isinstance(document, dict):
                 yield SourceRow(number, digest, None, "the line is not a JSON object")
+                continue
+            too_long = long_document_value(document)
+            if too_long is not None:
+                yield SourceRow(number, digest, None, too_long)
                 continue
             try:
                 client = client_from_document(document)
@@ -470,6 +592,7 @@ def open_source(
     source_format: str = "auto",
     sheet: str | None = None,
     advice: Advice = LIBRARY_ADVICE,
+    header_row: int | None = None,
 ) -> Source:
     """Open ``path`` for streaming.
 
@@ -478,6 +601,11 @@ def open_source(
     else CSV. ``source_format`` names the export layout of a CSV or workbook (``"auto"``
     detects it from the header, ``"generic"`` uses the generic columns only);
     ``encoding`` forces a text file's encoding instead of detecting it.
+
+    The header of a CSV file or sheet is found among its first rows (a title, notes or
+    blank rows above it are skipped, and the summary says which row was used);
+    ``header_row`` names it instead (1 is the first line or row). Footer lines below the
+    table (a report's totals, "Generated by", a copyright) are listed, not read as rows.
 
     ``"-"`` reads standard input. Standard input, a pipe or a FIFO is read as a stream,
     once, from start to end: its encoding is decided from its first MiB, and its rows are
@@ -500,6 +628,10 @@ def open_source(
     if encoding is not None and format in ("xlsx", "jsonl"):
         kind = "an Excel workbook" if format == "xlsx" else "JSON Lines (always UTF-8)"
         raise ImportSetupError(f"{file.name} is {kind}: its encoding is not chosen")
+    if header_row is not None and format in ("vcard", "jsonl"):
+        raise ImportSetupError(
+            f"{file.name} has no header row: it applies to CSV files and workbooks"
+        )
     if source_format != "auto" and format in ("vcard", "jsonl"):
         raise ImportSetupError(
             f"{file.name} has no header: an export layout applies to CSV files and workbooks"
@@ -520,6 +652,7 @@ def open_source(
             source_format=layout,
             sheet=sheet,
             advice=advice,
+            header_row=header_row,
         )
     if format == "vcard":
         from clientbridge.importer.readers.vcard import VcardSource
@@ -533,4 +666,5 @@ def open_source(
         encoding=encoding,
         source_format=layout,
         advice=advice,
+        header_row=header_row,
     )

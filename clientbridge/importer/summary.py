@@ -11,6 +11,7 @@ from clientbridge.errors import ClientBridgeError
 from clientbridge.exit_codes import ExitCode
 from clientbridge.importer.advice import LIBRARY_ADVICE, Advice
 from clientbridge.importer.outputs import OutputError
+from clientbridge.importer.read_notes import ReadNotes
 from clientbridge.importer.report import RowOutcome
 from clientbridge.importer.states import OUTCOMES, RowState
 
@@ -83,6 +84,9 @@ class ImportSummary:
     #: how the file was read: its layout and encoding ("Outlook contacts CSV (detected
     #: from the header), Windows-1252")
     read_as: str | None = None
+    #: where the file's table was found and what of it was not imported (its columns with
+    #: their counts, footer lines); complete once the file has been read
+    read_notes: ReadNotes | None = None
     #: the file's fields the provider was not sent, by field, in the order first met
     dropped: dict[str, DroppedField] = attrs.field(factory=dict)
     #: the target the journal recorded before this import's: nothing was created there
@@ -172,6 +176,8 @@ def format_summary(summary: ImportSummary, advice: Advice = LIBRARY_ADVICE) -> s
     lines = [f"{what}: {_rows(summary.rows)} in {summary.elapsed:.1f} s ({rate:,.0f} rows/s)"]
     if summary.read_as:
         lines.append(f"  read as {summary.read_as}")
+    if summary.read_notes is not None:
+        lines.extend(f"  {line}" for line in summary.read_notes.summary_lines())
     shown = (
         [(RowState.VALID, "valid (would be sent)"), (RowState.FAILED, "invalid")]
         if summary.dry_run

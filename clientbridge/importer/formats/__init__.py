@@ -14,10 +14,14 @@ from clientbridge.importer.formats.base import ExportFormat
 from clientbridge.importer.formats.dynamics import DYNAMICS_365
 from clientbridge.importer.formats.google import GOOGLE_CONTACTS, GOOGLE_CONTACTS_LEGACY
 from clientbridge.importer.formats.hubspot import HUBSPOT
+from clientbridge.importer.formats.linkedin import LINKEDIN
+from clientbridge.importer.formats.mailchimp import MAILCHIMP
 from clientbridge.importer.formats.outlook import OUTLOOK
 from clientbridge.importer.formats.pipedrive import PIPEDRIVE
 from clientbridge.importer.formats.quickbooks import QUICKBOOKS
 from clientbridge.importer.formats.salesforce import SALESFORCE_DATA_LOADER, SALESFORCE_REPORT
+from clientbridge.importer.formats.shopify import SHOPIFY
+from clientbridge.importer.formats.stripe import STRIPE
 from clientbridge.importer.formats.vcard import VCARD
 from clientbridge.importer.formats.xero import XERO
 from clientbridge.importer.formats.zoho import ZOHO_CRM
@@ -37,6 +41,10 @@ FORMATS: tuple[ExportFormat, ...] = (
     OUTLOOK,
     XERO,
     QUICKBOOKS,
+    SHOPIFY,
+    STRIPE,
+    MAILCHIMP,
+    LINKEDIN,
     VCARD,
 )
 #: The generic vocabulary's name, for forcing it (no vendor layout).

@@ -15,12 +15,18 @@ Each column of a table names a *target*:
   ``label``) of one of several addresses (``business``, ``home``...). The first address
   with a value is the client's address; the others are kept as custom fields.
 
+Columns a vendor writes that hold no client data (an owner's id, deal counts, a
+marketing status) are listed in ``not_client_data`` as patterns (``*`` matches any text,
+case and spacing aside): an import lists them as "not imported", with how many values
+each held, instead of refusing them as unknown.
+
 A header may hold ``{n}`` (``E-mail {n} - Value``): it matches any number, and ``{n}`` in
 the target is replaced by it.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 
@@ -47,6 +53,8 @@ class ExportFormat:
     identify: tuple[str, ...]
     #: the file kind the layout is found in (vCard properties are documented as columns)
     kind: str = "csv"
+    #: patterns of the vendor's headers that hold no client data (``"Person - * deals"``)
+    not_client_data: tuple[str, ...] = ()
 
     def patterns(self) -> list[tuple[re.Pattern[str], str]]:
         """Numbered headers as ``(pattern on the header key, target)``."""
@@ -59,3 +67,20 @@ class ExportFormat:
                 pattern = re.escape(header_key(before)) + r"(\d+)" + re.escape(header_key(after))
                 compiled.append((re.compile(pattern + r"\Z"), target))
         return compiled
+
+    def holds_no_client_data(self, header: str) -> bool:
+        """Whether ``header`` is one of the vendor's columns that hold no client data."""
+        text = _plain(header)
+        return any(pattern.fullmatch(text) for pattern in _compiled(self.not_client_data))
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+@functools.cache
+def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    return tuple(
+        re.compile(".*".join(re.escape(part) for part in _plain(pattern).split("*")))
+        for pattern in patterns
+    )

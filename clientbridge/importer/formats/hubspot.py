@@ -8,6 +8,9 @@ public code checks ("Record ID", "Phone Number", "Mobile Phone Number", "State/R
 "Country/Region", "Contact owner", "WhatsApp Phone Number"...), and the default export
 ("Primary Associated Company ID", "Marketing contact status"). Older exports wrote
 "Contact ID" for "Record ID". Unverified: "Additional email addresses".
+The HubSpot properties that hold no client data (owner, scores, lifecycle and lead
+status, marketing status, associations, deal and activity counts and dates, sources)
+are in the same default properties list (``not_client_data``).
 """
 
 from clientbridge.importer.formats.base import ExportFormat
@@ -46,4 +49,24 @@ HUBSPOT = ExportFormat(
         "Marketing contact status": "",
     },
     identify=("Record ID", "Mobile Phone Number", "State/Region", "Country/Region"),
+    not_client_data=(
+        "contact owner*",
+        "hubspot *",
+        "hubspot score",
+        "lifecycle stage",
+        "lead status",
+        "marketing contact status",
+        "* date",
+        "became a * date",
+        "number of *",
+        "associated *",
+        "primary associated *",
+        "recent deal *",
+        "total revenue",
+        "email domain",
+        "original source*",
+        "latest source*",
+        "unsubscribed from all email",
+        "last activity*",
+    ),
 )

@@ -6,6 +6,11 @@ https://support.pipedrive.com/en/article/exporting-data-from-pipedrive
 The spellings ("Person - Email - Work", "Person - Phone - Mobile", "Person - Job title",
 "Person - Postal address - ZIP/Postal code"...) match the ones public importers of
 Pipedrive exports read; newer exports write the label field as "Person - Labels".
+The person fields Pipedrive keeps itself (owner, visibility, the counts of open, won,
+lost and closed deals, activities and email messages, next and last activity dates,
+marketing status, followers, profile picture) are the read-only fields of a person in
+Pipedrive's API, https://developers.pipedrive.com/docs/api/v1/Persons; they hold no
+client data (``not_client_data``), nor the linked organization's own columns.
 """
 
 from clientbridge.importer.formats.base import ExportFormat
@@ -26,10 +31,12 @@ PIPEDRIVE = ExportFormat(
         "Person - Email - Work": "email*primary",
         "Person - Email - Home": "email*",
         "Person - Email - Other": "email*",
+        "Person - Email": "email*",
         "Person - Phone - Work": "phone*",
         "Person - Phone - Home": "phone*",
         "Person - Phone - Mobile": "phone*primary",
         "Person - Phone - Other": "phone*",
+        "Person - Phone": "phone*",
         f"{_ADDRESS}": "address.postal.formatted",
         f"{_ADDRESS} - Apartment/suite no": "address.postal.line2",
         f"{_ADDRESS} - House number": "address.postal.number",
@@ -51,4 +58,25 @@ PIPEDRIVE = ExportFormat(
         "Person - Closed deals": "",
     },
     identify=("Person - Name", "Person - ID", "Person - Email - Work", "Person - Organization"),
+    # the person fields Pipedrive keeps itself: owner, visibility, counts and dates of
+    # deals, activities and emails, marketing status, followers, picture
+    not_client_data=(
+        "person - owner*",
+        "person - visible to",
+        "person - * deals",
+        "person - * deals count",
+        "person - deals*",
+        "person - *activities*",
+        "person - *activity date",
+        "person - last email *",
+        "person - email messages count",
+        "person - followers*",
+        "person - marketing status",
+        "person - profile picture",
+        "person - add time",
+        "person - person created",
+        "person - update time",
+        "person - * id",
+        "organization - *",
+    ),
 )

@@ -11,6 +11,8 @@ Unverified: the report's "Phone", "Mobile" and "Fax" (the reference labels those
 "Business Phone", "Mobile Phone" and "Business Fax"; no sample report export was found),
 and that Data Loader writes its headers in upper case as the fixture does (headers are
 compared without case, so either reads).
+The columns that hold no client data (``not_client_data``) are the Contact fields of
+that reference Salesforce keeps itself: owner and record ids, flags, dates, opt-outs.
 """
 
 from clientbridge.importer.formats.base import ExportFormat
@@ -46,6 +48,22 @@ SALESFORCE_REPORT = ExportFormat(
         "Last Modified Date": "",
     },
     identify=("Mailing Zip/Postal Code", "Mailing State/Province", "Contact ID", "Account Name"),
+    not_client_data=(
+        "* owner",
+        "* owner alias",
+        "* alias",
+        "account id",
+        "account owner*",
+        "created by",
+        "last modified by",
+        "* date",
+        "last activity",
+        "email opt out",
+        "do not call",
+        "fax opt out",
+        "contact record type",
+        "contact currency",
+    ),
 )
 
 SALESFORCE_DATA_LOADER = ExportFormat(
@@ -91,4 +109,18 @@ SALESFORCE_DATA_LOADER = ExportFormat(
         "IsDeleted": "",
     },
     identify=("MailingPostalCode", "MailingState", "AccountId", "OwnerId", "SystemModstamp"),
+    # the Contact fields Salesforce keeps itself (record ids, flags, dates, Data.com)
+    not_client_data=(
+        "*id",
+        "is*",
+        "*date",
+        "systemmodstamp",
+        "hasoptedout*",
+        "donotcall",
+        "emailbounced*",
+        "jigsaw*",
+        "cleanstatus",
+        "photourl",
+        "currencyisocode",
+    ),
 )

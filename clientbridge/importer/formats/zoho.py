@@ -8,6 +8,12 @@ https://help.zoho.com/portal/en/kb/crm/customize-crm-account/customizing-fields/
 Unverified: "Record Id", "Full Name", "Twitter", "Tag" and the Created/Modified/Last
 Activity Time columns (not in that field list; "Record Id" is what public samples of
 Zoho exports show).
+The columns that hold no client data (``not_client_data``) are the Contacts fields of
+that list that are Zoho's own bookkeeping (owner, created/modified by and time, currency,
+exchange rate, locked, layout, enrichment, unsubscription, reports-to and assistant),
+the website-visit fields Zoho SalesIQ adds to Contacts (visitor score, days visited, first
+and last visit, chats, referrer), and the ``.id`` column Zoho writes next to each lookup
+field's name.
 """
 
 from clientbridge.importer.formats.base import ExportFormat
@@ -63,4 +69,42 @@ ZOHO_CRM = ExportFormat(
         "Tag": "custom.tag",
     },
     identify=("Mailing Zip", "Secondary Email", "Skype ID", "Email Opt Out", "Record Id"),
+    # Zoho writes a lookup field's record id next to its name ("Contact Owner.id") and
+    # its own bookkeeping fields (owner, currency, enrichment, unsubscription, deals).
+    not_client_data=(
+        "*.id",
+        "* owner",
+        "* owner id",
+        "created by",
+        "modified by",
+        "* time",
+        "currency",
+        "exchange rate",
+        "locked",
+        "layout",
+        "record image",
+        "enrich status*",
+        "unsubscribed *",
+        "reports to",
+        "reporting to",
+        "assistant",
+        "visitor score",
+        "average time spent*",
+        "days visited",
+        "first visit*",
+        "last visit*",
+        "most recent visit",
+        "number of chats",
+        "referrer",
+        "first page visited",
+        "data source",
+        "data processing basis*",
+        "email opt out",
+        "sms opt out",
+        "tag",
+        "tags",
+        "* deals",
+        "deals*",
+        "number of *",
+    ),
 )

@@ -16,6 +16,7 @@ from typing import Any
 from clientbridge.importer.errors import ImportSetupError, RowError
 from clientbridge.importer.formats.vcard import VCARD
 from clientbridge.importer.layout import ReadRow, read_values, target_slot
+from clientbridge.importer.limits import MAX_VALUE, long_value_error
 from clientbridge.importer.source import Source, SourceRow, _digest
 
 __all__ = ["VcardSource", "card_values"]
@@ -23,6 +24,15 @@ __all__ = ["VcardSource", "card_values"]
 _BEGIN = re.compile(r"\s*BEGIN\s*:\s*VCARD\s*$", re.IGNORECASE)
 _END = re.compile(r"\s*END\s*:\s*VCARD\s*$", re.IGNORECASE)
 _VERSION = re.compile(r"^VERSION:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
+#: Characters of one card read at most (a photo included); a longer card fails unread.
+MAX_CARD = 8 << 20
+#: Properties (lines, once unfolded) of one card read at most; a card with more fails
+#: unread (vobject would hold them all).
+MAX_PROPERTIES = 1_000
+#: Characters of one physical line read at once.
+_MAX_LINE = 1 << 16
+#: Properties that hold binary data (a photo), allowed past `MAX_VALUE` up to `MAX_CARD`.
+_BINARY = frozenset({"PHOTO", "LOGO", "SOUND", "KEY"})
 _PRODID = re.compile(r"^PRODID:(.*)$", re.IGNORECASE | re.MULTILINE)
 
 
@@ -44,19 +54,41 @@ def _text(value: object) -> str:
     return str(value or "")
 
 
+def company_rule(card: Any) -> str | None:
+    """Why a card is an organisation's rather than a person's, or None: Apple marks one
+    ``X-ABShowAs:COMPANY``; a card with an ORG and no name parts (no N, or an empty one)
+    is one too."""
+    contents = card.contents
+    shown_as = contents.get("x-abshowas")
+    if shown_as and str(shown_as[0].value).strip().upper() == "COMPANY":
+        return "the card is marked X-ABShowAs:COMPANY"
+    if "org" not in contents:
+        return None
+    if "n" in contents:
+        name = card.n.value
+        parts = (name.given, name.family, name.additional)
+        if any(_text(part).strip() for part in parts):
+            return None
+    return "the card has an ORG and no name (N)"
+
+
 def card_values(card: Any) -> list[tuple[Any, str]]:
-    """A card's values as the layout's ``(slot, text)`` pairs (see `formats.vcard`)."""
+    """A card's values as the layout's ``(slot, text)`` pairs (see `formats.vcard`); an
+    organisation's card (`company_rule`) gives its FN as the company name, not a person's."""
     columns = VCARD.columns
     values: list[tuple[Any, str]] = []
+    company = company_rule(card) is not None
 
     def put(column: str, text: object, number: str = "") -> None:
         slot = target_slot(columns[column], number, column)
         values.append((slot, _text(text)))
 
     contents = card.contents
-    if "fn" in contents:
+    if "fn" in contents and not company:
         put("FN", card.fn.value)
-    if "n" in contents:
+    if company and "org" not in contents and "fn" in contents:
+        put("ORG", card.fn.value)
+    if "n" in contents and not company:
         name = card.n.value
         put(
             "N (given)",
@@ -140,35 +172,87 @@ class VcardSource(Source):
         self._check_rereadable()
         return VcardSource(self.path, encoding=self._encoding)
 
-    def _cards(self) -> Iterator[tuple[int, str]]:
+    def _cards(self) -> Iterator[tuple[int, str, str | None]]:
+        """``(line, card text, why it cannot be read or None)`` for each card, read with
+        caps: a property longer than `MAX_VALUE` once unfolded (a photo or key aside, up
+        to `MAX_CARD`), a card of more than `MAX_PROPERTIES` properties or longer than
+        `MAX_CARD`, fails its card unread."""
         text = io.TextIOWrapper(self._binary, encoding=self._encoding, newline="")
         start = 0
         lines: list[str] = []
-        for number, line in enumerate(text, start=1):
+        size = 0
+        prop = ""  # the property the current (unfolded) line belongs to
+        prop_size = 0
+        properties = 0
+        problem: str | None = None
+        number = 0
+        after_newline = True
+        while True:
+            whole = after_newline
+            line = text.readline(_MAX_LINE)
+            if not line:
+                break
+            after_newline = line.endswith(("\n", "\r"))
+            if whole:
+                number += 1
             if number == 1:
                 line = line.lstrip("\ufeff")
             if not lines:
                 if _BEGIN.match(line):
-                    start, lines = number, [line]
+                    start, lines, size = number, [line], len(line)
+                    problem, prop, prop_size, properties = None, "", 0, 0
                 continue
-            lines.append(line)
             if _END.match(line):
-                yield start, "".join(lines)
+                lines.append(line)
+                yield start, "".join(lines), problem
                 lines = []
+                continue
+            if not whole:  # the rest of a physical line longer than one read
+                prop_size += len(line.rstrip("\r\n"))
+            elif line[:1] in (" ", "\t"):
+                prop_size += len(line.rstrip("\r\n")) - 1
+            else:
+                prop = line.split(":", 1)[0].split(";", 1)[0].strip().upper()
+                prop_size = len(line.rstrip("\r\n"))
+                properties += 1
+                if problem is None and properties > MAX_PROPERTIES:
+                    problem = f"the card has more than {MAX_PROPERTIES:,} properties"
+            binary = prop.rpartition(".")[2] in _BINARY
+            if problem is None and prop_size > (MAX_CARD if binary else MAX_VALUE + len(prop) + 1):
+                problem = (
+                    f"its {prop} holds a value longer than "
+                    f"{(MAX_CARD if binary else MAX_VALUE) // 1024} KiB (the most a value may hold)"
+                )
+            if problem is None and size + len(line) > MAX_CARD:
+                problem = f"the card is longer than {MAX_CARD >> 20} MiB"
+            if problem is None:
+                lines.append(line)
+                size += len(line)
         text.detach()
         if lines:
-            yield start, "".join(lines)
+            yield start, "".join(lines), problem
 
     def rows(self, only: Container[int] | None = None) -> Iterator[SourceRow]:
         import vobject
 
-        for line, block in self._cards():
+        for line, block, problem in self._cards():
             if only is not None and line not in only:
                 continue
             digest = _digest(block.encode("utf-8", "surrogatepass"))
+            if problem is not None:
+                yield SourceRow(line, digest, None, f"the card cannot be read: {problem}")
+                continue
             try:
                 card = vobject.readOne(block)
-                read: ReadRow = read_values(card_values(card))
+                values = card_values(card)
+                too_long = long_value_error(
+                    (slot.name if slot is not None else "a value", text) for slot, text in values
+                )
+                if too_long is not None:
+                    raise RowError(too_long)
+                rule = company_rule(card)
+                said = (f"the card is an organisation's ({rule})",) if rule else ()
+                read: ReadRow = read_values(values, said)
             except RowError as error:
                 yield SourceRow(line, digest, None, str(error))
                 continue
