@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,6 +15,19 @@ from clientbridge.ratelimit import forget_limits
 
 #: A credential that must never appear in any repr, log, error, preview or file.
 CANARY = "canary-Sup3rS3cret-0042"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now, for a server in another process
+    that must be told its port (redis-server, a sandbox restarted on the same port).
+
+    Tests run in parallel (pytest-xdist): never use a fixed port. A server in this process
+    binds port 0 itself and reports the port it got.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 @pytest.fixture

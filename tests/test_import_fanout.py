@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ import clientbridge as cb
 from clientbridge.registry import adapter_class
 from clientbridge.sandbox import DEFAULT_CREDENTIALS, SANDBOX_SETTINGS, Sandbox
 
+from .conftest import free_port
 from .import_fakes import emails_in, invoke, people, read_report, write_csv
 from .sandbox_process import serve_provider
 
@@ -195,13 +195,6 @@ def test_a_single_target_journal_is_not_reused_for_several_connections(tmp_path:
 CLI = [sys.executable, "-m", "clientbridge.cli"]
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 CRASH_ROWS = 400
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,17 +22,10 @@ import clientbridge as cb
 from clientbridge.sandbox import running_server
 from clientbridge.sandbox.emulators.placio import WORKSPACE_ID as PLACIO_WORKSPACE_ID
 
-from .conftest import CANARY
+from .conftest import CANARY, free_port
 from .import_fakes import deadline
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
