@@ -12,12 +12,14 @@ and with httpx's own: every scenario runs against a real server on 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
+import http.server
 import json
 import socket
 import ssl
 import struct
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -292,6 +294,49 @@ async def test_cookies_are_kept_by_httpx_and_sent_once() -> None:
             response = await client.send(request)
             seen.append(response.request.headers.get_list("cookie"))
     assert seen == [["session=abc"], ["session=abc"]]
+
+
+@contextmanager
+def threaded_server() -> Iterator[int]:
+    """A create-answering server in a thread (for an event loop other than asyncio)."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            content = json.dumps({"id": "r1", "pending": False, **body}).encode()
+            self.send_response(201)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("anyio_backend", ["trio"])
+async def test_under_trio_httpx_transport_sends(anyio_backend: str) -> None:
+    """aiohttp runs on asyncio only: under trio the same client uses httpx's transport."""
+    pytest.importorskip("httpx_aiohttp")
+    pytest.importorskip("trio")
+    with threaded_server() as port:
+        async with cb.connect_async(
+            "roostedhr", api_key=KEY, base_url=f"http://127.0.0.1:{port}"
+        ) as conn:
+            transport = conn.driver.client._transport
+            result = await conn.create(CLIENT)
+            assert isinstance(transport, AiohttpOnAsyncio)
+            assert (transport._aiohttp, type(transport._httpx)) == (None, httpx.AsyncHTTPTransport)
+    assert result.id == "r1"
 
 
 def test_every_aiohttp_failure_is_classified_by_when_it_happened() -> None:
