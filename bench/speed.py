@@ -8,7 +8,8 @@
    fresh process; the kinds take turns (``--rounds`` rounds), and the best round is shown
    with the client's CPU per request: raw httpx, raw httpx with the aiohttp transport,
    ``create_many`` and the journaled ``clientbridge import`` with each transport.
-3. AgencyHandy: an import (bulk requests of 200) vs one create per client, at 20 ms.
+3. AgencyHandy: an import of ``--bulk-rows`` rows (bulk requests of 200) vs one create
+   per client, at 20 ms against its sandbox server (as throughput.py).
 
     .venv/bin/python bench/speed.py [--rows 4000] [--rounds 2] [--requests 1000]
 
@@ -120,11 +121,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--sample", type=int, default=200)
+    parser.add_argument("--bulk-rows", type=int, default=10_000, help="AgencyHandy import rows")
     args = parser.parse_args()
     with sandbox_server("roostedhr", "--seed", "1") as server:
         creates = overhead_rows(server.base_url, server.credential, args.requests)
     ceiling = ceiling_rows(args.rows, args.rounds)
-    bulk, naive = batching(args.rows, args.sample)
+    bulk, naive = batching(args.bulk_rows, args.sample)
 
     load = os.getloadavg()[0]
     print(f"{machine_note()}; load average at the end {load:.1f}")
