@@ -15,24 +15,13 @@ import time
 from typing import Any
 
 import httpx
+from throughput import sample_clients
 
 import clientbridge as cb
 from clientbridge.async_transport import async_client
 from clientbridge.cli import CliContext, cli
 
 KEY = "speed-bench-key"
-
-
-def clients(count: int) -> list[cb.Client]:
-    return [
-        cb.Client(
-            first_name=f"Ada{n}",
-            last_name="Lovelace",
-            email=f"speed{n}@example.com",
-            company_name=f"Firm {n}",
-        )
-        for n in range(count)
-    ]
 
 
 async def raw(client: httpx.AsyncClient, url: str, count: int, concurrency: int) -> None:
@@ -50,7 +39,7 @@ async def raw(client: httpx.AsyncClient, url: str, count: int, concurrency: int)
 
 
 async def create_many(base_url: str, count: int, concurrency: int, **options: Any) -> None:
-    batch = clients(count)
+    batch = sample_clients(count, "speed")
     async with cb.connect_async("roostedhr", base_url=base_url, api_key=KEY, **options) as conn:
         result = await conn.create_many(batch, max_concurrency=concurrency)
     assert not result.failed, result.failed[0].error
