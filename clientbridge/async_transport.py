@@ -133,7 +133,10 @@ def httpx_error_of(error: BaseException) -> type[httpx.TransportError] | None:
 
     if isinstance(error, aiohttp.ClientConnectorError):
         return httpx.ConnectError  # includes the TLS handshake, certificates and DNS
-    if isinstance(error, aiohttp.ConnectionTimeoutError):
+    # aiohttp before 3.10 has no ConnectionTimeoutError: its timeouts are then all
+    # read timeouts here, which may have been sent (the safe side).
+    connect_timeout = getattr(aiohttp, "ConnectionTimeoutError", None)
+    if connect_timeout is not None and isinstance(error, connect_timeout):
         return httpx.ConnectTimeout  # connecting, or waiting for a pooled connection
     if isinstance(error, aiohttp.ServerTimeoutError):
         return httpx.ReadTimeout  # a socket read (aiohttp.SocketTimeoutError) or unknown
