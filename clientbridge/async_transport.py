@@ -15,8 +15,9 @@ The transport keeps httpx's failure semantics, on which the retry rule rests:
   establish the connection (``ClientConnectorError``: refused, DNS, TLS handshake and
   certificate) or aiohttp's connect timeout is "not sent"; anything after it (a reset,
   a disconnect, a broken answer, a read timeout) may have reached the server.
-* aiohttp's cookie jar is a dummy: httpx keeps the cookies, as it does with its own
-  transport, so none is sent twice.
+* Headers are sent as written (httpx-aiohttp passes them lower-cased, and some providers
+  read a header by its exact spelling), and aiohttp's cookie jar is a dummy: httpx keeps
+  the cookies, as it does with its own transport, so none is sent twice.
 * Redirects are not followed (the transport never does; httpx decides).
 * Only under asyncio: aiohttp has no trio support, so under trio the same client sends
   through httpx's own transport. Requests to a proxy (``HTTPS_PROXY`` and friends, read by
