@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from _common import machine_note, row, sandbox_server
+from _common import Answer, machine_note, row, sandbox_server
 
 import clientbridge as cb
 from clientbridge.async_transport import async_client
@@ -146,18 +146,6 @@ async def async_run(base_url: str, key: str, requests: int, transport: str) -> S
     return blocks.sides()
 
 
-class _Answer(httpx.BaseTransport):
-    """Answers every request at once with ``body`` (no socket, no server)."""
-
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        request.read()
-        headers = [("content-type", "application/json"), ("content-length", str(len(self.body)))]
-        return httpx.Response(201, headers=headers, stream=httpx.ByteStream(self.body))
-
-
 def cpu_run(base_url: str, key: str) -> tuple[float, float]:
     """Client-side µs per create, clientbridge vs raw httpx, with no server."""
     with httpx.Client(headers={"X-API-KEY": key}) as probe:
@@ -167,9 +155,9 @@ def cpu_run(base_url: str, key: str) -> tuple[float, float]:
         "roostedhr",
         base_url=base_url,
         api_key=key,
-        http_client=httpx.Client(transport=_Answer(answer)),
+        http_client=httpx.Client(transport=Answer(answer)),
     )
-    raw = httpx.Client(transport=_Answer(answer), headers={"X-API-KEY": key})
+    raw = httpx.Client(transport=Answer(answer), headers={"X-API-KEY": key})
     url = base_url + "/clients"
 
     def theirs() -> None:

@@ -20,20 +20,16 @@ is compared with the ideal: rows / limit = 60 s.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import json
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
-from _common import ROOT, Server, machine_note, row, sandbox_server
+from _common import ROOT, Server, machine_note, redis_server, row, sandbox_server
 
 LIMIT = 50
 CONCURRENCY = 16
@@ -101,36 +97,6 @@ def run_imports(commands: list[list[str]]) -> float:
         if process.returncode != 0:
             raise RuntimeError(f"import failed ({process.returncode}): {err.decode()[-2000:]}")
     return time.perf_counter() - started
-
-
-@contextlib.contextmanager
-def redis_server() -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit("redis-server is not installed (apt-get install redis-server)")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
-                    connection.sendall(b"PING\r\n")
-                    if connection.recv(16).startswith(b"+PONG"):
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("redis-server did not start in 20 s") from None
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def scenario(

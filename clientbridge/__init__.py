@@ -26,6 +26,7 @@ from clientbridge.errors import (
     RateLimitedError,
     TransportError,
     UnexpectedResponseError,
+    UnknownOutcomeError,
     UnsupportedFeatureError,
     ValidationError,
 )
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
 
     from clientbridge.connection import AsyncConnection, Connection, connect, connect_async
     from clientbridge.group import AsyncConnectionGroup, ConnectionGroup
+    from clientbridge.ledger import Ledger
 
 __version__ = "0.1.0"
 
@@ -77,6 +79,7 @@ __all__ = [
     "HttpRequest",
     "HttpResponse",
     "InviteStatus",
+    "Ledger",
     "NotFoundError",
     "PermissionDeniedError",
     "Preview",
@@ -88,6 +91,7 @@ __all__ = [
     "Success",
     "TransportError",
     "UnexpectedResponseError",
+    "UnknownOutcomeError",
     "UnsupportedFeatureError",
     "ValidationError",
     "connect",
@@ -117,6 +121,11 @@ def __getattr__(name: str) -> Any:
         value = getattr(group, name)
         globals()[name] = value
         return value
+    if name == "Ledger":
+        from clientbridge.ledger import Ledger
+
+        globals()[name] = Ledger
+        return Ledger
     if name == "converter":
         from clientbridge.convert import converter
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from clientbridge.errors import ConfigurationError
+from clientbridge.overrides import active_override, sandboxed_settings
 from clientbridge.registry import adapter_class, canonical_name
 from clientbridge.secrets import Secret
 from clientbridge.settings import check_known_settings, resolve_settings
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
     from clientbridge.connection import AsyncConnection, Connection
     from clientbridge.group import AsyncConnectionGroup, ConnectionGroup
+    from clientbridge.ledger import Ledger
     from clientbridge.routing import Routing
 
 __all__ = ["Config", "ConnectionConfig", "load_config"]
@@ -82,7 +84,10 @@ class ConnectionConfig:
     settings: Mapping[str, Any] = attrs.field(repr=False)
     where: str = attrs.field(repr=False)
     #: environment variables the connection reads that are not set: it cannot be used
+    #: (except in the sandbox, which leaves out the settings that read them)
     missing_variables: tuple[str, ...] = ()
+    #: the settings that read those variables
+    unresolved_settings: tuple[str, ...] = ()
 
     def check(self) -> None:
         """Raise `ConfigurationError` when the connection cannot be used as configured."""
@@ -103,6 +108,9 @@ class Config:
     connections: Mapping[str, ConnectionConfig]
     #: the file's ``[routing]`` table, checked (None when it has none)
     routing: Routing | None = None
+    #: the file's top-level ``ledger`` (a path, relative ones resolved against the
+    #: file's directory, or a redis:// URL); a connection's own ``ledger`` wins
+    ledger: str | None = attrs.field(default=None, repr=False)
 
     def names(self) -> list[str]:
         """The connection names, in file order."""
@@ -121,14 +129,17 @@ class Config:
     def _settings(self, name: str, overrides: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         connection = self[name]
         settings = dict(connection.settings)
-        if overrides.get("sandbox") is True and settings.get("sandbox") is not True:
+        tried_in_sandbox = overrides.get("sandbox") is True and settings.get("sandbox") is not True
+        if tried_in_sandbox or active_override() is not None:
             # A real connection tried in the sandbox: the sandbox's own credentials, ids and
-            # base URL, never the file's real ones (nor a production URL in a preview).
-            for setting in adapter_class(connection.provider).settings_spec:
-                if setting.sandbox_default is not None:
-                    settings.pop(setting.name, None)
+            # base URL, never the file's real ones (nor a production URL in a preview), and
+            # no setting read from a variable that is not set.
+            spec = adapter_class(connection.provider).settings_spec
+            settings = sandboxed_settings(spec, settings, unresolved=connection.unresolved_settings)
         elif connection.missing_variables:
             connection.check()
+        if self.ledger is not None and settings.get("ledger") is None:
+            settings["ledger"] = self.ledger
         return connection.provider, {**settings, **overrides}
 
     def connect(self, name: str, **overrides: Any) -> Connection:
@@ -136,14 +147,18 @@ class Config:
         from clientbridge.connection import connect
 
         provider, settings = self._settings(name, overrides)
-        return connect(provider, **settings)
+        conn = connect(provider, **settings)
+        conn.name = name
+        return conn
 
     def connect_async(self, name: str, **overrides: Any) -> AsyncConnection:
         """An async connection for the named connection; keyword arguments override."""
         from clientbridge.connection import connect_async
 
         provider, settings = self._settings(name, overrides)
-        return connect_async(provider, **settings)
+        conn = connect_async(provider, **settings)
+        conn.name = name
+        return conn
 
     def _many(self, names: tuple[str, ...]) -> list[str]:
         chosen = list(names) if names else self.names()
@@ -154,29 +169,69 @@ class Config:
             raise ConfigurationError(f"connection {repeated!r} is named twice")
         return chosen
 
+    def _shared_ledgers(
+        self, names: list[str], overrides: Mapping[str, Any]
+    ) -> tuple[dict[str, dict[str, Any]], list[Ledger]]:
+        """Per name, the overrides that give it its ledger, one `Ledger` opened per
+        location the connections name (so that they share it), and those ledgers."""
+        from clientbridge.ledger import Ledger
+
+        opened: dict[str, Ledger] = {}
+        per_name: dict[str, dict[str, Any]] = {}
+        try:
+            for name in names:
+                location = overrides.get("ledger")
+                if location is None:
+                    location = self[name].settings.get("ledger") or self.ledger
+                if isinstance(location, str):
+                    if location not in opened:
+                        opened[location] = Ledger(location)
+                    location = opened[location]
+                per_name[name] = {**overrides, "ledger": location} if location else {**overrides}
+        except BaseException:
+            for ledger in opened.values():
+                ledger.close()
+            raise
+        return per_name, list(opened.values())
+
+    def _open(
+        self, names: tuple[str, ...], overrides: Mapping[str, Any], *, asynchronous: bool
+    ) -> tuple[dict[str, Any], list[Ledger]]:
+        """The named connections, opened, and the ledgers opened for them."""
+        per_name, ledgers = self._shared_ledgers(self._many(names), overrides)
+        connect = self.connect_async if asynchronous else self.connect
+        opened: dict[str, Any] = {}
+        try:
+            for name, settings in per_name.items():
+                opened[name] = connect(name, **settings)
+        except BaseException:
+            if not asynchronous:  # opening an async connection does no I/O: nothing to close
+                for conn in opened.values():
+                    conn.close()
+            for ledger in ledgers:
+                ledger.close()
+            raise
+        return opened, ledgers
+
     def connect_many(self, *names: str, **overrides: Any) -> ConnectionGroup:
         """A `ConnectionGroup` over the named connections (every one when no name is
         given), following the file's routes; keyword arguments override each one's
-        settings."""
+        settings (``ledger=`` gives them all one ledger)."""
         from clientbridge.group import ConnectionGroup
 
-        opened: dict[str, Connection] = {}
-        try:
-            for name in self._many(names):
-                opened[name] = self.connect(name, **overrides)
-        except BaseException:
-            for conn in opened.values():
-                conn.close()
-            raise
-        return ConnectionGroup(opened, routing=self.routing)
+        opened, ledgers = self._open(names, overrides, asynchronous=False)
+        group = ConnectionGroup(opened, routing=self.routing)
+        group._owned_ledgers.extend(ledgers)  # closed with the group
+        return group
 
     def connect_many_async(self, *names: str, **overrides: Any) -> AsyncConnectionGroup:
         """An `AsyncConnectionGroup` over the named connections (see `connect_many`)."""
         from clientbridge.group import AsyncConnectionGroup
 
-        # Opening an async connection does no I/O: nothing needs closing if one fails.
-        opened = {name: self.connect_async(name, **overrides) for name in self._many(names)}
-        return AsyncConnectionGroup(opened, routing=self.routing)
+        opened, ledgers = self._open(names, overrides, asynchronous=True)
+        group = AsyncConnectionGroup(opened, routing=self.routing)
+        group._owned_ledgers.extend(ledgers)  # closed with the group
+        return group
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -203,12 +258,14 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         path = os.environ.get(CONFIG_ENV_VAR) or DEFAULT_CONFIG_FILE
     file = Path(path)
     document = _read_toml(file)
-    unknown_tables = [key for key in document if key not in {"connections", "routing"}]
+    unknown_tables = [key for key in document if key not in {"connections", "routing", "ledger"}]
     if unknown_tables:
         raise ConfigurationError(
             f"{file}: unknown top-level key {unknown_tables[0]!r}; put connections under "
-            "[connections.NAME] and routes under [routing]"
+            "[connections.NAME], routes under [routing], and the ledger in a top-level "
+            'ledger = "..."'
         )
+    ledger = _ledger_location(document.get("ledger"), file, f"{file}: ")
     raw_connections = document.get("connections", {})
     if not isinstance(raw_connections, Mapping) or not raw_connections:
         raise ConfigurationError(f"{file} defines no [connections.NAME] table")
@@ -226,12 +283,21 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         except ConfigurationError as error:
             raise ConfigurationError(f"{where}{error}") from None
         missing: list[str] = []
-        raw = _expand(
-            {key: value for key, value in table.items() if key != "provider"}, where, missing
-        )
+        raw: dict[str, Any] = {}
+        unresolved: list[str] = []
+        for key, value in table.items():
+            if key == "provider":
+                continue
+            unset: list[str] = []
+            raw[key] = _expand(value, where, unset)
+            if unset:
+                unresolved.append(key)
+                missing.extend(variable for variable in unset if variable not in missing)
         for key in ("transport", "http_client"):
             if key in raw:
                 raise ConfigurationError(f"{where}{key!r} can only be passed in code")
+        if "ledger" in raw and not missing:
+            raw["ledger"] = _ledger_location(raw["ledger"], file, where)
         adapter = adapter_class(provider)
         if missing:
             # Checked when the connection is used: other connections may still be used.
@@ -245,6 +311,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
                 settings=raw,
                 where=where,
                 missing_variables=tuple(missing),
+                unresolved_settings=tuple(unresolved),
             )
             continue
         settings, _ = resolve_settings(adapter, raw, where=where)
@@ -259,4 +326,21 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         from clientbridge.routing import routing_from_table
 
         routing = routing_from_table(document["routing"], list(connections), str(file))
-    return Config(path=file, connections=connections, routing=routing)
+    return Config(path=file, connections=connections, routing=routing, ledger=ledger)
+
+
+def _ledger_location(value: object, file: Path, where: str) -> str | None:
+    """A config file's ``ledger``: a redis:// URL as written, or a path, relative ones
+    read from the file's directory (not the working directory)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError(
+            f"{where}ledger must be a file path or a redis:// URL (a string), not {value!r}"
+        )
+    if "://" in value:
+        return value
+    from pathlib import Path
+
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else file.parent / path)

@@ -10,14 +10,23 @@ from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
+from clientbridge import telemetry
 from clientbridge.adapters.base import Adapter, Capabilities, Outcome, Prepared
 from clientbridge.driver import AsyncDriver, RetryPolicy, SyncDriver
-from clientbridge.errors import ClientBridgeError, ConfigurationError, DuplicateClientError
+from clientbridge.errors import (
+    ClientBridgeError,
+    ConfigurationError,
+    DuplicateClientError,
+    ValidationError,
+)
+from clientbridge.ledger import Account, Ledger, account_id, check_key
 from clientbridge.model import Client
+from clientbridge.overrides import active_override, apply_override
 from clientbridge.ratelimit import make_throttle
 from clientbridge.registry import adapter_class
 from clientbridge.result import BatchResult, CreateResult, CredentialCheck, Failure
 from clientbridge.settings import ConnectionOptions, resolve_settings, total_timeout_for
+from clientbridge.settle import settling
 from clientbridge.wire import HttpRequest, HttpResponse, Preview
 
 if TYPE_CHECKING:
@@ -41,6 +50,75 @@ class _ConnectionBase:
     def __init__(self, adapter: Adapter, options: ConnectionOptions) -> None:
         self.adapter = adapter
         self.options = options
+        #: the name a config file or a group gives the connection (telemetry reports it)
+        self.name: str | None = None
+        #: the ledger creates are kept in (exactly once), or None
+        self.ledger: Ledger | None = None
+        self._owns_ledger = False
+        self._account: Account | None = None
+        if options.ledger is not None:
+            self.use_ledger(options.ledger)
+
+    def use_ledger(self, ledger: Ledger | str) -> None:
+        """Keep this connection's creates in ``ledger`` (a `Ledger`, or the location of
+        one, which the connection then opens and closes)."""
+        if self._owns_ledger and self.ledger is not None:
+            self.ledger.close()
+        self._owns_ledger = not isinstance(ledger, Ledger)
+        self.ledger = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
+
+    def _close_ledger(self) -> None:
+        if self._owns_ledger and self.ledger is not None:
+            self.ledger.close()
+
+    @property
+    def total_timeout(self) -> float | None:
+        """Seconds one attempt of a request may take in all (None: no bound)."""
+        raise NotImplementedError
+
+    def ledger_account(self) -> Account:
+        """This connection's account as the ledger keys it: provider, base URL and a
+        digest of the credentials (two names for one account share entries). A required
+        setting that is a segment of the provider's URLs (a workspace) names a tenant of
+        the account: it goes into the digest too."""
+        if self._account is None:
+            adapter = self.adapter
+            tenant = [
+                f"{setting.name}={adapter.settings[setting.name]}"
+                for setting in adapter.settings_spec
+                if setting.path_segment and setting.required
+            ]
+            self._account = Account(
+                id=account_id(
+                    adapter.name,
+                    str(adapter.settings.get("base_url", "")),
+                    [*(secret.reveal() for secret in adapter.secrets()), *tenant],
+                ),
+                provider=adapter.name,
+                display_name=adapter.display_name,
+                settling=settling(adapter.capabilities, resend_by_email=False),
+                total_timeout=self.total_timeout,
+                settle_after=self.options.settle_after,
+            )
+        return self._account
+
+    def _ledger_key(self, client: Client, key: str | None) -> str | None:
+        """The key ``client`` is created under (None: there is no ledger)."""
+        if self.ledger is None:
+            if key is not None:
+                raise ConfigurationError(
+                    "key= needs a ledger: connect with ledger=clientbridge.Ledger(...) (or a "
+                    "ledger key in the config file); nothing was sent"
+                )
+            return None
+        if key is None:
+            key = client.external_id or client.email
+        if key is None:
+            raise ValidationError(
+                "a create with a ledger needs a key: give key=, or the client an "
+                "external_id or an email; nothing was sent"
+            )
+        return check_key(key)
 
     @property
     def provider(self) -> str:
@@ -205,17 +283,56 @@ class Connection(_ConnectionBase):
         super().__init__(adapter, options)
         self.driver = driver
 
-    def create(self, client: Client) -> CreateResult:
-        """Create one client. Raises a `ClientBridgeError` subclass on failure."""
-        prepared = self._prepare_one(client)
-        return _single(self.driver.run(self.adapter.plan_create([prepared])))
+    @property
+    def total_timeout(self) -> float | None:
+        return self.driver.total_timeout
 
-    def create_many(self, clients: Iterable[Client]) -> BatchResult:
-        """Create several clients (in bulk requests where the provider allows).
+    def create(
+        self, client: Client, *, key: str | None = None, resend_unknown: bool = False
+    ) -> CreateResult:
+        """Create one client. Raises a `ClientBridgeError` subclass on failure.
+
+        With a ledger, at most once per ``key`` (default: the client's external_id, else
+        its email): a key already created is replayed (``replayed=True``, nothing sent);
+        ``resend_unknown`` sends although an earlier attempt may have created it and the
+        provider cannot tell (see `UnknownOutcomeError`).
+        """
+        with telemetry.observe_create(self.provider, self.name) as observed:
+            prepared = self._prepare_one(client)
+            key = self._ledger_key(client, key)
+            if key is None or self.ledger is None:
+                return observed.result(
+                    _single(self.driver.run(self.adapter.plan_create([prepared])))
+                )
+            return observed.result(
+                self.ledger.create(
+                    self.ledger_account(),
+                    key,
+                    lambda: _single(self.driver.run(self.adapter.plan_create([prepared]))),
+                    lambda: self.find_existing([client])[0],
+                    resend_unknown=resend_unknown,
+                )
+            )
+
+    def create_many(
+        self, clients: Iterable[Client], *, resend_unknown: bool = False
+    ) -> BatchResult:
+        """Create several clients (in bulk requests where the provider allows; one
+        request each with a ledger, each under its default key).
 
         Never raises for a client that failed: see `BatchResult.failed`.
         """
         clients = list(clients)
+        if self.ledger is not None:
+            outcomes: dict[int, Outcome] = {}
+            for index, client in enumerate(clients):
+                try:
+                    outcomes[index] = self.create(
+                        _check_client(client, index), resend_unknown=resend_unknown
+                    )
+                except ClientBridgeError as error:
+                    outcomes[index] = error
+            return self._batch_result(clients, outcomes)
         groups, outcomes = self._plan_batches(clients)
         for batch in (batch for group in groups for batch in group):
             try:
@@ -250,8 +367,12 @@ class Connection(_ConnectionBase):
         return cast(list[list[CreateResult]], self.driver.run(self._find_plan_for(clients)))
 
     def close(self) -> None:
-        """Close the HTTP client (unless it was passed in as ``http_client``)."""
-        self.driver.close()
+        """Close the HTTP client (unless it was passed in as ``http_client``), and the
+        ledger when the connection opened it."""
+        try:
+            self.driver.close()
+        finally:
+            self._close_ledger()
 
     def __enter__(self) -> Connection:
         return self
@@ -309,12 +430,39 @@ class AsyncConnection(_ConnectionBase):
         cache = self.adapter.cache
         return any(lookup.key not in cache for lookup in self.adapter.lookups(batch))
 
-    async def create(self, client: Client) -> CreateResult:
-        """Create one client. Raises a `ClientBridgeError` subclass on failure."""
-        return _single(await self._run([self._prepare_one(client)]))
+    @property
+    def total_timeout(self) -> float | None:
+        return self.driver.total_timeout
+
+    async def create(
+        self, client: Client, *, key: str | None = None, resend_unknown: bool = False
+    ) -> CreateResult:
+        """Create one client. Raises a `ClientBridgeError` subclass on failure. With a
+        ledger, at most once per ``key`` (see `Connection.create`)."""
+        with telemetry.observe_create(self.provider, self.name) as observed:
+            prepared = self._prepare_one(client)
+            key = self._ledger_key(client, key)
+            if key is None or self.ledger is None:
+                return observed.result(_single(await self._run([prepared])))
+
+            async def send() -> CreateResult:
+                return _single(await self._run([prepared]))
+
+            async def look_up() -> list[CreateResult]:
+                return (await self.find_existing([client]))[0]
+
+            return observed.result(
+                await self.ledger.create_async(
+                    self.ledger_account(), key, send, look_up, resend_unknown=resend_unknown
+                )
+            )
 
     async def create_many(
-        self, clients: Iterable[Client], *, max_concurrency: int | None = None
+        self,
+        clients: Iterable[Client],
+        *,
+        max_concurrency: int | None = None,
+        resend_unknown: bool = False,
     ) -> BatchResult:
         """Create several clients, at most ``max_concurrency`` requests at a time (the
         connection's ``max_concurrency`` unless given for this call).
@@ -330,8 +478,10 @@ class AsyncConnection(_ConnectionBase):
         elif max_concurrency < 1:
             raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
         clients = list(clients)
-        groups, outcomes = self._plan_batches(clients)
         limit = anyio.Semaphore(max_concurrency)
+        if self.ledger is not None:
+            return await self._create_each(clients, limit, resend_unknown)
+        groups, outcomes = self._plan_batches(clients)
 
         async def run(batch: list[Prepared]) -> None:
             async with limit:
@@ -344,6 +494,26 @@ class AsyncConnection(_ConnectionBase):
         async with anyio.create_task_group() as tasks:
             for batch in (batch for group in groups for batch in group):
                 tasks.start_soon(run, batch)
+        return self._batch_result(clients, outcomes)
+
+    async def _create_each(
+        self, clients: list[Client], limit: anyio.Semaphore, resend_unknown: bool
+    ) -> BatchResult:
+        """``create_many`` with a ledger: each client under its default key."""
+        import anyio
+
+        outcomes: dict[int, Outcome] = {}
+
+        async def run(index: int, client: Client) -> None:
+            async with limit:
+                try:
+                    outcomes[index] = await self.create(client, resend_unknown=resend_unknown)
+                except ClientBridgeError as error:
+                    outcomes[index] = error
+
+        async with anyio.create_task_group() as tasks:
+            for index, client in enumerate(clients):
+                tasks.start_soon(run, index, _check_client(client, index))
         return self._batch_result(clients, outcomes)
 
     async def check_credentials(self) -> CredentialCheck:
@@ -365,8 +535,13 @@ class AsyncConnection(_ConnectionBase):
         return cast(list[list[CreateResult]], await self.driver.run(plan))
 
     async def aclose(self) -> None:
-        """Close the HTTP client (unless it was passed in as ``http_client``)."""
-        await self.driver.aclose()
+        """Close the HTTP client (unless it was passed in as ``http_client``), and the
+        ledger when the connection opened it."""
+        try:
+            await self.driver.aclose()
+        finally:
+            if self._owns_ledger and self.ledger is not None:
+                await self.ledger.aclose()
 
     close = aclose
 
@@ -384,7 +559,9 @@ class AsyncConnection(_ConnectionBase):
 
 def _setup(provider: str, settings: dict[str, Any]) -> tuple[Adapter, ConnectionOptions]:
     cls = adapter_class(provider)
-    values, options = resolve_settings(cls, settings)
+    # While a test harness overrides connections (the clientbridge_sandbox fixture), every
+    # connection is a sandboxed one: see clientbridge.overrides.
+    values, options = resolve_settings(cls, apply_override(cls.name, cls.settings_spec, settings))
     given = next(
         (name for name in ("http_client", "transport") if getattr(options, name) is not None),
         None,
@@ -406,12 +583,15 @@ def _setup(provider: str, settings: dict[str, Any]) -> tuple[Adapter, Connection
     return cls(values), options
 
 
-def _sandbox_transport(provider: str, asynchronous: bool) -> Any:
+def _sandbox_transport(adapter: Adapter, asynchronous: bool) -> Any:
+    override = active_override()
+    if override is not None:
+        return override.transport(adapter, asynchronous=asynchronous)
     try:
         from clientbridge import sandbox
     except ImportError as error:  # pragma: no cover - the sandbox ships with the package
         raise ConfigurationError(f"the sandbox is not available: {error}") from None
-    return sandbox.transport(provider, asynchronous=asynchronous)
+    return sandbox.transport(adapter.name, asynchronous=asynchronous)
 
 
 def _http_client(
@@ -433,7 +613,7 @@ def _http_client(
         return options.http_client, False
     transport = options.transport
     if transport is None and options.sandbox:
-        transport = _sandbox_transport(adapter.name, asynchronous=asynchronous)
+        transport = _sandbox_transport(adapter, asynchronous=asynchronous)
     if transport is not None and not isinstance(transport, transport_class):
         raise ConfigurationError(
             f"transport must be an httpx.{transport_class.__name__} for {function}()"
@@ -508,8 +688,11 @@ def connect(provider: str, **settings: Any) -> Connection:
     may take in all, answer included; default three times ``timeout``, None for no
     bound), ``max_retries`` (default 3), ``on_unsupported`` (``"warn"``, ``"error"`` or
     ``"ignore"``), ``sandbox`` (use the built-in sandbox; credentials default to
-    sandbox values) and ``verify_tls`` (default True; False disables certificate checks
-    of the HTTP client clientbridge makes, with a warning). Raises `ConfigurationError`
+    sandbox values), ``verify_tls`` (default True; False disables certificate checks
+    of the HTTP client clientbridge makes, with a warning), ``ledger`` (a `Ledger`, or
+    its location: creates are then made at most once per key) and ``settle_after``
+    (seconds after an attempt whose outcome is unknown before a look-up that finds
+    nothing is trusted; default the total timeout plus 10 s). Raises `ConfigurationError`
     naming a missing or unknown setting; nothing is sent until you create a client.
     """
     adapter, options = _setup(provider, settings)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from clientbridge.adapters.base import NEUTRAL_FIELDS, Adapter
 from clientbridge.registry import adapter_class, providers
+from clientbridge.settle import Settling, settling
 
 if TYPE_CHECKING:
     from clientbridge.importer.formats.base import ExportFormat
@@ -26,6 +27,7 @@ __all__ = [
     "capability_matrix",
     "field_mapping",
     "import_headers",
+    "ledger_unknowns",
     "render_pages",
     "settings_table",
     "update_docs",
@@ -70,11 +72,32 @@ def capability_matrix(names: Sequence[str] | None = None) -> str:
 
 def _resume_check(adapter: type[Adapter]) -> str:
     """How `clientbridge import` settles rows an earlier run left unknown."""
-    if adapter.capabilities.find_existing:
+    way = settling(adapter.capabilities)
+    if way is Settling.LOOK_UP:
         return "looked up; sent if not found after the settle window"
-    if adapter.capabilities.unique_email:
+    if way is Settling.RESEND:
         return "sent again (unique email; one in flight per email)"
     return "— (`--retry-unknown`, confirmed)"
+
+
+def ledger_unknowns(names: Sequence[str] | None = None) -> str:
+    """A Markdown table: what a ledger's next create does with a key left unknown, per
+    provider (from `Capabilities`, by the rule of `clientbridge.settle`)."""
+    rows = [["provider", "a key left unknown, on the next create"], ["---"] * 2]
+    for name in names or providers():
+        adapter = adapter_class(name)
+        if settling(adapter.capabilities, resend_by_email=False) is Settling.LOOK_UP:
+            what = (
+                "looked up: found → recorded and replayed; not found → sent once the settle "
+                "window has passed (before it: `UnknownOutcomeError` with `retry_after`)"
+            )
+        else:
+            what = (
+                "cannot be asked: `UnknownOutcomeError` (`retry_after` None); check, then "
+                "`resend_unknown=True`"
+            )
+        rows.append([adapter.display_name, what])
+    return _table(rows)
 
 
 def field_mapping(name: str) -> str:
@@ -181,6 +204,8 @@ def _generated(name: str) -> str:
         return capability_matrix()
     if name == "import-headers":
         return import_headers()
+    if name == "ledger-unknowns":
+        return ledger_unknowns()
     kind, _, provider = name.partition(".")
     if kind == "fields":
         return field_mapping(provider)

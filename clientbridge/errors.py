@@ -28,6 +28,7 @@ __all__ = [
     "RateLimitedError",
     "TransportError",
     "UnexpectedResponseError",
+    "UnknownOutcomeError",
     "UnsupportedFeatureError",
     "ValidationError",
     "is_retryable",
@@ -124,6 +125,30 @@ class TransportError(ClientBridgeError):
         self.provider = provider
         #: what failed, without advice (e.g. "GET to <provider> failed (ReadTimeout: ...)")
         self.reason = reason
+
+
+class UnknownOutcomeError(ClientBridgeError):
+    """An earlier attempt with this ledger key may have created the client, and the
+    provider cannot be asked (or its look-up has not found it yet). Nothing was sent.
+
+    ``key`` is the ledger key; ``retry_after`` the seconds after which the same call can
+    settle it (the look-up's "not found" is trusted then), or None when waiting will not
+    help: check the provider, then call again with ``resend_unknown=True`` if it does not
+    hold the client.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: str,
+        retry_after: float | None = None,
+        provider: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.key = key
+        self.retry_after = retry_after
+        self.provider = provider
 
 
 class ProviderError(ClientBridgeError):

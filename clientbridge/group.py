@@ -9,9 +9,11 @@ the sync group from a small thread pool (one thread per connection).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextvars import copy_context
 from types import TracebackType
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from clientbridge import telemetry
 from clientbridge.errors import ClientBridgeError, ConfigurationError
 from clientbridge.model import Client
 from clientbridge.result import BatchResult, CreateResult, Failure, FanoutResult
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
     from clientbridge.connection import AsyncConnection, Connection
+    from clientbridge.ledger import Ledger
     from clientbridge.routing import Routing
     from clientbridge.wire import Preview
 
@@ -38,12 +41,42 @@ def _check_client(client: object) -> Client:
 class _GroupBase(Generic[_Conn]):
     """What the sync and async groups share: the connections, routes and choosing."""
 
-    def __init__(self, connections: Mapping[str, _Conn], *, routing: Routing | None = None) -> None:
+    def __init__(
+        self,
+        connections: Mapping[str, _Conn],
+        *,
+        routing: Routing | None = None,
+        ledger: Ledger | str | None = None,
+    ) -> None:
         if not connections:
             raise ConfigurationError("a connection group needs at least one connection")
         self.connections: dict[str, _Conn] = dict(connections)
+        for name, conn in self.connections.items():
+            if conn.name is None:  # telemetry reports a group's connections by name
+                conn.name = name
         #: the routes that decide which connections a client goes to (None: all of them)
         self.routing = routing
+        #: ledgers the group opened (closed with it)
+        self._owned_ledgers: list[Ledger] = []
+        if ledger is not None:
+            if isinstance(ledger, str):
+                from clientbridge.ledger import Ledger
+
+                ledger = Ledger(ledger)
+                self._owned_ledgers.append(ledger)
+            for conn in self.connections.values():
+                conn.use_ledger(ledger)
+
+    def _check_key(self, names: Sequence[str], key: str | None) -> None:
+        """A key needs a ledger in every connection it goes to (nothing is sent else)."""
+        if key is None:
+            return
+        without = [name for name in names if self.connections[name].ledger is None]
+        if without:
+            raise ConfigurationError(
+                f"key= needs a ledger, and connection {without[0]!r} has none: give the "
+                "group (or the config file) a ledger; nothing was sent"
+            )
 
     def names(self) -> list[str]:
         """The connection names, in the order given."""
@@ -137,14 +170,8 @@ class ConnectionGroup(_GroupBase["Connection"]):
     """Several sync connections asked at once: ``cb.ConnectionGroup({"uk": conn, ...})``
     or `Config.connect_many`. Use it as a context manager (it closes the connections)."""
 
-    def __init__(
-        self,
-        connections: Mapping[str, Connection],
-        *,
-        routing: Routing | None = None,
-    ) -> None:
-        super().__init__(connections, routing=routing)
-        self._pool: ThreadPoolExecutor | None = None
+    #: the threads that ask the connections, started on the first create of several
+    _pool: ThreadPoolExecutor | None = None
 
     def _each(self, names: Sequence[str], call: Callable[[str], _T]) -> dict[str, _T]:
         """``call(name)`` for every name, concurrently, in ``names`` order."""
@@ -156,26 +183,42 @@ class ConnectionGroup(_GroupBase["Connection"]):
             self._pool = ThreadPoolExecutor(
                 max_workers=len(self.connections), thread_name_prefix="clientbridge-group"
             )
-        futures = {name: self._pool.submit(call, name) for name in names}
+        # Each call in a copy of this context: a fan-out's span is its creates' parent.
+        futures = {name: self._pool.submit(copy_context().run, call, name) for name in names}
         return {name: future.result() for name, future in futures.items()}
 
-    def create(self, client: Client, *, only: Iterable[str] | None = None) -> FanoutResult:
-        """Create ``client`` in every connection it goes to (see `targets`).
+    def create(
+        self,
+        client: Client,
+        *,
+        key: str | None = None,
+        resend_unknown: bool = False,
+        only: Iterable[str] | None = None,
+    ) -> FanoutResult:
+        """Create ``client`` in every connection it goes to (see `targets`). With a
+        ledger, at most once in each per ``key``: a re-run sends only where it failed.
 
         Never raises for one connection's failure: see `FanoutResult.errors`.
         """
         client = _check_client(client)
+        names = self.targets(client, only)
+        self._check_key(names, key)
 
         def create_in(name: str) -> CreateResult | ClientBridgeError:
             try:
-                return self.connections[name].create(client)
+                return self.connections[name].create(client, key=key, resend_unknown=resend_unknown)
             except ClientBridgeError as error:
                 return error
 
-        return _fanout(client, self._each(self.targets(client, only), create_in))
+        with telemetry.observe_fanout(names):
+            return _fanout(client, self._each(names, create_in))
 
     def create_many(
-        self, clients: Iterable[Client], *, only: Iterable[str] | None = None
+        self,
+        clients: Iterable[Client],
+        *,
+        resend_unknown: bool = False,
+        only: Iterable[str] | None = None,
     ) -> dict[str, BatchResult]:
         """Create each client in every connection it goes to: a `BatchResult` per
         connection, whose indices are positions in ``clients``. Never raises for a
@@ -187,20 +230,24 @@ class ConnectionGroup(_GroupBase["Connection"]):
             chosen = positions[name]
             if not chosen:
                 return BatchResult()
-            batch = self.connections[name].create_many([clients[i] for i in chosen])
+            batch = self.connections[name].create_many(
+                [clients[i] for i in chosen], resend_unknown=resend_unknown
+            )
             return _in_input_order(clients, chosen, batch)
 
         return self._each(list(positions), create_in)
 
     def close(self) -> None:
-        """Close every connection (and the group's threads)."""
+        """Close every connection (and the group's threads and ledgers)."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
         errors: list[BaseException] = []
-        for conn in self.connections.values():
+        closing: list[Callable[[], None]] = [conn.close for conn in self.connections.values()]
+        closing += [ledger.close for ledger in self._owned_ledgers]
+        for close in closing:
             try:
-                conn.close()
+                close()
             except Exception as error:  # close the others before reporting it
                 errors.append(error)
         if errors:
@@ -237,23 +284,40 @@ class AsyncConnectionGroup(_GroupBase["AsyncConnection"]):
                 tasks.start_soon(run, name)
         return {name: done[name] for name in names}
 
-    async def create(self, client: Client, *, only: Iterable[str] | None = None) -> FanoutResult:
-        """Create ``client`` in every connection it goes to, concurrently.
+    async def create(
+        self,
+        client: Client,
+        *,
+        key: str | None = None,
+        resend_unknown: bool = False,
+        only: Iterable[str] | None = None,
+    ) -> FanoutResult:
+        """Create ``client`` in every connection it goes to, concurrently (see
+        `ConnectionGroup.create`).
 
         Never raises for one connection's failure: see `FanoutResult.errors`.
         """
         client = _check_client(client)
+        names = self.targets(client, only)
+        self._check_key(names, key)
 
         async def create_in(name: str) -> CreateResult | ClientBridgeError:
             try:
-                return await self.connections[name].create(client)
+                return await self.connections[name].create(
+                    client, key=key, resend_unknown=resend_unknown
+                )
             except ClientBridgeError as error:
                 return error
 
-        return _fanout(client, await self._each(self.targets(client, only), create_in))
+        with telemetry.observe_fanout(names):
+            return _fanout(client, await self._each(names, create_in))
 
     async def create_many(
-        self, clients: Iterable[Client], *, only: Iterable[str] | None = None
+        self,
+        clients: Iterable[Client],
+        *,
+        resend_unknown: bool = False,
+        only: Iterable[str] | None = None,
     ) -> dict[str, BatchResult]:
         """Create each client in every connection it goes to, the connections
         concurrently (see `ConnectionGroup.create_many`)."""
@@ -264,18 +328,25 @@ class AsyncConnectionGroup(_GroupBase["AsyncConnection"]):
             chosen = positions[name]
             if not chosen:
                 return BatchResult()
-            batch = await self.connections[name].create_many([clients[i] for i in chosen])
+            batch = await self.connections[name].create_many(
+                [clients[i] for i in chosen], resend_unknown=resend_unknown
+            )
             return _in_input_order(clients, chosen, batch)
 
         return await self._each(list(positions), create_in)
 
     async def aclose(self) -> None:
-        """Close every connection."""
+        """Close every connection (and the group's ledgers)."""
         errors: list[BaseException] = []
         for conn in self.connections.values():
             try:
                 await conn.aclose()
             except Exception as error:  # close the others before reporting it
+                errors.append(error)
+        for ledger in self._owned_ledgers:
+            try:
+                await ledger.aclose()
+            except Exception as error:
                 errors.append(error)
         if errors:
             raise errors[0]

@@ -73,6 +73,8 @@ class CreateResult:
     warnings: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     dropped_fields: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     raw: Mapping[str, object] = attrs.field(factory=FrozenMapping, converter=_frozen_raw)
+    #: True when no create was sent: a ledger (or a look-up it made) already knew the client
+    replayed: bool = False
 
 
 @attrs.frozen(kw_only=True)

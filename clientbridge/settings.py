@@ -10,6 +10,7 @@ table) into the two, with errors that name the setting and where it came from.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Protocol
@@ -65,6 +66,10 @@ class Setting:
     default: object = None
     #: used instead of ``default`` with ``sandbox=True`` (credentials, ids, base URL)
     sandbox_default: object = None
+    #: the value names something in the provider account (an id the adapter can also look
+    #: up): a connection tried in the sandbox leaves it out, as it does the settings with
+    #: a ``sandbox_default``, since the sandbox's account does not have it
+    account_specific: bool = False
     choices: tuple[str, ...] = ()
     #: the value goes into a URL path segment: percent-encoded, and ``/`` or ``..`` refused
     path_segment: bool = False
@@ -192,6 +197,12 @@ class ConnectionOptions:
     rate_limit: Rate | RateLimitMode = "auto"
     #: where the limit is kept: None in this process, else a Redis URI (it may hold a password)
     rate_limit_storage: Secret | None = None
+    #: the ledger creates are kept in (exactly once): a `clientbridge.Ledger`, or its
+    #: location (a file path or a redis:// URL), opened by the connection
+    ledger: Any = attrs.field(default=None, repr=False)  # a Redis URL may hold a password
+    #: seconds after an attempt whose outcome is unknown before a look-up that finds
+    #: nothing is trusted (None: the total timeout plus 10 s)
+    settle_after: float | None = None
 
 
 OPTION_NAMES = frozenset(attrs.fields_dict(ConnectionOptions)) - {
@@ -243,6 +254,25 @@ def _options(raw: Mapping[str, Any], where: str) -> ConnectionOptions:
     for name in ("transport", "http_client"):
         if raw.get(name) is not None:
             values[name] = raw[name]
+    if raw.get("settle_after") is not None:
+        seconds = raw["settle_after"]
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ConfigurationError(f"{where}settle_after must be a number of seconds (>= 0)")
+        values["settle_after"] = float(seconds)
+    if raw.get("ledger") is not None:
+        ledger = raw["ledger"]
+        if isinstance(ledger, str | os.PathLike):
+            ledger = os.fspath(ledger)
+            if not isinstance(ledger, str) or not ledger.strip():
+                raise ConfigurationError(
+                    f"{where}ledger must be a file path or a redis:// URL, not {ledger!r}"
+                )
+        elif not hasattr(ledger, "create_async"):
+            raise ConfigurationError(
+                f"{where}ledger must be a clientbridge.Ledger, a file path or a redis:// "
+                f"URL, not {type(ledger).__name__}"
+            )
+        values["ledger"] = ledger
     values.update(check_rate_options(raw, where))
     return ConnectionOptions(**values)
 

@@ -4,8 +4,9 @@ Plain code, no fixtures (those are in ``tests/cassette_tests/conftest.py``):
 
 * `Target` — what a scenario talks to: the sandbox server while recording, a fixed fake
   base URL while replaying, or a live account from ``CLIENTBRIDGE_LIVE_*`` variables;
-* `Scrubber` — vcrpy's ``before_record_request`` / ``before_record_response``: known
-  credentials replaced anywhere in URLs, headers and bodies, the origin rewritten;
+* `Scrubber` — the library's `CassetteScrubber` (what ``clientbridge.testing.vcr_config``
+  records through): known credentials replaced anywhere in URLs, headers and bodies, the
+  origin rewritten;
 * `json_body` — a matcher comparing JSON bodies whatever their key order;
 * `credential_leaks` — what the scan test reports for one cassette file.
 
@@ -19,11 +20,10 @@ import os
 import secrets
 import ssl
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from time import struct_time
 from typing import Any
-from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 import attrs
 import httpx
@@ -34,6 +34,13 @@ from clientbridge.registry import adapter_class
 from clientbridge.sandbox import DEFAULT_CREDENTIALS, Sandbox
 from clientbridge.sandbox.emulators import EMULATORS
 from clientbridge.sandbox.server import SandboxServer
+from clientbridge.testing.cassettes import (
+    COOKIE_HEADERS,
+    REDACTED,
+    CassetteScrubber,
+    credential_places,
+    secret_forms,
+)
 from tests.providers import BUILTINS, fixture
 
 __all__ = [
@@ -70,11 +77,8 @@ CASSETTES = Path(__file__).resolve().parent / "cassettes"
 LIVE_CASSETTES = CASSETTES / "live"
 PROVIDERS = BUILTINS
 
-#: What an auth header holds in a cassette.
-REDACTED = "REDACTED"
-AUTH_HEADERS = ("authorization", "x-api-key")
-#: Session cookies are credentials we cannot know in advance: never kept, either way.
-COOKIE_HEADERS = ("cookie", "set-cookie")
+#: The headers every registered adapter sends its credential in, read from the adapters.
+AUTH_HEADERS = credential_places().headers
 #: Request headers left out of cassettes: never matched, and they change with the httpx
 #: version or the recording port. (An id sent in a header is not a secret: kept.)
 NOISY_HEADERS = ("host", "user-agent", "accept", "accept-encoding", "connection", "content-length")
@@ -267,89 +271,8 @@ def new_email_tag() -> str:
 
 # --------------------------------------------------------------------------- scrubbing
 
-
-def _variants(values: Iterable[str]) -> tuple[str, ...]:
-    """Each value as is and percent-encoded, longest first (a key may contain another)."""
-    found = {form for value in values for form in (value, quote(value, safe=""), quote_plus(value))}
-    return tuple(sorted(found, key=len, reverse=True))
-
-
-@attrs.define
-class Scrubber:
-    """vcrpy hooks that take credentials (and a live run's e-mail tag) out of a cassette.
-
-    ``before_record_request`` also runs on every request before it is matched, so a
-    replayed request is scrubbed the same way as the recorded one and still matches.
-    Auth headers themselves are replaced by vcrpy's ``filter_headers`` (see `vcr_config`).
-    """
-
-    secrets: tuple[str, ...] = attrs.field(converter=_variants)
-    #: scheme and host every request URI is rewritten to (host and port are not matched)
-    origin: str
-    #: other text to replace, e.g. a live run's e-mail tag
-    replacements: tuple[tuple[str, str], ...] = ()
-
-    def text(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        for old, new in self.replacements:
-            text = text.replace(old, new)
-        return text
-
-    def body(self, body: bytes | str | None) -> bytes | str | None:
-        """A body with secrets replaced; a JSON body stays valid JSON."""
-        if not body:
-            return body
-        raw = body.encode() if isinstance(body, str) else body
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            text = raw.decode("utf-8", "surrogateescape")
-            scrubbed = self.text(text)
-            return body if scrubbed == text else scrubbed.encode("utf-8", "surrogateescape")
-        cleaned = self._walk(data)
-        if cleaned == data:
-            return body  # untouched bytes: the cassette shows what was really sent
-        return json.dumps(cleaned, ensure_ascii=False, separators=(",", ":")).encode()
-
-    def _walk(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, list):
-            return [self._walk(item) for item in value]
-        if isinstance(value, dict):
-            return {self.text(key): self._walk(item) for key, item in value.items()}
-        return value
-
-    def before_record_request(self, request: Any) -> Any:
-        parts = urlsplit(request.uri)
-        origin = urlsplit(self.origin)
-        request.uri = self.text(
-            urlunsplit((origin.scheme, origin.netloc, parts.path, parts.query, parts.fragment))
-        )
-        request.body = self.body(request.body)
-        for name in list(request.headers):
-            value = request.headers[name]
-            if isinstance(value, str):
-                request.headers[name] = self.text(value)
-        return request
-
-    def before_record_response(self, response: dict[str, Any]) -> dict[str, Any]:
-        headers = response.get("headers") or {}
-        for name in [name for name in headers if name.lower() in COOKIE_HEADERS]:
-            del headers[name]
-        for name, values in headers.items():
-            headers[name] = [self.text(value) for value in values]
-        body = response.get("body") or {}
-        if body.get("string"):
-            scrubbed = self.body(body["string"])
-            if scrubbed is not body["string"]:
-                body["string"] = scrubbed
-                size = len(scrubbed.encode() if isinstance(scrubbed, str) else scrubbed or b"")
-                for name in headers:
-                    if name.lower() == "content-length":
-                        headers[name] = [str(size)]
-        return response
+#: The scrubber is the library's own (clientbridge.testing.vcr_config uses it): one owner.
+Scrubber = CassetteScrubber
 
 
 def json_body(first: Any, second: Any) -> None:
@@ -410,7 +333,7 @@ def credential_leaks(path: Path, known: Mapping[str, str]) -> list[str]:
     leaks = [
         f"{path.name}: holds {label}"
         for label, value in known.items()
-        if any(form in haystack for form in _variants([value]) for haystack in haystacks)
+        if any(form in haystack for form in secret_forms([value]) for haystack in haystacks)
     ]
     for number, interaction in enumerate(cassette["interactions"]):
         for side in ("request", "response"):

@@ -5,7 +5,7 @@ must hold on its own in any worker, in any order:
 
 * no fixed port: a server in the test's process binds port 0 and reports the port it got;
   one in another process (redis-server, a sandbox restarted on its port) is given
-  `free_port()`;
+  ``tests.redis_server.free_port()``;
 * files only under ``tmp_path`` / ``tmp_path_factory`` (per worker), never in the repo; a
   build of something in the repo (``pip install`` of an example) works on a copy;
 * environment through ``monkeypatch.setenv`` only, and to child processes through their
@@ -19,7 +19,6 @@ must hold on its own in any worker, in any order:
 from __future__ import annotations
 
 import json
-import socket
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -31,19 +30,6 @@ from clientbridge.ratelimit import forget_limits
 
 #: A credential that must never appear in any repr, log, error, preview or file.
 CANARY = "canary-Sup3rS3cret-0042"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now, for a server in another process
-    that must be told its port (redis-server, a sandbox restarted on the same port).
-
-    Tests run in parallel (pytest-xdist): never use a fixed port. A server in this process
-    binds port 0 itself and reports the port it got.
-    """
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture

@@ -25,8 +25,8 @@ import clientbridge as cb
 from clientbridge.registry import adapter_class
 from clientbridge.sandbox import DEFAULT_CREDENTIALS, SANDBOX_SETTINGS, Sandbox
 
-from .conftest import free_port
 from .import_fakes import emails_in, invoke, people, read_report, write_csv
+from .redis_server import free_port
 from .sandbox_process import serve_provider
 
 PROVIDERS = cb.providers()

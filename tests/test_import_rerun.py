@@ -142,7 +142,7 @@ def test_a_row_whose_look_up_failed_is_not_sent(clients: Path, journal: Path) ->
 
 
 def test_the_default_settle_window_is_the_timeout_plus_a_margin() -> None:
-    from clientbridge.importer.recovery import SETTLE_MARGIN, settle_window
+    from clientbridge.settle import SETTLE_MARGIN, settle_window
 
     assert settle_window(timeout=10.0, settle_after=None) == 10.0 + SETTLE_MARGIN
     assert settle_window(timeout=10.0, settle_after=2.5) == 2.5

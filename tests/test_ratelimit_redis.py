@@ -8,11 +8,8 @@ Elsewhere they are skipped, saying so.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,49 +19,17 @@ import clientbridge as cb
 from clientbridge.sandbox import running_server
 from clientbridge.sandbox.emulators.placio import WORKSPACE_ID as PLACIO_WORKSPACE_ID
 
-from .conftest import CANARY, free_port
+from .conftest import CANARY
 from .import_fakes import deadline
+from .redis_server import free_port, redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        message = "redis-server is not installed (apt-get install redis-server)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message}; .ci/run installs it, so CI must have it")
-        pytest.skip(f"{message}; CI runs these tests")
-    import redis
-
-    port = free_port()
-    server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        client = redis.Redis.from_url(url, socket_timeout=1)
-        started = time.monotonic()
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() - started > 20 or server.poll() is not None:
-                    raise RuntimeError("redis-server did not start in 20 s") from None
-                time.sleep(0.05)
-        client.close()
+    with redis_server() as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(10)
 
 
 def run_processes(base_url: str, count: int, *limit: str) -> list[dict[str, int]]:

@@ -33,8 +33,8 @@ from clientbridge.errors import (
 )
 from clientbridge.model import Client, ContactKind, ContactMethod
 from clientbridge.result import ClientStatus
-from clientbridge.secrets import Secret, redact_text
-from clientbridge.wire import HttpRequest, HttpResponse, JSONValue
+from clientbridge.secrets import redact_text
+from clientbridge.wire import HeaderValue, HttpRequest, HttpResponse, JSONValue
 
 __all__ = ["AgencyHandyAdapter"]
 
@@ -143,6 +143,7 @@ class AgencyHandyAdapter(Adapter):
             description="the company that receives the clients (looked up when absent)",
             path_segment=True,
             header=True,
+            account_specific=True,
         ),
         Setting(
             name="base_url",
@@ -271,9 +272,11 @@ class AgencyHandyAdapter(Adapter):
         # The company list is a documented, harmless read that needs the key.
         return self._company_lookup.request
 
+    def auth_headers(self) -> Mapping[str, HeaderValue]:
+        return {"x-api-key": self.secret("api_key")}
+
     def _lookup(self, key: str, url: str, parse: Callable[[HttpResponse], str]) -> Lookup:
-        headers = {"x-api-key": self.secret("api_key")}
-        request = HttpRequest(method="GET", url=url, headers=headers)
+        request = HttpRequest(method="GET", url=url, headers=self.auth_headers())
         return Lookup(key=key, request=request, parse=parse)
 
     def member(self, prepared: Prepared) -> dict[str, JSONValue]:
@@ -289,10 +292,7 @@ class AgencyHandyAdapter(Adapter):
         self, batch: Sequence[Prepared], resolved: Mapping[str, str]
     ) -> HttpRequest:
         company_id = str(self.setting("company_id") or resolved["company_id"])
-        headers: dict[str, str | Secret] = {
-            "x-api-key": self.secret("api_key"),
-            "Content-Type": "application/json",
-        }
+        headers: dict[str, HeaderValue] = dict(self.json_headers)
         members = [self.member(prepared) for prepared in batch]
         if not batch[0].client.lead:
             # The docs insist on `companyId` (capital I) here but `companyid` on the lead endpoint.

@@ -34,6 +34,7 @@ from clientbridge.importer.errors import ImportSetupError
 from clientbridge.importer.states import RowState
 from clientbridge.model import Client
 from clientbridge.result import CreateResult
+from clientbridge.settle import Settling, settling
 
 __all__ = [
     "EarlierRun",
@@ -177,12 +178,13 @@ def refuses_target(error: ClientBridgeError) -> bool:
 
 def check_advice(policy: Policy) -> str:
     """What to do about a row that may have been created."""
-    if policy.find_existing:
+    way = settling(policy)
+    if way is Settling.LOOK_UP:
         return (
             f"running the same command again looks it up in {policy.display_name} and sends "
             "it only if it is not found once its request has had time to arrive"
         )
-    if policy.unique_email:
+    if way is Settling.RESEND:
         return (
             f"running the same command again sends it again, which is safe: "
             f"{policy.display_name} refuses a second client with the same "

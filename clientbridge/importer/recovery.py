@@ -27,6 +27,7 @@ import attrs
 
 from clientbridge.errors import ClientBridgeError
 from clientbridge.importer.states import RowState
+from clientbridge.settle import Action, Settling, after_not_found, settling
 
 if TYPE_CHECKING:
     from clientbridge.connection import AsyncConnection
@@ -35,34 +36,11 @@ if TYPE_CHECKING:
     from clientbridge.importer.summary import ImportSummary
     from clientbridge.model import Client
 
-__all__ = [
-    "NO_TIMEOUT_SETTLE",
-    "SETTLE_MARGIN",
-    "Recovery",
-    "look_up_earlier_unknowns",
-    "prepare_again",
-    "settle_window",
-]
-
-#: Seconds added to the connection's timeout for the default settle window: a request
-#: still on its way when the earlier run stopped has reached the provider by then.
-SETTLE_MARGIN = 10.0
-#: The settle window of a connection without a timeout.
-NO_TIMEOUT_SETTLE = 300.0
+__all__ = ["Recovery", "look_up_earlier_unknowns", "prepare_again"]
 
 #: Called with the seconds left of the settle window and the rows waiting for it; returns
 #: False when the import was stopped meanwhile.
 Waiter = Callable[[float, int], Awaitable[bool]]
-
-
-def settle_window(*, timeout: float | None, settle_after: float | None) -> float:
-    """Seconds after which an earlier request has reached the provider or never will:
-    ``settle_after`` when given, else the connection's ``timeout`` plus `SETTLE_MARGIN`."""
-    if settle_after is not None:
-        return settle_after
-    if timeout is None:
-        return NO_TIMEOUT_SETTLE
-    return timeout + SETTLE_MARGIN
 
 
 @attrs.define
@@ -99,7 +77,7 @@ async def look_up_earlier_unknowns(
     recovery = Recovery()
     if journal is None:
         return recovery
-    asked = conn.capabilities.find_existing
+    asked = settling(conn.capabilities) is Settling.LOOK_UP
     if not (asked or read_again):
         return recovery
     recovery.unresolved = unresolved = journal.unresolved()
@@ -111,9 +89,12 @@ async def look_up_earlier_unknowns(
     if asked and batch:
         summary.looked_up = len(rows)
         missing = await _look_up(conn, journal, rows, batch, summary, recovery)
-        settled_at = (last_written or 0.0) + window
-        if missing and time.time() < settled_at:
-            if await wait(settled_at - time.time(), len(missing)):
+        step = after_not_found(
+            attempted_at=last_written or 0.0, window=window, now=time.time(), resend=False
+        )
+        if missing and step.action is Action.WAIT:
+            assert step.retry_after is not None
+            if await wait(step.retry_after, len(missing)):
                 again = [row.client for row in missing if row.client is not None]
                 missing = await _look_up(conn, journal, missing, again, summary, recovery)
             else:

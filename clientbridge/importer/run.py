@@ -30,13 +30,14 @@ from clientbridge.importer.options import ImportOptions, Target
 from clientbridge.importer.ordering import Outcomes
 from clientbridge.importer.outputs import JournalWriteError, OutputError
 from clientbridge.importer.recording import recording
-from clientbridge.importer.recovery import Recovery, look_up_earlier_unknowns, settle_window
+from clientbridge.importer.recovery import Recovery, look_up_earlier_unknowns
 from clientbridge.importer.report import RowOutcome
 from clientbridge.importer.source import Source, SourceRow
 from clientbridge.importer.states import RowState
 from clientbridge.importer.summary import ImportSummary
 from clientbridge.model import Client
 from clientbridge.result import CreateResult
+from clientbridge.settle import settle_window
 
 if TYPE_CHECKING:
     from anyio.abc import ObjectReceiveStream, ObjectSendStream

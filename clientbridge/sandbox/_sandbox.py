@@ -8,21 +8,31 @@ transport or the loopback server) to carry out.
 from __future__ import annotations
 
 import copy
+import enum
+import functools
 import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from clientbridge.errors import ConfigurationError
 from clientbridge.sandbox.emulators import EMULATORS, Emulator
-from clientbridge.sandbox.emulators.base import Ids, Reply, SandboxRequest
+from clientbridge.sandbox.emulators.base import Ids, Outcome, Reply, SandboxRequest
 from clientbridge.sandbox.faults import BEFORE_PROCESSING, Fault, FaultInjector
 from clientbridge.sandbox.ratelimit import STATS_PATH, SandboxRateLimit, SandboxStats
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["RECORDS_PATH", "STATS_PATH", "Sandbox"]
+__all__ = ["KEEP", "RECORDS_PATH", "STATS_PATH", "Sandbox"]
+
+
+class _Keep(enum.Enum):
+    KEEP = "keep"
+
+
+#: `Sandbox.configure`'s "leave the rate limit as it is" (None switches it off).
+KEEP: Literal[_Keep.KEEP] = _Keep.KEEP
 
 #: ``GET`` it for the JSON list of the records an emulator holds (no credential needed).
 RECORDS_PATH = "/_sandbox/records"
@@ -99,6 +109,9 @@ class Sandbox:
             else rate_limit
         )
         self.counts = SandboxStats()
+        #: latency and rate limit of the providers set apart with `configure`
+        self._latency: dict[str, float] = {}
+        self._rate_limits: dict[str, SandboxRateLimit | None] = {}
 
     # ----------------------------------------------------------------- state
 
@@ -122,16 +135,30 @@ class Sandbox:
         """The credential the emulator of ``provider`` accepts."""
         return self.emulator(provider).credential
 
-    def records(self, provider: str) -> list[dict[str, Any]]:
-        """A copy of the records created in ``provider``'s emulator, oldest first."""
+    def records(self, provider: str, *, newest: int | None = None) -> list[dict[str, Any]]:
+        """A copy of the records created in ``provider``'s emulator, oldest first (only
+        the ``newest`` ones when given)."""
         emulator = self.emulator(provider)
         with emulator.lock:
-            return copy.deepcopy(emulator.records)
+            held = emulator.records if newest is None else emulator.records[-newest:]
+            return copy.deepcopy(held)
+
+    def held(self, provider: str) -> int:
+        """How many records ``provider``'s emulator holds."""
+        return len(self.emulator(provider).records)
 
     def clear(self) -> None:
         """Forget the records of every emulator in use (a created email may be created again)."""
         for emulator in list(self._emulators.values()):
             emulator.clear()
+
+    def reset(self) -> None:
+        """Forget every record and count from zero again: records created, faults
+        injected, `stats` (the settings and the faults queued stay)."""
+        for emulator in list(self._emulators.values()):
+            emulator.clear(counts=True)
+        self.faults.injected.clear()
+        self.counts.reset()
 
     def created(self, provider: str) -> int:
         """How many records ``provider``'s emulator created (retained or not)."""
@@ -150,20 +177,68 @@ class Sandbox:
     def configure(
         self,
         *,
+        provider: str | None = None,
         fail_rate: float | None = None,
         fault_kinds: Sequence[str] | None = None,
         faults_on_lookups: bool | None = None,
         latency_ms: float | None = None,
+        rate_limit: str | SandboxRateLimit | _Keep | None = KEEP,
     ) -> None:
-        """Change the constructor's fault and latency options while serving (what is not
-        given stays); the next call sees the new values."""
+        """Change the constructor's fault, latency and rate-limit options while serving
+        (what is not given stays; ``rate_limit=None`` switches the limit off); the next
+        call sees the new values.
+
+        With ``provider``, for that provider only; without, for every provider (what was
+        set for one provider before is forgotten).
+        """
         if latency_ms is not None and latency_ms < 0:
             raise ValueError(f"latency_ms must not be negative, not {latency_ms!r}")
-        self.faults.configure(
-            fail_rate=fail_rate, kinds=fault_kinds, include_lookups=faults_on_lookups
+        limit = (
+            SandboxRateLimit(rate_limit, retry_after=self._retry_after_header())
+            if isinstance(rate_limit, str)
+            else rate_limit
         )
+        name = None if provider is None else _emulated(provider)
+        self.faults.configure(
+            fail_rate=fail_rate, kinds=fault_kinds, include_lookups=faults_on_lookups, provider=name
+        )
+        if name is None:
+            self._latency.clear()
+            self._rate_limits.clear()
+            if latency_ms is not None:
+                self.latency_ms = latency_ms
+            if not isinstance(limit, _Keep):
+                self.rate_limit = limit
+            return
         if latency_ms is not None:
-            self.latency_ms = latency_ms
+            self._latency[name] = latency_ms
+        if not isinstance(limit, _Keep):
+            self._rate_limits[name] = limit
+
+    def _retry_after_header(self) -> bool:
+        return True if self.rate_limit is None else self.rate_limit.retry_after
+
+    def latency_for(self, provider: str) -> float:
+        """The latency (ms) added to every answer of ``provider``."""
+        return self._latency.get(_emulated(provider), self.latency_ms)
+
+    def rate_limit_for(self, provider: str) -> SandboxRateLimit | None:
+        """The rate limit ``provider``'s requests are held to (None: none)."""
+        return self._rate_limits.get(_emulated(provider), self.rate_limit)
+
+    def settings(self, provider: str | None = None) -> dict[str, Any]:
+        """The fault, latency and rate-limit settings in force for ``provider`` (None: for
+        every provider not set apart), as `configure` takes them."""
+        name = None if provider is None else _emulated(provider)
+        faults = self.faults.settings(name)
+        limit = self.rate_limit if name is None else self.rate_limit_for(name)
+        return {
+            "fail_rate": faults.fail_rate,
+            "fault_kinds": list(faults.kinds),
+            "faults_on_lookups": faults.include_lookups,
+            "latency_ms": self.latency_ms if name is None else self.latency_for(name),
+            "rate_limit": None if limit is None else str(limit.rate),
+        }
 
     def stats(self) -> dict[str, Any]:
         """What ``GET /_sandbox/stats`` answers: ``requests`` (API requests seen),
@@ -194,16 +269,21 @@ class Sandbox:
             return Reply.json(200, self.stats())
         limited = self._over_rate_limit(emulator, request)
         self.counts.count(rate_limited=limited is not None)
-        if limited is not None:
-            return limited
         matched = emulator.match(request.method, request.path)
+        creates = not isinstance(matched, Reply) and matched[0].creates
+        if limited is not None:
+            if creates:
+                limited.outcome = Outcome("not_processed", "over the sandbox's rate limit")
+            return limited
         if isinstance(matched, Reply):
             return matched
         route, params = matched
-        delay = self.latency_ms / 1000
+        delay = self._latency.get(emulator.provider, self.latency_ms) / 1000
         fault = self.faults.draw(emulator.provider, creates=route.creates)
         if fault is not None and fault.kind in BEFORE_PROCESSING:
             reply = _fault_answer(emulator, fault)
+            if route.creates:
+                reply.outcome = Outcome("not_processed", f"injected fault: {fault.kind}")
         else:
             reply = emulator.call(route, params, request)
             if fault is None:
@@ -221,16 +301,17 @@ class Sandbox:
 
     def _over_rate_limit(self, emulator: Emulator, request: SandboxRequest) -> Reply | None:
         """The 429 when ``request``'s credential is over the rate limit, else None."""
-        if self.rate_limit is None:
+        limit = self._rate_limits.get(emulator.provider, self.rate_limit)
+        if limit is None:
             return None
-        wait = self.rate_limit.wait(request)
+        wait = limit.wait(request, emulator.credential_headers)
         if wait is None:
             return None
         reply = emulator.error(
-            429, f"Too many requests: this sandbox allows {self.rate_limit.rate} a credential."
+            429, f"Too many requests: this sandbox allows {limit.rate} a credential."
         )
-        reply.headers += self.rate_limit.retry_after_header(wait)
-        reply.delay = self.latency_ms / 1000
+        reply.headers += limit.retry_after_header(wait)
+        reply.delay = self._latency.get(emulator.provider, self.latency_ms) / 1000
         return reply
 
     def transport(self, provider: str, *, asynchronous: bool = False) -> httpx.MockTransport:
@@ -241,7 +322,8 @@ class Sandbox:
         """
         from clientbridge.sandbox._transport import mock_transport
 
-        return mock_transport(self, self.emulator(provider).provider, asynchronous=asynchronous)
+        answer = functools.partial(self.handle, self.emulator(provider).provider)
+        return mock_transport(answer, asynchronous=asynchronous)
 
     def __repr__(self) -> str:
         used = sorted(self._emulators)

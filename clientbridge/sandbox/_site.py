@@ -4,29 +4,69 @@ One emulator is served from the server's root, as its provider serves it. Severa
 each served under ``/<provider>``, a prefix that is part of that emulator's base URL.
 Every request an emulator answers is written to the event log the inspector shows
 (the in-process transport has no page and logs nothing).
+
+Only this machine's pages reach it: every request, to the page or to an emulator, must
+name a loopback host (no DNS rebinding), and a request that changes something must not
+come from another site's page (no cross-site form or script).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
+from clientbridge.sandbox.emulators import EMULATORS
 from clientbridge.sandbox.emulators.base import Reply, SandboxRequest
-from clientbridge.sandbox.inspector.events import EventLog
+from clientbridge.sandbox.inspector.events import EventLog, Masker
 from clientbridge.secrets import Secret
 
 if TYPE_CHECKING:
     from clientbridge.sandbox._sandbox import Sandbox
-    from clientbridge.sandbox.inspector.page import InspectorPage
 
-__all__ = ["INSPECTOR_PATH", "Mount", "Site"]
+__all__ = ["INSPECTOR_PATH", "Mount", "Page", "Site", "refusal"]
 
 #: The inspector's own requests live under this path (its page is at ``/``).
 INSPECTOR_PATH = "/_sandbox/inspector"
 #: Requests to these paths are the sandbox's own (records, stats), not the provider's API.
 _SANDBOX_PATHS = "/_sandbox/"
+_LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Page(Protocol):
+    """What answers the inspector's requests (the page, its views and its API)."""
+
+    def answer(self, request: SandboxRequest) -> Reply: ...
+
+
+def refusal(request: SandboxRequest) -> Reply | None:
+    """The 403 for a request this machine's pages did not send, else None.
+
+    The ``Host`` must be a loopback name: a site whose name a DNS server points at
+    127.0.0.1 (DNS rebinding) sends its own name. A request that changes something must
+    not come from another origin (``Origin`` or ``Sec-Fetch-Site: cross-site``): another
+    site's form or script cannot create records, switch faults on or clear everything.
+    """
+    host = request.header("host") or ""
+    name = host if host.endswith("]") or ":" not in host else host.rsplit(":", 1)[0]
+    if name.lower() not in _LOOPBACK_NAMES:
+        return _forbidden(request, "Open it on 127.0.0.1: this server answers its own host only.")
+    if request.method not in _SAFE_METHODS:
+        origin = request.header("origin")
+        if request.header("sec-fetch-site") == "cross-site" or (
+            origin is not None and origin != f"http://{host}"
+        ):
+            return _forbidden(request, "Refused: a request from another site's page.")
+    return None
+
+
+def _forbidden(request: SandboxRequest, message: str) -> Reply:
+    if "text/html" in (request.header("accept") or ""):
+        page = f"<!doctype html><html lang=en><title>Forbidden</title><p>{message}</p></html>"
+        return Reply(403, page.encode(), (("Content-Type", "text/html; charset=utf-8"),))
+    return Reply.json(403, {"message": message})
 
 
 @attrs.frozen
@@ -40,7 +80,14 @@ class Mount:
 class Site:
     """Routes each request to its emulator or to the inspector, and logs the answers."""
 
-    def __init__(self, sandbox: Sandbox, providers: Sequence[str], *, prefixed: bool) -> None:
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        providers: Sequence[str],
+        *,
+        prefixed: bool,
+        page: Callable[[Site], Page] | None = None,
+    ) -> None:
         self.sandbox = sandbox
         names = [sandbox.emulator(provider).provider for provider in providers]
         if len(set(names)) != len(names):
@@ -53,10 +100,17 @@ class Site:
         self.root = ""
         #: whether the credentials were chosen by the caller (the page says so)
         self.credentials_chosen = False
-        self._secrets: Mapping[str, tuple[Secret, ...]] = {
-            name: (Secret(sandbox.credential(name)),) for name in names
-        }
-        self._page: InspectorPage | None = None
+        # Every emulator's credential (served here or not) is masked in every event: one
+        # sent to the wrong back-office is still a credential.
+        self.masker = Masker(
+            [
+                Secret(sandbox.credentials.get(name) or EMULATORS[name].default_credential)
+                for name in EMULATORS
+            ],
+            {header for emulator in EMULATORS.values() for header in emulator.credential_headers},
+        )
+        self._make_page = page
+        self._page: Page | None = None
 
     def base_url(self, mount: Mount) -> str:
         """What to pass as the adapter's ``base_url`` for ``mount``."""
@@ -68,6 +122,9 @@ class Site:
 
     def handle(self, request: SandboxRequest) -> Reply:
         """Answer one request: the inspector's, or an emulator's (logged)."""
+        refused = refusal(request)
+        if refused is not None:
+            return refused
         if request.path == "/" or request.path.startswith(INSPECTOR_PATH + "/"):
             return self.page.answer(request)
         mount = self._mount_for(request)
@@ -89,6 +146,7 @@ class Site:
     def _answer_as(self, mount: Mount, request: SandboxRequest) -> Reply:
         reply = self.sandbox.handle(mount.provider, request)
         if _SANDBOX_PATHS in request.path:
+            reply.body = self.masker.text(reply.body.decode()).encode()
             return reply
         matched = self.sandbox.emulator(mount.provider).match(request.method, request.path)
         if isinstance(matched, Reply):
@@ -103,25 +161,28 @@ class Site:
             target=target,
             header_names=request.header_names,
             headers=request.headers,
-            request_body=None if reply.disconnect else request.body,
+            # Read even when the connection is then dropped: the log says who it was for.
+            request_body=request.body,
             status=0 if reply.disconnect else reply.status,
+            answer_headers=() if reply.disconnect else reply.headers,
             answer_body=reply.body,
+            outcome=reply.outcome,
             fault=reply.fault,
             delay=reply.delay,
-            secrets=self._secrets[mount.provider],
+            masker=self.masker,
         )
         return reply
 
     @property
-    def page(self) -> InspectorPage:
-        # Jinja2 is imported when the page is first asked for, not with the server.
+    def page(self) -> Page:
+        """The inspector, made when first asked for (the server's code imports it lazily)."""
         if self._page is None:
-            from clientbridge.sandbox.inspector.page import InspectorPage
-
-            self._page = InspectorPage(self)
+            if self._make_page is None:
+                raise LookupError("this site serves no inspector page")
+            self._page = self._make_page(self)
         return self._page
 
     def clear(self) -> None:
-        """Forget every record and every logged request."""
-        self.sandbox.clear()
+        """Forget every record, every logged request and every count."""
+        self.sandbox.reset()
         self.events.clear()

@@ -7,14 +7,11 @@ the sandbox exactly as against a server.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 import httpx
 
 from clientbridge.sandbox.emulators.base import Reply, SandboxRequest
-
-if TYPE_CHECKING:
-    from clientbridge.sandbox._sandbox import Sandbox
 
 __all__ = ["mock_transport"]
 
@@ -36,12 +33,15 @@ def _response(reply: Reply, request: httpx.Request) -> httpx.Response:
     return httpx.Response(reply.status, headers=reply.headers, content=reply.body)
 
 
-def mock_transport(sandbox: Sandbox, provider: str, *, asynchronous: bool) -> httpx.MockTransport:
-    """A transport whose every request is answered by ``sandbox`` as ``provider``."""
+def mock_transport(
+    answer_with: Callable[[SandboxRequest], Reply], *, asynchronous: bool
+) -> httpx.MockTransport:
+    """A transport whose every request is answered by ``answer_with`` (a sandbox's
+    dispatch to one emulator)."""
     if asynchronous:
 
         async def answer_async(request: httpx.Request) -> httpx.Response:
-            reply = sandbox.handle(provider, _sandbox_request(request))
+            reply = answer_with(_sandbox_request(request))
             if reply.delay:
                 import anyio
 
@@ -51,7 +51,7 @@ def mock_transport(sandbox: Sandbox, provider: str, *, asynchronous: bool) -> ht
         return httpx.MockTransport(answer_async)
 
     def answer(request: httpx.Request) -> httpx.Response:
-        reply = sandbox.handle(provider, _sandbox_request(request))
+        reply = answer_with(_sandbox_request(request))
         if reply.delay:
             time.sleep(reply.delay)
         return _response(reply, request)

@@ -38,6 +38,7 @@ __all__ = [
     "Fault",
     "FaultInjector",
     "FaultKind",
+    "FaultSettings",
     "fault_kind",
 ]
 
@@ -100,6 +101,15 @@ class Fault:
     include_lookups: bool = False
 
 
+@attrs.frozen(kw_only=True)
+class FaultSettings:
+    """The faults drawn by chance, for every provider or for one."""
+
+    fail_rate: float
+    kinds: tuple[FaultKind, ...]
+    include_lookups: bool
+
+
 class _Queued:
     __slots__ = ("calls_left", "fault")
 
@@ -137,6 +147,8 @@ class FaultInjector:
         self.retry_after = retry_after
         self.latency_ms = latency_ms
         self.injected: Counter[str] = Counter()
+        #: settings that differ for one provider (`configure` with ``provider``)
+        self._scoped: dict[str, FaultSettings] = {}
         self._random = random.Random(seed)
         self._queue: deque[_Queued] = deque()
         self._lock = threading.Lock()
@@ -170,20 +182,49 @@ class FaultInjector:
         fail_rate: float | None = None,
         kinds: Sequence[str] | None = None,
         include_lookups: bool | None = None,
+        provider: str | None = None,
     ) -> None:
-        """Change the drawn faults while calls go on (what is not given stays)."""
+        """Change the drawn faults while calls go on (what is not given stays).
+
+        With ``provider``, for that provider's calls only; without, for every provider
+        (settings given to one provider before are forgotten).
+        """
         if fail_rate is not None and not 0.0 <= fail_rate <= 1.0:
             raise ValueError(f"fail_rate must be between 0 and 1, not {fail_rate!r}")
         chosen = None if kinds is None else tuple(fault_kind(kind) for kind in kinds)
         if chosen == ():
             raise ValueError("choose at least one fault kind")
         with self._lock:
+            if provider is not None:
+                current = self._settings(provider)
+                self._scoped[provider] = FaultSettings(
+                    fail_rate=current.fail_rate if fail_rate is None else fail_rate,
+                    kinds=current.kinds if chosen is None else chosen,
+                    include_lookups=(
+                        current.include_lookups if include_lookups is None else include_lookups
+                    ),
+                )
+                return
+            self._scoped.clear()
             if fail_rate is not None:
                 self.fail_rate = fail_rate
             if chosen is not None:
                 self.kinds = chosen
             if include_lookups is not None:
                 self.include_lookups = include_lookups
+
+    def settings(self, provider: str | None = None) -> FaultSettings:
+        """The faults drawn for ``provider``'s calls (None: for a provider not set apart)."""
+        with self._lock:
+            return self._settings(provider)
+
+    def _settings(self, provider: str | None) -> FaultSettings:
+        scoped = None if provider is None else self._scoped.get(provider)
+        if scoped is not None:
+            return scoped
+        return FaultSettings(
+            fail_rate=self.fail_rate, kinds=self.kinds, include_lookups=self.include_lookups
+        )
 
     @property
     def pending(self) -> int:
@@ -200,11 +241,12 @@ class FaultInjector:
         """The fault for this call, counted, or None."""
         with self._lock:
             fault = self._next_queued(provider, creates)
-            eligible = creates or self.include_lookups
-            if fault is None and eligible and self.fail_rate:  # noqa: SIM102 - draw only then
-                if self._random.random() < self.fail_rate:
+            drawn = self._settings(provider)
+            eligible = creates or drawn.include_lookups
+            if fault is None and eligible and drawn.fail_rate:  # noqa: SIM102 - draw only then
+                if self._random.random() < drawn.fail_rate:
                     fault = Fault(
-                        kind=self._random.choice(self.kinds),
+                        kind=self._random.choice(drawn.kinds),
                         retry_after=self.retry_after,
                         latency_ms=self.latency_ms,
                     )

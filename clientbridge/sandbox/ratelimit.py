@@ -16,7 +16,7 @@ import hashlib
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from clientbridge.ratelimit import Rate, parse_rate
@@ -31,8 +31,6 @@ __all__ = ["STATS_PATH", "SandboxRateLimit", "SandboxStats"]
 
 #: ``GET`` it for the sandbox's counts: ``{"requests": N, "rate_limited": M, ...}``.
 STATS_PATH = "/_sandbox/stats"
-#: The headers the emulators read a credential from.
-_CREDENTIAL_HEADERS = ("authorization", "x-api-key")
 
 
 class SandboxStats:
@@ -48,6 +46,11 @@ class SandboxStats:
             self.requests += 1
             if rate_limited:
                 self.rate_limited += 1
+
+    def reset(self) -> None:
+        """Count from zero again."""
+        with self._lock:
+            self.requests = self.rate_limited = 0
 
 
 class SandboxRateLimit:
@@ -82,12 +85,13 @@ class SandboxRateLimit:
             )
         ]
 
-    def wait(self, request: SandboxRequest) -> float | None:
+    def wait(self, request: SandboxRequest, credential_headers: Sequence[str]) -> float | None:
         """None when ``request`` may go on (a token was taken), else the seconds until
-        its credential's bucket has a token again."""
+        its credential's bucket has a token again (the credential is whatever
+        ``credential_headers`` carry)."""
         from pyrate_limiter import Decision
 
-        decision = self._store(_credential_of(request)).check(
+        decision = self._store(_credential_of(request, credential_headers)).check(
             self._algorithm, self._rates, int(self._clock() * 1000), 1
         )
         assert isinstance(decision, Decision)  # an in-memory store decides at once
@@ -114,7 +118,7 @@ class SandboxRateLimit:
             return store
 
 
-def _credential_of(request: SandboxRequest) -> str:
+def _credential_of(request: SandboxRequest, credential_headers: Sequence[str]) -> str:
     """Whatever credential the request presents, as a digest (the bucket's name)."""
-    presented = "\0".join(request.headers.get(name, "") for name in _CREDENTIAL_HEADERS)
+    presented = "\0".join(request.headers.get(name, "") for name in credential_headers)
     return hashlib.sha256(presented.encode()).hexdigest()

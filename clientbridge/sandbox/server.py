@@ -28,7 +28,7 @@ import attrs
 
 from clientbridge.errors import ConfigurationError
 from clientbridge.sandbox._sandbox import RECORDS_PATH, Sandbox
-from clientbridge.sandbox._site import Site
+from clientbridge.sandbox._site import Page, Site
 from clientbridge.sandbox.emulators.base import Reply, SandboxRequest
 from clientbridge.secrets import Secret, redact_text
 
@@ -139,11 +139,22 @@ class _Handler(BaseHTTPRequestHandler):
     def _write(self, reply: Reply) -> None:
         lines = [f"HTTP/1.1 {reply.status} {self.responses.get(reply.status, ('',))[0]}"]
         lines.extend(f"{name}: {value}" for name, value in reply.headers)
-        lines.append(f"Content-Length: {len(reply.body)}")
+        if reply.stream is not None:
+            # A push stream: its chunks as they come, then the connection is closed.
+            self.close_connection = True
+        else:
+            lines.append(f"Content-Length: {len(reply.body)}")
         if self.close_connection:
             lines.append("Connection: close")
         head = "\r\n".join(lines).encode("latin-1") + b"\r\n\r\n"
-        self.wfile.write(head + reply.body)
+        if reply.stream is None:
+            self.wfile.write(head + reply.body)
+            return
+        self.wfile.write(head)
+        with suppress(OSError):
+            for chunk in reply.stream:
+                self.wfile.write(chunk)
+                self.wfile.flush()
 
 
 @attrs.frozen
@@ -176,7 +187,9 @@ class SandboxServer:
         providers = [provider] if isinstance(provider, str) else list(provider)
         if not providers:
             raise ConfigurationError("name at least one provider to serve")
-        self.site = Site(sandbox, providers, prefixed=not isinstance(provider, str))
+        self.site = Site(
+            sandbox, providers, prefixed=not isinstance(provider, str), page=_inspector_page
+        )
         self.host = loopback_host(host)
         self._http = _HTTPServer((self.host, port), self.site)
         self.port = self._http.server_port
@@ -250,6 +263,7 @@ class SandboxServer:
         if self._stopped:
             return
         self._stopped = True
+        self.site.events.close()  # push streams end
         if self._thread.is_alive():
             self._http.shutdown()
         self._http.close_connections()
@@ -310,6 +324,13 @@ class SandboxServer:
     def __repr__(self) -> str:
         where = ", ".join(endpoint.base_url for endpoint in self.endpoints.values())
         return f"<SandboxServer {'+'.join(self.endpoints)} at {where}>"
+
+
+def _inspector_page(site: Site) -> Page:
+    # Jinja2 is imported when the page is first asked for, not with the server.
+    from clientbridge.sandbox.inspector.page import InspectorPage
+
+    return InspectorPage(site)
 
 
 def _toml_string(text: str) -> str:

@@ -23,15 +23,12 @@ import pytest
 from clientbridge.sandbox.emulators import base as emulator_base
 from clientbridge.sandbox.server import running_server
 from tests.cassette_support import (
-    AUTH_HEADERS,
     CASSETTE_CREDENTIALS,
     CASSETTES,
-    COOKIE_HEADERS,
     FROZEN_TIME,
     LIVE_CASSETTES,
     LIVE_REPLAY_TAG,
     NOISY_HEADERS,
-    REDACTED,
     SEED,
     FrozenClock,
     Scrubber,
@@ -121,18 +118,11 @@ def vcr_config(provider: str, email_tag: str) -> dict[str, Any]:
         origin=replay_origin(provider),
         replacements=((email_tag, LIVE_REPLAY_TAG),) if email_tag else (),
     )
-    return {
-        "filter_headers": [
-            *((name, REDACTED) for name in AUTH_HEADERS),
-            *COOKIE_HEADERS,
-            *NOISY_HEADERS,
-        ],
-        "before_record_request": scrubber.before_record_request,
-        "before_record_response": scrubber.before_record_response,
-        # Not host, port or scheme: recordings come from a random loopback port.
-        "match_on": ["method", "path", "query", "json_body"],
-        "decode_compressed_response": True,
-    }
+    config = scrubber.vcr_config()  # what clientbridge.testing.vcr_config gives apps
+    config["filter_headers"] = [*config["filter_headers"], *NOISY_HEADERS]
+    # Not host, port or scheme: recordings come from a random loopback port.
+    config["match_on"] = ["method", "path", "query", "json_body"]
+    return config
 
 
 # --------------------------------------------------------------------------- the target

@@ -106,12 +106,18 @@ def test_a_secret_is_scrubbed_from_the_url_the_body_and_the_headers() -> None:
     recorded = scrubber.before_record_request(
         request(
             "http://127.0.0.1:40111/v1/clients?key=s3cret%2Fkey%2Bvalue",
-            json.dumps({"name": "Ada", "nested": [{"token": f"Bearer {SECRET}"}]}).encode(),
+            json.dumps(
+                {"name": "Ada", "nested": [{"note": f"Bearer {SECRET}", "token": "unknown"}]}
+            ).encode(),
             **{"X-Echo": SECRET},
         )
     )
     assert recorded.uri == f"{replay_origin(ANY)}/v1/clients?key={REDACTED}"
-    assert json.loads(recorded.body) == {"name": "Ada", "nested": [{"token": f"Bearer {REDACTED}"}]}
+    # A key named like an adapter's secret setting is masked whatever its value.
+    assert json.loads(recorded.body) == {
+        "name": "Ada",
+        "nested": [{"note": f"Bearer {REDACTED}", "token": REDACTED}],
+    }
     assert recorded.headers["X-Echo"] == REDACTED
 
 

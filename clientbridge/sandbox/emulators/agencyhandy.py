@@ -16,6 +16,7 @@ from clientbridge.sandbox.emulators.base import (
     EMAIL_SHAPE,
     Emulator,
     Ids,
+    Outcome,
     Rejected,
     Reply,
     Route,
@@ -142,6 +143,7 @@ class AgencyHandyEmulator(Emulator):
         Route("POST", "/company/{company_id}/members/bulk-client", "create_leads", creates=True),
     )
     unauthorized_message = "Invalid or missing x-api-key."
+    credential_headers = ("x-api-key",)
 
     options_type = AgencyHandyOptions
 
@@ -220,6 +222,7 @@ class AgencyHandyEmulator(Emulator):
         entries = request.json()
         self._check_entries(entries, role=None)
         added, skipped = self._create(entries, company, lead=False)
+        outcome = _outcome(added, skipped, "client")
         if self.response == "added_clients":
             return Reply.json(
                 201 if added else 200,
@@ -230,6 +233,7 @@ class AgencyHandyEmulator(Emulator):
                         "notAddedClients": skipped,
                     },
                 },
+                outcome=outcome,
             )
         return Reply.json(
             200,
@@ -237,6 +241,7 @@ class AgencyHandyEmulator(Emulator):
                 "message": "Client created successfully" if added else "No client was created",
                 "createdMembers": [_member(record) for record in added],
             },
+            outcome=outcome,
         )
 
     def create_leads(self, request: SandboxRequest, params: Mapping[str, str]) -> Reply:
@@ -250,13 +255,14 @@ class AgencyHandyEmulator(Emulator):
             raise _bad(400, 'The body must be an object {"members": [...]}.', "members")
         entries = body["members"]
         self._check_entries(entries, role=company.client_role_id)
-        added, _ = self._create(entries, company, lead=True)
+        added, skipped = self._create(entries, company, lead=True)
         return Reply.json(
             200,
             {
                 "message": "Lead created successfully" if added else "No lead was created",
                 "createdMembers": [_member(record) for record in added],
             },
+            outcome=_outcome(added, skipped, "lead"),
         )
 
     # ----------------------------------------------------------------- helpers
@@ -346,6 +352,17 @@ def _check_entry(position: int, entry: Any, role: str | None) -> None:
             '"_id" from GET /roles?type=company, not role._id.',
             "role",
         )
+
+
+def _outcome(added: Sequence[object], skipped: Sequence[Mapping[str, str]], noun: str) -> Outcome:
+    """What a bulk create did: all created, some (the skipped ones refused), or none."""
+    refused = {entry["email"].strip().lower(): entry["reason"] for entry in skipped}
+    if not skipped:
+        return Outcome("created")
+    reasons = sorted(set(refused.values()))
+    if not added:
+        return Outcome("refused", f"No {noun} was created: {'; '.join(reasons)}", refused)
+    return Outcome("partial", f"{len(skipped)} not created: {'; '.join(reasons)}", refused)
 
 
 def _member(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,15 +12,20 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import attrs
+
 __all__ = [
+    "CREATED",
     "EMAIL_SHAPE",
     "Emulator",
     "Ids",
+    "Outcome",
+    "OutcomeKind",
     "Problems",
     "Rejected",
     "Reply",
@@ -162,10 +167,40 @@ class SandboxRequest:
         return dict(parse_qsl(self.query, keep_blank_values=True))
 
 
+OutcomeKind = Literal["created", "partial", "refused", "not_processed"]
+
+
+@attrs.frozen
+class Outcome:
+    """What a create did, as the emulator that answered it knows (not read from the status).
+
+    ``created``: every client sent was created; ``partial``: some were, those in
+    ``refused`` were not; ``refused``: none was, for ``reason``; ``not_processed``: the
+    request never reached the emulator's logic (an injected fault, the rate limit, a
+    dropped connection).
+    """
+
+    kind: OutcomeKind
+    reason: str = ""
+    #: in a create of several clients, each refused client's key (lower-cased email) and why
+    refused: Mapping[str, str] = attrs.field(factory=dict)
+
+    def for_client(self, key: str) -> Outcome:
+        """What this create did for the client ``key`` (one of several, or the only one)."""
+        if key in self.refused:
+            return Outcome("refused", self.refused[key])
+        if self.kind == "partial":
+            return Outcome("created")
+        return self
+
+
+CREATED = Outcome("created")
+
+
 class Reply:
     """One answer: status, headers and body, plus what the I/O layer must do first."""
 
-    __slots__ = ("body", "delay", "disconnect", "fault", "headers", "status")
+    __slots__ = ("body", "delay", "disconnect", "fault", "headers", "outcome", "status", "stream")
 
     def __init__(
         self,
@@ -175,6 +210,8 @@ class Reply:
         *,
         delay: float = 0.0,
         disconnect: bool = False,
+        outcome: Outcome | None = None,
+        stream: Iterator[bytes] | None = None,
     ) -> None:
         self.status = status
         self.body = body
@@ -185,10 +222,21 @@ class Reply:
         self.disconnect = disconnect
         #: the kind of the fault injected into this answer, if any
         self.fault: str | None = None
+        #: what a create did (None for anything else)
+        self.outcome = outcome
+        #: the body's chunks, written as they come after the headers (instead of ``body``)
+        self.stream = stream
 
     @classmethod
-    def json(cls, status: int, data: Any, headers: tuple[tuple[str, str], ...] = ()) -> Reply:
-        return cls(status, encode_json(data), JSON_HEADERS + headers)
+    def json(
+        cls,
+        status: int,
+        data: Any,
+        headers: tuple[tuple[str, str], ...] = (),
+        *,
+        outcome: Outcome | None = None,
+    ) -> Reply:
+        return cls(status, encode_json(data), JSON_HEADERS + headers, outcome=outcome)
 
     def __repr__(self) -> str:
         return f"<Reply {self.status} {self.body[:80]!r}>"
@@ -253,6 +301,8 @@ class Emulator:
     default_credential: ClassVar[str]
     #: the adapter setting that carries the credential
     credential_setting: ClassVar[str] = "api_key"
+    #: the request headers (lower-case) a credential is read from
+    credential_headers: ClassVar[tuple[str, ...]] = ("authorization",)
     #: the path the provider's API lives under (part of the base URL)
     base_path: ClassVar[str] = ""
     routes: ClassVar[tuple[Route, ...]] = ()
@@ -307,15 +357,27 @@ class Emulator:
         return self.error(404, f"No such endpoint in the {self.display_name} sandbox ({paths}).")
 
     def call(self, route: Route, params: Mapping[str, str], request: SandboxRequest) -> Reply:
-        """Check the credential, then answer with the route's handler."""
+        """Check the credential, then answer with the route's handler.
+
+        A create the handler refused (`Rejected`, or no credential) says so on its reply's
+        ``outcome``; a handler that creates says what it created.
+        """
         if not self.authenticated(request):
-            return self.error(401, self.unauthorized_message)
-        handler: Callable[[SandboxRequest, Mapping[str, str]], Reply] = getattr(self, route.handler)
-        try:
-            with self.lock:
-                return handler(request, params)
-        except Rejected as rejected:
-            return self.error(rejected.status, rejected.message, rejected.fields)
+            reply = self.error(401, self.unauthorized_message)
+        else:
+            handler: Callable[[SandboxRequest, Mapping[str, str]], Reply]
+            handler = getattr(self, route.handler)
+            try:
+                with self.lock:
+                    return handler(request, params)
+            except Rejected as rejected:
+                reply = self.error(rejected.status, rejected.message, rejected.fields)
+                if route.creates:
+                    reply.outcome = Outcome("refused", _refusal(rejected))
+                return reply
+        if route.creates:
+            reply.outcome = Outcome("refused", self.unauthorized_message)
+        return reply
 
     # ----------------------------------------------------------------- auth
 
@@ -360,15 +422,26 @@ class Emulator:
             if key is not None:
                 self._keys.add(key)
 
-    def clear(self) -> None:
-        """Forget every record (and its unique key); the count of records created stays."""
+    def clear(self, *, counts: bool = False) -> None:
+        """Forget every record (and its unique key); the count of records created stays
+        unless ``counts``."""
         with self.lock:
             self.records.clear()
             self._keys.clear()
+            if counts:
+                self.created = 0
 
     def connect_settings(self, base_url: str) -> dict[str, str]:
         """The adapter settings that reach this emulator at ``base_url``."""
         return {"base_url": base_url + self.base_path, self.credential_setting: self.credential}
+
+
+def _refusal(rejected: Rejected) -> str:
+    """Why a create was refused, in one line: the message and the fields' problems."""
+    problems = "; ".join(f"{field}: {problem}" for field, problem in rejected.fields)
+    if not problems or problems in rejected.message:
+        return rejected.message
+    return f"{rejected.message} ({problems})"
 
 
 _REASONS = {status.value: status.phrase for status in HTTPStatus}

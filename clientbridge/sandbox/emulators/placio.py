@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from clientbridge.sandbox.emulators.base import (
+    CREATED,
     Emulator,
     Problems,
     Rejected,
@@ -71,7 +72,7 @@ class PlacioEmulator(Emulator):
             "createdAt": utc_now(),
         }
         self.keep({**record, "workspaceId": params["workspace_id"]})
-        return Reply.json(201, {"client": record})
+        return Reply.json(201, {"client": record}, outcome=CREATED)
 
 
 def _check_shape(body: Mapping[str, Any]) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from clientbridge.sandbox.emulators.base import (
+    CREATED,
     EMAIL_SHAPE,
     Emulator,
     Problems,
@@ -87,7 +88,7 @@ class ProConveyEmulator(Emulator):
             "address": address,
         }
         self.keep(record, email.lower())
-        return Reply.json(201, record)
+        return Reply.json(201, record, outcome=CREATED)
 
 
 def _address(value: Any, problems: Problems) -> dict[str, Any] | None:

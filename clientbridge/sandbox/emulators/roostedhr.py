@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from clientbridge.sandbox.emulators.base import (
+    CREATED,
     Emulator,
     Problems,
     Rejected,
@@ -58,6 +59,7 @@ class RoostedHREmulator(Emulator):
     display_name = "RoostedHR"
     default_credential = API_KEY
     base_path = "/api/1_12"
+    credential_headers = ("x-api-key", "authorization")
     routes = (
         Route("POST", "/clients", "create_client", creates=True),
         Route("GET", "/clients", "list_clients"),
@@ -86,7 +88,7 @@ class RoostedHREmulator(Emulator):
         problems.raise_if_any(422, "The given data was invalid.")
         record = {"id": self.ids.short_id(), **EMPTY_RECORD, **values}
         self.keep(record)
-        return Reply.json(201, record)
+        return Reply.json(201, record, outcome=CREATED)
 
     def list_clients(self, request: SandboxRequest, params: Mapping[str, str]) -> Reply:
         query = request.query_params()

@@ -33,7 +33,7 @@ import clientbridge as cb
 from clientbridge.adapters.base import NEUTRAL_FIELDS, Adapter
 from clientbridge.registry import adapter_class
 
-__all__ = ["CANARY", "AdapterConformance"]
+__all__ = ["CANARY", "RICH_CLIENT", "AdapterConformance"]
 
 #: The credential planted in every secret setting; it must never surface.
 CANARY = "cb-canary-7f3a9c-DO-NOT-LEAK"
