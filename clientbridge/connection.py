@@ -287,6 +287,12 @@ class Connection(_ConnectionBase):
     def total_timeout(self) -> float | None:
         return self.driver.total_timeout
 
+    def stop_sending(self) -> None:
+        """Send no new request from now on: a create waiting for its turn (the rate limit,
+        a retry's backoff) fails with a `TransportError` whose ``maybe_sent`` is False,
+        since nothing of it left; a request already on its way finishes."""
+        self.driver.stop_sending()
+
     def create(
         self, client: Client, *, key: str | None = None, resend_unknown: bool = False
     ) -> CreateResult:
@@ -395,6 +401,12 @@ class AsyncConnection(_ConnectionBase):
         self._lookup_lock: anyio.Lock | None = None
         #: look-ups that failed under the lock (the creates that waited then go ahead)
         self._lookup_failures = 0
+
+    def stop_sending(self) -> None:
+        """Send no new request from now on: a create waiting for its turn (the rate limit,
+        a retry's backoff) fails with a `TransportError` whose ``maybe_sent`` is False,
+        since nothing of it left; a request already on its way finishes."""
+        self.driver.stop_sending()
 
     async def _run(self, batch: list[Prepared]) -> list[Outcome]:
         """Run the plan that creates ``batch``, its look-ups made first."""

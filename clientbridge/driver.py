@@ -46,6 +46,7 @@ from clientbridge.secrets import Secret, redact_text
 from clientbridge.wire import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
+    import anyio
     from httpx._client import UseClientDefault
 
     from clientbridge.ratelimit import Throttle
@@ -114,8 +115,10 @@ def transport_error(
     The transport's own words are quoted with ``secrets`` masked: they may echo what was
     being sent (h11 refuses a header with "Illegal header value '<the value>'").
     """
+    # A proxy that refuses the tunnel (407 Proxy Authentication Required, a refused
+    # CONNECT) answered before any byte of the request left for the provider.
     maybe_sent = not isinstance(error, _NOT_SENT) and not isinstance(
-        error, httpx.UnsupportedProtocol | httpx.LocalProtocolError
+        error, httpx.UnsupportedProtocol | httpx.LocalProtocolError | httpx.ProxyError
     )
     kind = type(error).__name__
     reason = f"{request.method} to {provider} failed ({kind}: {redact_text(str(error), secrets)})"
@@ -154,6 +157,18 @@ class _DriverBase:
         #: seconds one attempt may take in all, None for no bound
         self.total_timeout = total_timeout
         self._urls: dict[str, httpx.URL] = {}
+        #: `stop_sending` was called: no request leaves any more
+        self.stopped = False
+
+    def stop_sending(self) -> None:
+        """Send no new request: one waiting for its turn (the rate limit, a retry's
+        backoff) or not started raises a `TransportError` with ``maybe_sent=False``
+        instead of leaving; a request already on its way finishes."""
+        self.stopped = True
+
+    def _check_not_stopped(self, request: HttpRequest) -> None:
+        if self.stopped:
+            raise _not_sent_after_stop(request, self.provider)
 
     def _build(self, client: httpx.Client | httpx.AsyncClient, request: HttpRequest) -> Any:
         # Built anew for every attempt: the client adds its cookies when it builds one.
@@ -250,6 +265,17 @@ class _DriverBase:
         )
 
 
+class _SendingStopped(Exception):
+    """A wait before a request was cut short by `stop_sending`."""
+
+
+def _not_sent_after_stop(request: HttpRequest, provider: str) -> TransportError:
+    reason = f"{request.method} to {provider} was not sent: sending was stopped"
+    return TransportError(
+        f"{reason}; it is safe to try again", maybe_sent=False, provider=provider, reason=reason
+    )
+
+
 def _declared_size(raw: httpx.Response) -> int | None:
     """The body size the server declared, or None when what is decoded may differ from
     it (chunked, gzip, no length)."""
@@ -315,6 +341,7 @@ class SyncDriver(_DriverBase):
         retries = 0
         while True:
             sent_at = self.throttle.wait(self.sleep) if self.throttle else 0.0
+            self._check_not_stopped(request)
             started = time.perf_counter()
             try:
                 raw, content = self._attempt(request)
@@ -372,14 +399,27 @@ class AsyncDriver(_DriverBase):
         self.client = client
         self.owns_client = owns_client
         self._sleep = sleep
+        #: set by `stop_sending`: wakes the requests waiting for their turn
+        self._stopping: anyio.Event | None = None
+
+    def stop_sending(self) -> None:
+        super().stop_sending()
+        if self._stopping is not None:
+            self._stopping.set()
 
     async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` before a request; raises `_SendingStopped` at `stop_sending`."""
+        import anyio
+
+        if self._stopping is None:
+            self._stopping = anyio.Event()
         if self._sleep is not None:
             await self._sleep(seconds)
         else:
-            import anyio
-
-            await anyio.sleep(seconds)
+            with anyio.move_on_after(seconds):
+                await self._stopping.wait()
+        if self.stopped:
+            raise _SendingStopped
 
     async def _attempt(self, request: HttpRequest) -> tuple[httpx.Response, bytearray]:
         """Send ``request`` once and read its whole answer, cancelled at the total timeout."""
@@ -410,7 +450,11 @@ class AsyncDriver(_DriverBase):
     async def send(self, request: HttpRequest) -> HttpResponse:
         retries = 0
         while True:
-            sent_at = await self.throttle.wait_async(self.sleep) if self.throttle else 0.0
+            try:
+                sent_at = await self.throttle.wait_async(self.sleep) if self.throttle else 0.0
+            except _SendingStopped:
+                raise _not_sent_after_stop(request, self.provider) from None
+            self._check_not_stopped(request)
             started = time.perf_counter()
             try:
                 raw, content = await self._attempt(request)
@@ -425,7 +469,10 @@ class AsyncDriver(_DriverBase):
                     return response
                 delay = after
             retries += 1
-            await self.sleep(delay)
+            try:
+                await self.sleep(delay)
+            except _SendingStopped:
+                raise _not_sent_after_stop(request, self.provider) from None
 
     async def run(self, plan: Generator[HttpRequest, HttpResponse, PlanResult]) -> PlanResult:
         """Drive ``plan``: send each request it yields, feed back each response."""

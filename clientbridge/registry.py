@@ -22,7 +22,13 @@ if TYPE_CHECKING:
 
     from clientbridge.adapters.base import Adapter
 
-__all__ = ["ENTRY_POINT_GROUP", "adapter_class", "canonical_name", "providers"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "adapter_class",
+    "builtin_providers",
+    "canonical_name",
+    "providers",
+]
 
 ENTRY_POINT_GROUP = "clientbridge.adapters"
 
@@ -61,6 +67,11 @@ def refresh() -> None:
 def providers() -> list[str]:
     """Names of every registered adapter: the built-ins and installed plug-ins."""
     return sorted({*_BUILTINS, *_plugins()})
+
+
+def builtin_providers() -> list[str]:
+    """Names of the adapters shipped with clientbridge (plug-ins left out), sorted."""
+    return sorted(_BUILTINS)
 
 
 def _plugin_aliases() -> dict[str, str]:

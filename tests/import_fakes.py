@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import signal
 import sqlite3
+import subprocess
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -223,3 +226,29 @@ def emails_in(value: Any) -> list[str]:
     if isinstance(value, list):
         return [email for item in value for email in emails_in(item)]
     return []
+
+
+def signal_once_sent(
+    command: Sequence[str], requests: Sequence[object], signal_number: int
+) -> tuple[int, str, str]:
+    """Run ``command``, and send it ``signal_number`` once its server holds a request
+    (``requests``, filled by the server): its exit code, standard output and error."""
+    process = subprocess.Popen(
+        list(command),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        give_up = time.monotonic() + 30
+        while not requests and time.monotonic() < give_up:
+            time.sleep(0.02)
+        assert requests, "the import sent nothing"
+        process.send_signal(signal_number)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=10)
+    return process.returncode, stdout, stderr

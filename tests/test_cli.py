@@ -357,7 +357,7 @@ def test_python_m_clientbridge_sandbox_serve_passes_emulator_options_on() -> Non
 def test_the_top_help_points_to_the_generated_provider_list() -> None:
     result = invoke(["--help"])
     assert result.exit_code == 0
-    assert "`clientbridge providers` lists the providers" in " ".join(result.output.split())
+    assert '"clientbridge providers" lists the providers' in " ".join(result.output.split())
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 import clientbridge as cb
+from clientbridge.registry import adapter_class
 
 from .conftest import CANARY, Recorder, respond
 
@@ -260,22 +261,33 @@ def test_validate_raises_what_a_create_would_and_sends_nothing(provider: str) ->
             conn.validate(cb.Client(email="not an email"))
 
 
-@pytest.mark.parametrize("provider", cb.providers())
+_FINDERS = [p for p in cb.providers() if adapter_class(p).capabilities.find_existing]
+_NOT_FINDERS = [p for p in cb.providers() if p not in _FINDERS]
+_ADA = cb.Client(
+    first_name="Ada",
+    last_name="Lovelace",
+    name="Ada Lovelace",
+    email="ada@example.com",
+    company_name="Engines Ltd",
+)
+
+
+def test_find_existing_is_covered_by_a_provider_that_can_be_asked() -> None:
+    assert _FINDERS, "no built-in provider can be asked: find_existing is untested"
+
+
+@pytest.mark.parametrize("provider", _NOT_FINDERS)
+def test_find_existing_raises_where_the_provider_cannot_be_asked(provider: str) -> None:
+    with cb.connect(provider, sandbox=True) as conn, pytest.raises(NotImplementedError):
+        conn.find_existing([_ADA])
+
+
+@pytest.mark.parametrize("provider", _FINDERS)
 def test_find_existing_finds_a_created_client_where_the_provider_can_be_asked(
     provider: str,
 ) -> None:
-    client = cb.Client(
-        first_name="Ada",
-        last_name="Lovelace",
-        name="Ada Lovelace",
-        email="ada@example.com",
-        company_name="Engines Ltd",
-    )
+    client = _ADA
     with cb.connect(provider, sandbox=True) as conn:
-        if not conn.capabilities.find_existing:
-            with pytest.raises(NotImplementedError):
-                conn.find_existing([client])
-            return
         assert conn.find_existing([client]) == [[]]
         created = conn.create(client)
         [found] = conn.find_existing([client])

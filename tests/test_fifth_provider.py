@@ -5,7 +5,8 @@ and its test fixture module. A pytest run loading ``tests.fifth_provider.plugin`
 a built-in (the registry's table line and the emulator module, as adding it to the package
 does). The shared suites then run over it: the conformance kit and the transport suite
 pass, and the suites that need what was left out on purpose fail naming the file:
-its docs page and its cassettes. Without its fixture module, the fixture check fails
+its docs page, its nav line, its cassettes and their test module, and every generated
+list of the docs that does not name it yet. Without its fixture module, the fixture check fails
 naming ``tests/providers/quillbook.py``.
 """
 
@@ -62,6 +63,7 @@ def test_the_shared_suites_pick_up_a_fifth_provider(tmp_path: Path) -> None:
         "tests/test_reliability_transport.py",
         "tests/test_docs.py",
         "tests/cassette_tests/test_cassettes_common.py",
+        "tests/test_provider_checklist.py",
     )
     conformance = {k: v for k, v in outcomes.items() if "TestConformance_quillbook" in k}
     assert len(conformance) >= 30
@@ -77,6 +79,22 @@ def test_the_shared_suites_pick_up_a_fifth_provider(tmp_path: Path) -> None:
     cassettes = [v for k, v in outcomes.items() if "test_cassettes_common" in k]
     assert cassettes
     assert all("tests/cassettes/quillbook/" in v for v in cassettes)
+    # The checklist names every file it lacks, and every generated list that misses it.
+    (checklist,) = (
+        v for k, v in outcomes.items() if "test_a_built_in_provider_has_each_of_its_files" in k
+    )
+    for needed in (
+        "docs/providers/quillbook.md",
+        "nav line in mkdocs.yml",
+        "tests/cassettes/quillbook/",
+        "tests/cassette_tests/test_cassettes_quillbook.py",
+    ):
+        assert needed in checklist, needed
+    assert "clientbridge/sandbox/emulators" not in checklist  # it has its emulator
+    assert "tests/providers/quillbook.py" not in checklist  # and its fixture module
+    (lists,) = (v for k, v in outcomes.items() if "test_every_generated_list_names" in k)
+    assert "README.md" in lists
+    assert "mkdocs.yml" in lists
 
 
 def test_a_fifth_provider_without_its_fixture_module_fails_loudly(tmp_path: Path) -> None:

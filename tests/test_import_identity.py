@@ -21,6 +21,7 @@ from clientbridge.importer.journal import SCHEMA_VERSION
 from clientbridge.sandbox import Sandbox
 
 from .import_fakes import (
+    ROOSTED,
     FakeRoostedHR,
     emails_in,
     import_into,
@@ -324,3 +325,20 @@ def test_a_schema_1_journal_is_converted_too(tmp_path: Path) -> None:
         ("skipped", "r7"),
         ("created", "r2"),
     ]
+
+
+def test_the_default_journal_follows_the_file_a_symlink_points_to(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    path = write_csv(data / "clients.csv", people(3))
+    link = tmp_path / "latest.csv"
+    link.symlink_to(path)
+    fake = FakeRoostedHR()
+    args = ["import", str(path), *ROOSTED]
+    assert invoke(args, fake.transport).exit_code == 0
+    assert (data / "clients.csv.journal.sqlite").exists()
+    # The same file reached through a symlink resumes: nothing is sent twice.
+    result = invoke(["import", str(link), *ROOSTED], fake.transport)
+    assert result.exit_code == 0, result.output
+    assert len(fake.creates) == 3
+    assert not (tmp_path / "latest.csv.journal.sqlite").exists()

@@ -238,14 +238,16 @@ def test_a_file_that_cannot_be_read_further_stops_the_import_with_nothing_left_s
 
     from .import_fakes import KEY, people, write_csv
 
-    class BrokenAfterTwoRows(CsvSource):
+    class BrokenPartWay(CsvSource):
         def rows(self, only: Container[int] | None = None) -> Iterator[SourceRow]:
             for row in super().rows(only):
-                if row.line == 4:
+                if row.line == 30:
                     raise ImportSetupError("the disk went away")
                 yield row
 
-    fake = FakeRoostedHR(latency=0.05)  # rows 2 and 3 are in flight when reading fails
+    # Requests are in flight when reading fails: the reader waits for the workers to take
+    # the rows it read (4 at a time), and each answer takes 50 ms.
+    fake = FakeRoostedHR(latency=0.05)
 
     def connect(asynchronous: bool) -> Any:
         def open_(**options: Any) -> Any:
@@ -263,9 +265,9 @@ def test_a_file_that_cannot_be_read_further_stops_the_import_with_nothing_left_s
         connect_async=connect(True),
     )
     journal = tmp_path / "journal.sqlite"
-    path = write_csv(tmp_path / "clients.csv", people(5))
+    path = write_csv(tmp_path / "clients.csv", people(40))
     with (
-        BrokenAfterTwoRows(path) as source,
+        BrokenPartWay(path) as source,
         pytest.raises(ImportSetupError, match="the disk went away"),
     ):
         run_import(

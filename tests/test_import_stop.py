@@ -10,11 +10,8 @@ exits 130 as for any interrupt.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,7 +20,7 @@ from clientbridge.importer.options import STOP_GRACE
 from clientbridge.importer.states import RowState
 from clientbridge.importer.summary import ImportSummary, format_summary
 
-from .import_fakes import journal_rows, people, read_report, write_csv
+from .import_fakes import journal_rows, people, read_report, signal_once_sent, write_csv
 from .trickle_server import trickle_server
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM")
@@ -43,26 +40,9 @@ def test_sigterm_abandons_a_request_in_flight_after_the_grace_period(tmp_path: P
         command += ["--set", f"timeout={TRICKLE_FOR}", "--concurrency", "1"]
         command += ["--progress", "none", "--journal", str(journal), "--report", str(report)]
         command += ["--json"]
-        process = subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        try:
-            give_up = time.monotonic() + 30
-            while not server.requests and time.monotonic() < give_up:
-                time.sleep(0.05)
-            assert server.requests, "the import sent nothing"
-            process.send_signal(signal.SIGTERM)
-            # Ends after the grace period (seconds), not when the answer ends (minutes).
-            stdout, stderr = process.communicate(timeout=30)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate(timeout=10)
-    assert process.returncode == 130, stdout + stderr
+        # Ends after the grace period (seconds), not when the answer ends (minutes).
+        returncode, stdout, stderr = signal_once_sent(command, server.requests, signal.SIGTERM)
+    assert returncode == 130, stdout + stderr
     assert server.requests == ["POST /clients HTTP/1.1"]  # nothing sent after the stop
     assert journal_rows(journal) == {2: ("unknown", None)}
     [row] = read_report(report)

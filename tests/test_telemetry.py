@@ -10,7 +10,6 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -161,15 +160,25 @@ def test_a_create_that_may_have_happened_is_unknown(
     assert count.attributes["error.type"] == type(caught.value).__name__
 
 
-def test_a_ledger_replay_and_an_unknown_outcome_are_named_so() -> None:
-    with telemetry.observe_create(PROVIDER, None) as observed:
-        observed.result(SimpleNamespace(replayed=True))
-    assert observed.outcome == "replayed"
-
-    class UnknownOutcomeError(cb.ClientBridgeError):  # the ledger's, matched by name
-        pass
-
-    assert telemetry.outcome_of(UnknownOutcomeError("may exist")) == "unknown"
+def test_a_ledger_replay_and_an_unknown_outcome_are_named_so(
+    otel: Telemetry, tmp_path: Path
+) -> None:
+    sandbox = Sandbox()
+    with cb.Ledger(str(tmp_path / "clients.ledger")) as ledger:
+        with cb.connect(
+            PROVIDER, sandbox=True, transport=sandbox.transport(PROVIDER), ledger=ledger
+        ) as conn:
+            conn.create(ADA, key="user-1")
+            assert conn.create(ADA, key="user-1").replayed
+            sandbox.inject("error_after_create", provider=PROVIDER)
+            with pytest.raises(cb.ClientBridgeError):
+                conn.create(ADA, key="user-2")
+            with pytest.raises(cb.UnknownOutcomeError):  # may exist: asked, or refused
+                conn.create(ADA, key="user-2")
+    outcomes = [
+        span.attributes["clientbridge.outcome"] for span in otel.spans("clientbridge.create")
+    ]
+    assert outcomes == ["created", "replayed", "unknown", "unknown"]
     refused = cb.DuplicateClientError("exists", provider=PROVIDER)
     assert telemetry.outcome_of(refused) == "failed"
 

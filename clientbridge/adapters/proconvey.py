@@ -142,7 +142,8 @@ class ProConveyAdapter(Adapter):
         _address_rule("postcode", "postal_code", _required_with_address(_postcode)),
         _address_rule("uprn", "uprn"),
     )
-    capabilities = Capabilities(invite_status=True)
+    # 409 to a client whose email the organisation holds already (the sandbox does the same)
+    capabilities = Capabilities(invite_status=True, unique_email=True)
     status_key = "status"
     status_table = {
         "Active": ClientStatus.ACTIVE,

@@ -43,7 +43,7 @@ __all__ = ["CliContext", "UsageFailure", "cli", "main"]
 def cli(ctx: click.Context, verbose: int) -> None:
     """Create clients in back-office products through one neutral model.
 
-    `clientbridge providers` lists the providers (built-in and plug-ins) and what each
+    "clientbridge providers" lists the providers (built-in and plug-ins) and what each
     can do.
 
     \b

@@ -3,13 +3,15 @@ the command/group classes that keep stray arguments (maybe credentials) out of m
 
 from __future__ import annotations
 
+import errno
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, cast
+from typing import IO, Any, TypeVar, cast
 
 import attrs
 import click
 
+from clientbridge.cli.terminal import printable
 from clientbridge.errors import ClientBridgeError, ConfigurationError
 from clientbridge.exit_codes import ExitCode
 
@@ -43,13 +45,28 @@ def cli_context(ctx: click.Context) -> CliContext:
     return obj if obj is not None else CliContext()
 
 
-class UsageFailure(click.ClickException):
+class _Failure(click.ClickException):
+    """A failure printed for people: control characters (from a provider's answer, a
+    file) spelled out, and a closed standard error is no reason for a traceback."""
+
+    def format_message(self) -> str:
+        return printable(self.message)
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        try:
+            super().show(file)
+        except OSError as error:
+            if error.errno not in (errno.EPIPE, errno.EIO):
+                raise
+
+
+class UsageFailure(_Failure):
     """A usage or configuration error: printed without a traceback, exit code 2."""
 
     exit_code = ExitCode.USAGE
 
 
-class CommandFailed(click.ClickException):
+class CommandFailed(_Failure):
     """The provider refused the command's request, or the client is not valid: exit 1.
 
     Printed as ``Error: <error>`` then ``advice``, or in JSON mode as the error document.

@@ -9,6 +9,7 @@ import click
 
 from clientbridge.cli._base import Command, UsageFailure, output_option
 from clientbridge.cli.target import TargetOptions, build_target, load_config_file, target_options
+from clientbridge.cli.terminal import say
 from clientbridge.errors import ConfigurationError
 from clientbridge.exit_codes import ExitCode
 
@@ -70,7 +71,7 @@ def check(ctx: click.Context, /, where: TargetOptions, check_all: bool, output: 
         _print_json(checked, missing, code)
     else:
         for item in checked:
-            click.echo(f"{item.label}: {_message(item)}")
+            say(f"{item.label}: {_message(item)}")
         if missing:
             click.echo(
                 f"Not set: {', '.join(missing)} (environment variables the config file names)"

@@ -9,6 +9,7 @@ import click
 from clientbridge.cli._base import Command, CommandFailed, output_option
 from clientbridge.cli.clients import client_from_options, client_options
 from clientbridge.cli.target import TargetOptions, build_target, target_options
+from clientbridge.cli.terminal import say
 from clientbridge.errors import ClientBridgeError, ConfigurationError, outcome_unknown
 
 __all__ = ["create"]
@@ -55,6 +56,6 @@ def create(
         echo_json({"ok": True, "target": target.label, "result": result_json(result)})
         return
     invite = f", invite {result.invite.value}" if result.invite else ""
-    click.echo(f"Created {result.id} in {target.label} (status {result.status.value}{invite})")
+    say(f"Created {result.id} in {target.label} (status {result.status.value}{invite})")
     for warning in result.warnings:
-        click.echo(f"  warning: {warning}")
+        say(f"  warning: {warning}")

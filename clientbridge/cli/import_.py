@@ -16,6 +16,7 @@ from clientbridge.cli.target import (
     build_targets,
     many_target_options,
 )
+from clientbridge.cli.terminal import say, say_somewhere
 from clientbridge.exit_codes import ExitCode
 
 if TYPE_CHECKING:
@@ -138,8 +139,8 @@ import_options = options_object(
         click.option(
             "--journal",
             type=click.Path(dir_okay=False, path_type=Path),
-            help="The journal (default: FILE.journal.sqlite; with --sandbox, none unless given; "
-            "needed for standard input).",
+            help="The journal (default: FILE.journal.sqlite beside the file FILE resolves to, "
+            "a symlink's target; with --sandbox, none unless given; needed for standard input).",
         ),
         click.option(
             "--no-journal",
@@ -278,7 +279,7 @@ def _import(
             if as_json:
                 previews.append(preview_rows_json(row.line, requests))
             else:
-                click.echo(f"row {row.line}: " + "\n".join(format_request(r) for r in requests))
+                say(f"row {row.line}: " + "\n".join(format_request(r) for r in requests))
 
     options = importer.ImportOptions(
         concurrency=flags.concurrency,
@@ -321,11 +322,11 @@ def _import(
         _print_json({"": summary}, code, previews, options.advice)
         ctx.exit(code)
     if flags.dry_run and 0 < printed < summary.counts["valid"]:
-        click.echo(
+        say(
             f"(requests of {summary.counts['valid'] - printed:,} more valid rows not shown; "
             "--show all prints them)"
         )
-    click.echo(importer.format_summary(summary, options.advice))
+    say_somewhere(importer.format_summary(summary, options.advice))
     ctx.exit(code)
 
 
@@ -335,7 +336,7 @@ def _interrupted(ctx: click.Context, as_json: bool) -> None:
 
         echo_json(failure_document(KeyboardInterrupt(), ExitCode.INTERRUPTED))
     else:
-        click.echo("Interrupted.", err=True)
+        say("Interrupted.", err=True)
     ctx.exit(ExitCode.INTERRUPTED)
 
 
@@ -454,13 +455,15 @@ def _import_several(
         summaries_text = (
             importer.format_summary(summary, options.advice) for summary in summaries.values()
         )
-        click.echo("\n\n".join(summaries_text))
+        say_somewhere("\n\n".join(summaries_text))
     ctx.exit(code)
 
 
 def _journal_path(file: Path, flags: ImportFlags, targets: list[Target]) -> Path | None:
-    """``--journal``, else FILE.journal.sqlite; none for a dry run, ``--no-journal``, or
-    an in-process sandbox (nothing to resume in a sandbox that forgets at exit)."""
+    """``--journal``, else FILE.journal.sqlite beside the file FILE resolves to (a symlink
+    or another spelling of the path finds the same journal); none for a dry run,
+    ``--no-journal``, or an in-process sandbox (nothing to resume in a sandbox that
+    forgets at exit)."""
     if flags.no_journal and flags.journal:
         raise UsageFailure("give --journal or --no-journal, not both")
     if flags.no_journal or flags.dry_run:
@@ -474,7 +477,8 @@ def _journal_path(file: Path, flags: ImportFlags, targets: list[Target]) -> Path
             "reading standard input, name the journal with --journal PATH (running the same "
             "command again then resumes), or pass --no-journal"
         )
-    return file.with_name(file.name + ".journal.sqlite")
+    data = file.resolve()  # the journal follows the data, not the name it was reached by
+    return data.with_name(data.name + ".journal.sqlite")
 
 
 def _show_count(show: str) -> int:

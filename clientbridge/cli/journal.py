@@ -22,8 +22,8 @@ def journal() -> None:
     """Check an import journal, or recover a damaged one.
 
     A damaged journal is never used by an import, and never replaced by a new, empty one:
-    that would send every row again. `journal recover` rebuilds it from what it can still
-    read and, for the rows it lost, from what the provider says.
+    that would send every row again. "clientbridge journal recover" rebuilds it from what
+    it can still read and, for the rows it lost, from what the provider says.
     """
 
 

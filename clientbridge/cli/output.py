@@ -12,6 +12,7 @@ without values when secret, and error messages never hold one.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -49,9 +50,17 @@ __all__ = [
 ]
 
 
+#: What ``json.dumps`` leaves raw but a terminal may act on: DEL and the C1 controls.
+_RAW_CONTROLS = re.compile(r"[\x7f-\x9f]")
+
+
 def echo_json(document: Mapping[str, Any]) -> None:
-    """Print ``document`` on stdout as indented JSON."""
-    click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+    """Print ``document`` on stdout as indented JSON (every control character escaped;
+    a closed pipe drops it, see `say`)."""
+    from clientbridge.cli.terminal import say
+
+    text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    say(_RAW_CONTROLS.sub(lambda match: f"\\u{ord(match.group()):04x}", text))
 
 
 def failure_document(error: BaseException, exit_code: int) -> dict[str, Any]:

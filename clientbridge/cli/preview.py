@@ -36,7 +36,7 @@ def preview(
 ) -> None:
     """Print the requests a create would send, secrets redacted. Sends nothing.
 
-    Values that need a look-up first (the LOOK-UPS column of `clientbridge providers`)
+    Values that need a look-up first (the LOOK-UPS column of "clientbridge providers")
     show as placeholders. After the requests come the client's fields the provider would
     not be sent (and why), and the create's warnings. With several connections
     (--connection repeated, or --all-connections), print one table instead: each field the

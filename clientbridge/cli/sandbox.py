@@ -68,7 +68,7 @@ def sandbox() -> None:
     "emulator_options",
     multiple=True,
     metavar="KEY=VALUE",
-    help="An option of the emulators, as the `Sandbox` keyword argument of that name "
+    help="An option of the emulators, as the Sandbox keyword argument of that name "
     "(e.g. a response shape); repeatable.",
 )
 def serve(
@@ -91,10 +91,9 @@ def serve(
 
     Point real code (or another clientbridge command) at the printed base_url with the
     printed credential; with --all, paste the printed config file. Open the printed
-    inspector URL to watch every request arrive. ``GET /_sandbox/records`` under a
-    base_url lists what its emulator holds, ``GET /_sandbox/stats`` counts requests and
-    rate-limited ones. The same command runs as
-    ``python -m clientbridge.sandbox serve``.
+    inspector URL to watch every request arrive. GET /_sandbox/records under a
+    base_url lists what its emulator holds, GET /_sandbox/stats counts requests and
+    rate-limited ones. The same command runs as "python -m clientbridge.sandbox serve".
 
     \b
     Examples:

@@ -57,7 +57,7 @@ _OPTIONS_AFTER_CONNECTION = [
         "--provider",
         "-p",
         metavar="NAME",
-        help="A provider by name (see `clientbridge providers`), with --set settings.",
+        help="A provider by name (see 'clientbridge providers'), with --set settings.",
     ),
     click.option(
         "--sandbox",

@@ -25,6 +25,7 @@ from clientbridge.errors import (
     DuplicateClientError,
     NotFoundError,
     PermissionDeniedError,
+    ProviderError,
     TransportError,
     is_retryable,
     outcome_unknown,
@@ -45,6 +46,7 @@ __all__ = [
     "Settle",
     "check_advice",
     "decide",
+    "never_left",
     "refuses_target",
     "resend_finds_out",
     "resolve",
@@ -168,12 +170,25 @@ SEND_NOT_FOUND = Send(retry_unknown=True, not_found=True)
 LISTED_ROWS = 20
 
 
+def never_left(result: CreateResult | BaseException) -> bool:
+    """Whether sending a row failed before any byte of it left (a connection or a proxy
+    refused it, or it was stopped while waiting for its turn): it was not created."""
+    return isinstance(result, TransportError) and not result.maybe_sent
+
+
+#: A proxy between us and the provider wants a credential: it forwarded nothing.
+_PROXY_AUTHENTICATION = 407
+
+
 def refuses_target(error: ClientBridgeError) -> bool:
-    """A bad credential or URL, or a provider that cannot be reached even after the
-    driver's retries: nothing was created, and the next rows would fare no better."""
-    if isinstance(error, TransportError):
-        return not error.maybe_sent
-    return isinstance(error, _TARGET_ERRORS)
+    """A bad credential or URL, a proxy that wants a credential, or a provider that cannot
+    be reached even after the driver's retries: nothing was created, and the next rows
+    would fare no better."""
+    return (
+        never_left(error)
+        or isinstance(error, _TARGET_ERRORS)
+        or (isinstance(error, ProviderError) and error.status_code == _PROXY_AUTHENTICATION)
+    )
 
 
 def check_advice(policy: Policy) -> str:

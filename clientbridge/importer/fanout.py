@@ -11,7 +11,6 @@ whole (bad credential, unreachable) stops alone.
 
 from __future__ import annotations
 
-import signal
 import sys
 import time
 from collections.abc import Mapping
@@ -21,7 +20,7 @@ from pathlib import Path
 from clientbridge.exit_codes import ExitCode
 from clientbridge.importer.errors import ImportSetupError
 from clientbridge.importer.journal import Journal
-from clientbridge.importer.options import ImportOptions, Target
+from clientbridge.importer.options import STOP_SIGNALS, ImportOptions, Target
 from clientbridge.importer.ordering import Outcomes
 from clientbridge.importer.outputs import check_output_paths
 from clientbridge.importer.progress import make_progress
@@ -136,11 +135,11 @@ async def _run_one(run: _ImportRun) -> None:
 
 
 async def _watch_signals(runs: list[_ImportRun]) -> None:
-    """Ctrl-C or SIGTERM reaches every connection's run (one handler for all of them)."""
+    """Ctrl-C, SIGTERM or SIGHUP reaches every connection's run (one handler for all)."""
     import anyio
 
     try:
-        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        with anyio.open_signal_receiver(*STOP_SIGNALS) as signals:
             async for _ in signals:
                 for run in runs:
                     run.interrupt()

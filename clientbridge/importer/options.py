@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from clientbridge.model import Client
     from clientbridge.wire import HttpRequest
 
-__all__ = ["STOP_GRACE", "ImportOptions", "Target", "journal_fingerprint"]
+__all__ = ["STOP_GRACE", "STOP_SIGNALS", "ImportOptions", "Target", "journal_fingerprint"]
 
 
 @attrs.frozen(kw_only=True)
@@ -36,6 +37,14 @@ class Target:
     #: the clients that go to this target (routes); None: every client
     accepts: Callable[[Client], bool] | None = None
 
+
+#: The signals that stop an import cleanly: Ctrl-C, SIGTERM, and SIGHUP (the terminal
+#: closed, an SSH session dropped) where there is one.
+STOP_SIGNALS: tuple[signal.Signals, ...] = (
+    signal.SIGINT,
+    signal.SIGTERM,
+    *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else []),
+)
 
 #: Seconds a stop (Ctrl-C, SIGTERM) waits for the requests in flight before abandoning them.
 STOP_GRACE = 5.0

@@ -2,7 +2,10 @@
 
 Progress is measured in bytes of the input file (known for free, so the ETA is honest
 without counting rows first); rows per second and the outcome counts are shown beside it.
-Output goes to stderr, so stdout stays clean for what a command prints.
+Output goes to stderr, so stdout stays clean for what a command prints. A standard error
+that cannot be written any more (a closed pipe, ``... 2>&1 | head``; a terminal that
+went away) silences the progress, never the import: rows are still sent, journaled and
+reported.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TextIO, cast
 
 from clientbridge.importer.states import RowState
 
@@ -40,6 +43,45 @@ def _counts_text(
     )
 
 
+class QuietOnError:
+    """Standard error for progress: writes that fail (a closed pipe, a terminal gone) are
+    dropped, and every write after them. Read `sys.stderr` at each write (a test, or the
+    command line, may swap it)."""
+
+    def __init__(self) -> None:
+        #: a write failed: nothing more is written
+        self.lost = False
+
+    def write(self, text: str) -> int:
+        if not self.lost:
+            try:
+                sys.stderr.write(text)
+                sys.stderr.flush()
+            except (OSError, ValueError):  # ValueError: the stream was closed
+                self.lost = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.lost:
+            try:
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                self.lost = True
+
+    def isatty(self) -> bool:
+        try:
+            return not self.lost and sys.stderr.isatty()
+        except (OSError, ValueError):
+            return False
+
+    def fileno(self) -> int:
+        return sys.stderr.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(sys.stderr, "encoding", None) or "utf-8"
+
+
 def _duration(seconds: float) -> str:
     seconds = max(0, round(seconds))
     if seconds < 60:
@@ -59,6 +101,7 @@ class Progress:
         self.total_bytes = total_bytes
         self.shown = _DRY_RUN_COUNTS if dry_run else _IMPORT_COUNTS
         self.started = time.monotonic()
+        self.stream = QuietOnError()
 
     def rate(self, rows: int) -> float:
         elapsed = time.monotonic() - self.started
@@ -76,7 +119,7 @@ class Progress:
         """Called after every row; implementations throttle their own output."""
 
     def message(self, text: str) -> None:
-        print(text, file=sys.stderr, flush=True)
+        print(text, file=self.stream, flush=True)
 
     def close(self, counts: Mapping[str, int], rows: int, bytes_read: int) -> None:
         """The last update."""
@@ -129,7 +172,7 @@ class RichProgress(Progress):
             TextColumn("{task.fields[rows]} rows {task.fields[rate]}/s"),
             TimeRemainingColumn(compact=True),
             TextColumn("{task.fields[counts]}"),
-            console=Console(stderr=True),
+            console=Console(file=cast(TextIO, self.stream)),
         )
         short = description if len(description) <= 24 else description[:23] + "…"
         self._task = self._bar.add_task(

@@ -12,9 +12,12 @@ from clientbridge.importer.errors import ImportSetupError
 from clientbridge.importer.outputs import ReportWriteError
 from clientbridge.importer.states import RowState
 
-__all__ = ["REPORT_FIELDS", "ReportWriter", "RowOutcome"]
+__all__ = ["FORMULA_STARTS", "REPORT_FIELDS", "ReportWriter", "RowOutcome", "spreadsheet_safe"]
 
 REPORT_FIELDS = ("row", "outcome", "id", "error", "warnings")
+
+#: What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @attrs.frozen
@@ -32,6 +35,15 @@ class RowOutcome:
 
 def _one_line(text: str | None) -> str:
     return " ".join(text.split()) if text else ""
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` as a report cell no spreadsheet runs as a formula: one that starts with
+    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a single quote in front
+    (OWASP's escaping). Every text cell goes through it, whoever wrote the value (a row's
+    email, a provider's id or error), so a phone ``+44 7911 123456`` or a negative
+    number is quoted too: a spreadsheet then shows it as text, as typed."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 class ReportWriter:
@@ -62,16 +74,14 @@ class ReportWriter:
             raise self._write_error(error) from None
 
     def _write(self, outcome: RowOutcome, where: tuple[str, ...]) -> None:
-        self._writer.writerow(
-            (
-                outcome.line,
-                *where,
-                outcome.outcome,
-                outcome.client_id or "",
-                _one_line(outcome.error),
-                " | ".join(_one_line(warning) for warning in outcome.warnings),
-            )
+        cells = (
+            *where,
+            outcome.outcome,
+            outcome.client_id or "",
+            _one_line(outcome.error),
+            " | ".join(_one_line(warning) for warning in outcome.warnings),
         )
+        self._writer.writerow((outcome.line, *map(spreadsheet_safe, cells)))
 
     def _write_error(self, error: OSError) -> ReportWriteError:
         return ReportWriteError(

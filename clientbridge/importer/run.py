@@ -13,7 +13,6 @@ answer, then sent (the provider's refusal is only reliable for requests one afte
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,7 +25,7 @@ from clientbridge.importer.decisions import JournalWrite, Policy, Settle
 from clientbridge.importer.identity import identify
 from clientbridge.importer.inflight import KeysInFlight
 from clientbridge.importer.journal import Journal
-from clientbridge.importer.options import ImportOptions, Target
+from clientbridge.importer.options import STOP_SIGNALS, ImportOptions, Target
 from clientbridge.importer.ordering import Outcomes
 from clientbridge.importer.outputs import JournalWriteError, OutputError
 from clientbridge.importer.recording import recording
@@ -182,6 +181,13 @@ class _ImportRun:
         )
 
     def _resolve(self, pending: _Pending, result: CreateResult | BaseException) -> None:
+        if self.stop.is_set() and decisions.never_left(result):
+            # Stopped while it waited for its turn (the rate limit, a backoff), or refused
+            # before any byte left: not sent, and sent as new by the next run.
+            if self.journal is not None and not pending.retry_unknown:
+                self.journal.forget([pending.row.key])
+            self._not_sent(pending.seq)
+            return
         settle = decisions.resolve(
             result,
             self.policy,
@@ -235,9 +241,12 @@ class _ImportRun:
         self._stop()
 
     def _stop(self) -> None:
-        """Send nothing new: the reader stops, workers let their requests finish."""
+        """Send nothing new: the reader stops, workers let their requests finish, and the
+        requests waiting for their turn (the rate limit) never leave."""
         self.stop.set()
         self._drained.set()  # the reader may be waiting for the report to catch up
+        if self.conn is not None:
+            self.conn.stop_sending()
 
     def _not_sent(self, seq: int) -> None:
         """``seq`` was read but is not sent because of a stop: the import is unfinished."""
@@ -427,7 +436,7 @@ class _ImportRun:
         import anyio
 
         try:
-            receiver = anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM)
+            receiver = anyio.open_signal_receiver(*STOP_SIGNALS)
             with receiver as signals:
                 async for _ in signals:
                     self.interrupt()
@@ -435,7 +444,7 @@ class _ImportRun:
             await anyio.sleep_forever()
 
     def interrupt(self) -> None:
-        """Ctrl-C or SIGTERM: the first stops sending and abandons the requests in flight
+        """Ctrl-C, SIGTERM or SIGHUP: the first stops sending and abandons the requests in flight
         after the grace period, the second abandons them at once."""
         import anyio
 

@@ -26,6 +26,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
+import attrs
 import httpx
 import pytest
 
@@ -198,7 +199,7 @@ class AdapterConformance:
             return self.answer(request)
 
         with self.connect(counting) as conn:
-            conn.create_many([self.minimal_client, self.minimal_client])
+            conn.create_many([self.minimal_client, _with_another_email(self.minimal_client)])
         bulk = self.adapter.capabilities.bulk_size > 1
         assert len(creates) == (1 if bulk else 2), (
             f"bulk_size={self.adapter.capabilities.bulk_size}, but two clients were sent "
@@ -353,3 +354,12 @@ class AdapterConformance:
         assert logged, "no request was logged at DEBUG: the check below would prove nothing"
         assert all(CANARY not in record.getMessage() for record in caplog.records)
         assert CANARY not in caplog.text
+
+
+def _with_another_email(client: cb.Client) -> cb.Client:
+    """``client`` with another email: two clients with one email are one too many for a
+    provider that refuses a second client with the same email (``unique_email``)."""
+    if not client.email:
+        return client
+    local, _, domain = client.email.partition("@")
+    return attrs.evolve(client, email=f"{local}+second@{domain}")
