@@ -74,16 +74,21 @@ def import_rate(
     return rows / elapsed
 
 
-def loop_rate(provider: str, settings: dict[str, str], sample: int, prefix: str) -> float:
-    clients = [
+def sample_clients(count: int, prefix: str) -> list[cb.Client]:
+    """``count`` valid clients with distinct emails ``<prefix><n>@example.com``."""
+    return [
         cb.Client(
             first_name=f"Bo{n}",
             last_name="Loop",
             email=f"{prefix}{n}@example.com",
             company_name=f"Loop {n}",
         )
-        for n in range(sample)
+        for n in range(count)
     ]
+
+
+def loop_rate(provider: str, settings: dict[str, str], sample: int, prefix: str) -> float:
+    clients = sample_clients(sample, prefix)
     with cb.connect(provider, **settings) as conn:
         started = time.perf_counter()
         for client in clients:

@@ -635,7 +635,11 @@ def _http_client(
         "follow_redirects": False,
         "verify": options.verify_tls,
     }
-    return (httpx.AsyncClient(**made) if asynchronous else httpx.Client(**made)), True
+    if asynchronous:
+        from clientbridge.async_transport import async_client
+
+        return async_client(**made), True  # aiohttp underneath when the extra is installed
+    return httpx.Client(**made), True
 
 
 def _timeouts(options: ConnectionOptions) -> tuple[Any, float | None]:

@@ -423,24 +423,29 @@ class AsyncDriver(_DriverBase):
 
     async def _attempt(self, request: HttpRequest) -> tuple[httpx.Response, bytearray]:
         """Send ``request`` once and read its whole answer, cancelled at the total timeout."""
+        if self.total_timeout is None:
+            return await self._exchange(request)  # no cancel scope to pay for
         import anyio
 
         with anyio.move_on_after(self.total_timeout) as deadline:
-            raw = await self.client.send(
-                self._build(self.client, request), stream=True, follow_redirects=False
-            )
-            try:
-                self._check_declared_size(raw, request)
-                content = bytearray()
-                async for chunk in raw.aiter_bytes():
-                    self._append(content, chunk, request)
-            finally:
-                await raw.aclose()
-            return raw, content
+            return await self._exchange(request)
         # Only the deadline ends the block early (an outer cancellation goes through it).
         assert deadline.cancelled_caught
         assert self.total_timeout is not None
         raise TotalTimeout(self.total_timeout)
+
+    async def _exchange(self, request: HttpRequest) -> tuple[httpx.Response, bytearray]:
+        raw = await self.client.send(
+            self._build(self.client, request), stream=True, follow_redirects=False
+        )
+        try:
+            self._check_declared_size(raw, request)
+            content = bytearray()
+            async for chunk in raw.aiter_bytes():
+                self._append(content, chunk, request)
+        finally:
+            await raw.aclose()
+        return raw, content
 
     async def send(self, request: HttpRequest) -> HttpResponse:
         retries = 0

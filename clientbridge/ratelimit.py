@@ -73,6 +73,9 @@ _UNITS = {
 }
 _RATE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)?\s*([a-z]+?)s?\s*", re.IGNORECASE)
 
+#: Answers logged before the accepted-answer log is trimmed while no rate is learned.
+_TRIM_EVERY = 1024
+
 #: The clock every wait and every learned rate reads (tests make it virtual).
 monotonic = time.monotonic
 
@@ -210,6 +213,14 @@ class AdaptiveRate:
 
     def accepted(self, now: float) -> None:
         """An answer other than 429 came back at ``now``."""
+        if self.rate is None:
+            # Nothing learned yet (no 429): only the count of the last second matters,
+            # for the first cut. No lock per answer; the log is trimmed now and then.
+            self._accepted.append(now)
+            if len(self._accepted) > _TRIM_EVERY:
+                with self._lock:
+                    self._forget_before(now - self.INTERVAL)
+            return
         with self._lock:
             self._accepted.append(now)
             self._forget_before(now - self.INTERVAL)

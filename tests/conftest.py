@@ -1,4 +1,20 @@
-"""Shared fixtures: a canary credential, JSON mock providers, anyio on asyncio."""
+"""Shared fixtures: a canary credential, JSON mock providers, anyio on asyncio.
+
+The suite runs in parallel (README: ``pytest -n auto --dist worksteal``), so every test
+must hold on its own in any worker, in any order:
+
+* no fixed port: a server in the test's process binds port 0 and reports the port it got;
+  one in another process (redis-server, a sandbox restarted on its port) is given
+  ``tests.redis_server.free_port()``;
+* files only under ``tmp_path`` / ``tmp_path_factory`` (per worker), never in the repo; a
+  build of something in the repo (``pip install`` of an example) works on a copy;
+* environment through ``monkeypatch.setenv`` only, and to child processes through their
+  ``env=``; no session fixture changes ``os.environ`` or the working directory;
+* a module- or session-scoped fixture runs once per worker that runs one of its tests
+  (worksteal splits modules): each copy must be independent (its own port and data
+  directory for a redis-server, its own browser profile);
+* no timed assertions, and every process and wait bounded with room for a loaded machine.
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,6 +22,10 @@ PLUGIN = Path(__file__).resolve().parents[1] / "examples" / "adapter_plugin"
 def installed_plugin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """pip-install the example into a private directory put on sys.path (offline)."""
     target = tmp_path_factory.mktemp("site")
+    # Built from a private copy: pip writes a build/ directory beside the sources, and
+    # another pytest-xdist worker may be installing the same example at the same time.
+    source = tmp_path_factory.mktemp("plugin-source") / "adapter_plugin"
+    shutil.copytree(PLUGIN, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     subprocess.run(
         [
             sys.executable,
@@ -33,7 +38,7 @@ def installed_plugin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
             "--no-index",
             "--target",
             str(target),
-            str(PLUGIN),
+            str(source),
         ],
         check=True,
         timeout=120,

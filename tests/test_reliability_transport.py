@@ -29,6 +29,7 @@ import httpx
 import pytest
 
 import clientbridge as cb
+from clientbridge.async_transport import AiohttpOnAsyncio
 from clientbridge.errors import outcome_unknown
 from clientbridge.registry import adapter_class
 from clientbridge.sandbox import SANDBOX_SETTINGS, Sandbox
@@ -177,8 +178,13 @@ def test_plain_http_to_a_loopback_host_is_allowed_and_used(
 
 
 def ssl_context(client: httpx.Client | httpx.AsyncClient) -> ssl.SSLContext:
-    """The TLS context of the connection pool httpx made for ``client`` (httpx internals)."""
-    context = client._transport._pool._ssl_context  # type: ignore[union-attr]
+    """The TLS context of the connection pool made for ``client``: httpx's (its internals)
+    or, with the ``fast`` extra, the aiohttp transport's."""
+    transport = client._transport
+    if isinstance(transport, AiohttpOnAsyncio):
+        context = transport.ssl_context
+    else:
+        context = transport._pool._ssl_context  # type: ignore[attr-defined]
     assert isinstance(context, ssl.SSLContext)
     return context
 
@@ -206,12 +212,13 @@ async def test_tls_is_verified_unless_verify_tls_is_false_which_logs_a_warning(
     name = "AsyncClient" if asynchronous else "Client"
     real = getattr(httpx, name)
 
-    class Spy(real):  # type: ignore[misc, valid-type]
-        def __init__(self, **kwargs: Any) -> None:
-            made.append(kwargs)
-            super().__init__(**kwargs)
+    real_init = real.__init__
 
-    monkeypatch.setattr(httpx, name, Spy)
+    def spy(self: Any, **kwargs: Any) -> None:  # sees the fast extra's subclass too
+        made.append(kwargs)
+        real_init(self, **kwargs)
+
+    monkeypatch.setattr(real, "__init__", spy)
     options = {} if verify_tls is None else {"verify_tls": verify_tls}
     caplog.set_level(logging.WARNING, logger="clientbridge")
     connect = cb.connect_async if asynchronous else cb.connect
