@@ -36,8 +36,10 @@ broken_csv_rows = st.one_of(
 )
 
 broken_jsonl_lines = st.one_of(
+    # Not UTF-8 from its first byte; "#" after it keeps it from being a UTF-16 byte-order
+    # mark (ff fe), which on a first line makes the whole file UTF-16 and refused.
     st.binary(min_size=1, max_size=40).map(
-        lambda raw: b"\xff" + raw.replace(b"\n", b"").replace(b"\r", b"")
+        lambda raw: b"\xff#" + raw.replace(b"\n", b"").replace(b"\r", b"")
     ),
     st.just(b"[1, 2, 3]"),
     st.just(b'{"email": 7, "first_name": ["x"]}'),
@@ -116,3 +118,13 @@ def test_a_jsonl_file_with_broken_lines_imports_the_rest(
     ]
     code, report, fake = import_file("clients.jsonl", b"\n".join(lines) + b"\n")
     check_outcomes(kinds, 1, code, report, fake)
+
+
+def test_a_jsonl_file_that_starts_with_a_utf16_mark_is_refused_whole(tmp_path: Path) -> None:
+    path = tmp_path / "clients.jsonl"
+    path.write_bytes(b"\xff\xfe" + good_jsonl(0) + b"\n")
+    fake = FakeRoostedHR()
+    result = invoke(["import", str(path), *ROOSTED], fake.transport)
+    assert result.exit_code == 2  # refused before anything is sent
+    assert "UTF-16" in result.output
+    assert fake.requests == []
