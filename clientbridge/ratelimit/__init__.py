@@ -27,16 +27,20 @@ bucket, in memory or in Redis) and `_throttle` (`Throttle`, the façade a driver
 and `make_throttle`).
 """
 
-from clientbridge.ratelimit._learned import (
-    AdaptiveRate,
-    SharedLimit,
-    forget_limits,
-    limit_key,
-    shared_limit,
-)
+from typing import TYPE_CHECKING, Any
+
 from clientbridge.ratelimit._rates import Rate, RateLimitMode, check_rate_options, parse_rate
-from clientbridge.ratelimit._storage import BURST_SECONDS
-from clientbridge.ratelimit._throttle import Throttle, make_throttle
+
+if TYPE_CHECKING:
+    from clientbridge.ratelimit._learned import (
+        AdaptiveRate,
+        SharedLimit,
+        forget_limits,
+        limit_key,
+        shared_limit,
+    )
+    from clientbridge.ratelimit._storage import BURST_SECONDS
+    from clientbridge.ratelimit._throttle import Throttle, make_throttle
 
 __all__ = [
     "BURST_SECONDS",
@@ -52,3 +56,23 @@ __all__ = [
     "parse_rate",
     "shared_limit",
 ]
+
+# `import clientbridge` reads the options (the settings check them); the throttle's rooms
+# are loaded when a connection first needs them.
+_LEARNED = frozenset({"AdaptiveRate", "SharedLimit", "forget_limits", "limit_key", "shared_limit"})
+_THROTTLE = frozenset({"Throttle", "make_throttle"})
+
+
+def __getattr__(name: str) -> Any:
+    room: Any
+    if name in _LEARNED:
+        from clientbridge.ratelimit import _learned as room
+    elif name == "BURST_SECONDS":
+        from clientbridge.ratelimit import _storage as room
+    elif name in _THROTTLE:
+        from clientbridge.ratelimit import _throttle as room
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(room, name)
+    globals()[name] = value
+    return value
