@@ -105,7 +105,7 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         slept.append(seconds)
         clock[0] += seconds
 
-    monkeypatch.setattr("clientbridge.ratelimit.monotonic", lambda: clock[0])
+    monkeypatch.setattr("clientbridge.ratelimit._throttle.monotonic", lambda: clock[0])
 
     monkeypatch.setattr("clientbridge.driver.SyncDriver.sleep", sleep)
     monkeypatch.setattr("clientbridge.driver.AsyncDriver.sleep", async_sleep)

@@ -136,7 +136,7 @@ def test_redirects_are_not_followed() -> None:
 
 
 def test_oversized_responses_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("clientbridge.driver.MAX_RESPONSE_BYTES", 1000)
+    monkeypatch.setattr("clientbridge.driver._base.MAX_RESPONSE_BYTES", 1000)
     recorder = Recorder(lambda request: httpx.Response(201, content=b"x" * 5000))
     with connect(recorder) as conn, pytest.raises(cb.UnexpectedResponseError, match="larger"):
         conn.create(CLIENT)

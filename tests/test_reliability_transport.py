@@ -377,7 +377,7 @@ class Body:
 
 @pytest.fixture
 def small_cap(monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setattr("clientbridge.driver.MAX_RESPONSE_BYTES", CAP)
+    monkeypatch.setattr("clientbridge.driver._base.MAX_RESPONSE_BYTES", CAP)
     return CAP
 
 

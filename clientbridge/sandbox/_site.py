@@ -19,7 +19,8 @@ import attrs
 
 from clientbridge.sandbox.emulators import EMULATORS
 from clientbridge.sandbox.emulators.base import Reply, SandboxRequest
-from clientbridge.sandbox.inspector.events import EventLog, Masker
+from clientbridge.sandbox.inspector.events import EventLog
+from clientbridge.sandbox.inspector.masking import Masker
 from clientbridge.secrets import Secret
 
 if TYPE_CHECKING:

@@ -9,6 +9,7 @@ needs no network beyond the sandbox server.
 
 from __future__ import annotations
 
-from clientbridge.sandbox.inspector.events import Event, EventLog
+from clientbridge.sandbox.inspector.event import Event
+from clientbridge.sandbox.inspector.events import EventLog
 
 __all__ = ["Event", "EventLog"]

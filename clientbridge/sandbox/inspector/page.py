@@ -27,7 +27,7 @@ from markupsafe import escape
 
 from clientbridge.sandbox.emulators.base import Reply, SandboxRequest
 from clientbridge.sandbox.faults import FAULT_ALIASES, FAULT_KINDS
-from clientbridge.sandbox.inspector.events import OUTCOME_CHOICES, Event, RequestFilter
+from clientbridge.sandbox.inspector.event import OUTCOME_CHOICES, Event, RequestFilter
 from clientbridge.secrets import REDACTED
 
 if TYPE_CHECKING:
