@@ -171,22 +171,46 @@ def build_payload(rules: Sequence[FieldRule], client: Client, provider: str) -> 
         except FieldProblem as refused:
             errors.append(FieldError(refused.field or rule.error_label, str(refused)))
             continue
-        if picked is None or _is_empty(picked.value):
+        value = None if picked is None else picked.value
+        problem: str | None = None
+        # Text, the common value, is checked inline (this runs for every field of a create).
+        if type(value) is str:
+            if not value:
+                value = None
+            elif rule.max_length is not None and len(value) > rule.max_length:
+                problem = _too_long(rule, value, provider)
+            else:
+                binary = _BINARY_CHARACTERS.search(value)
+                if binary is not None:
+                    problem = _binary_problem(binary.group())
+                elif rule.check is not None:
+                    problem = rule.check(value)
+        elif value is not None:
+            if _is_empty(value):
+                value = None
+            else:
+                problem = _value_problem(rule, value, provider)
+        if picked is None or value is None:
             if rule.required:
                 message = rule.required_message or f"is required by {provider}"
                 errors.append(FieldError(rule.error_label, message))
             continue
-        problem = _value_problem(rule, picked.value, provider)
         if problem is not None:
             # Named for the field the value came from (company_name, not the rule's name).
             label = picked.sources[0] if picked.sources else rule.error_label
             errors.append(FieldError(label, problem))
             continue
-        _set_path(body, rule.wire, picked.value)
-        sent.update(picked.sources)
-        for source in picked.sources:
-            wire_fields[source] = (*wire_fields.get(source, ()), rule.wire)
-        warnings.extend(picked.warnings)
+        wire = rule.wire
+        if "." in wire:
+            _set_path(body, wire, value)
+        else:
+            body[wire] = value
+        sources = picked.sources
+        sent.update(sources)
+        for source in sources:
+            wire_fields[source] = (*wire_fields.get(source, ()), wire)
+        if picked.warnings:
+            warnings.extend(picked.warnings)
     return Payload(body, sent, warnings, errors, wire_fields)
 
 
@@ -194,17 +218,24 @@ def _value_problem(rule: FieldRule, value: JSONValue, provider: str) -> str | No
     """Why ``value`` cannot be sent as ``rule.wire`` (too long, binary, refused by the
     rule's check), or None."""
     if rule.max_length is not None and isinstance(value, str) and len(value) > rule.max_length:
-        return (
-            f"is {len(value)} characters; {provider} accepts at most {rule.max_length} in "
-            f"{rule.wire}"
-        )
+        return _too_long(rule, value, provider)
     binary = _binary_character(value)
     if binary is not None:
-        return (
-            f"contains the control character U+{ord(binary):04X}; remove it "
-            "(was the value read from a binary or UTF-16 file?)"
-        )
+        return _binary_problem(binary)
     return rule.check(value) if rule.check is not None else None
+
+
+def _too_long(rule: FieldRule, value: str, provider: str) -> str:
+    return (
+        f"is {len(value)} characters; {provider} accepts at most {rule.max_length} in {rule.wire}"
+    )
+
+
+def _binary_problem(character: str) -> str:
+    return (
+        f"contains the control character U+{ord(character):04X}; remove it "
+        "(was the value read from a binary or UTF-16 file?)"
+    )
 
 
 def dropped_fields(client: Client, sent: Iterable[str]) -> tuple[str, ...]:
