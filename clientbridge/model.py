@@ -210,7 +210,7 @@ class Address:
     @property
     def lines(self) -> tuple[str, ...]:
         """The street lines that are present, in order."""
-        return tuple(line for line in (self.line1, self.line2, self.line3) if line)
+        return tuple(filter(None, (self.line1, self.line2, self.line3)))
 
     def is_empty(self) -> bool:
         return not (
@@ -267,8 +267,7 @@ class Client:
     @property
     def full_name(self) -> str | None:
         """``"first last"`` from the parts that are given, or None."""
-        parts = [part for part in (self.first_name, self.last_name) if part]
-        return " ".join(parts) or None
+        return " ".join(filter(None, (self.first_name, self.last_name))) or None
 
     def given_fields(self) -> tuple[str, ...]:
         """Names of the fields that hold a value (``name`` when it is not merely derived)."""
