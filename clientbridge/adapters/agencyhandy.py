@@ -17,6 +17,9 @@ from clientbridge.adapters.base import (
     Picked,
     Prepared,
     Setting,
+    first_name_or_split,
+    last_name_or_split,
+    split_name,
     take,
     text_or_none,
 )
@@ -45,36 +48,6 @@ _NAME_SPLIT_WARNING = (
     "name was split at its last space into first_name and last_name because AgencyHandy "
     "needs both; give first_name and last_name to choose the split"
 )
-
-
-def _split(name: str) -> tuple[str, str | None]:
-    first, _, last = name.strip().rpartition(" ")
-    return (first.strip(), last) if first.strip() else (last, None)
-
-
-def _name_split(client: Client) -> tuple[str, str | None] | None:
-    """``name`` split at its last space, when the caller gave it (not merely derived)."""
-    if client.name is None or client.name == client.full_name:
-        return None
-    return _split(client.name)
-
-
-def _first_name(client: Client) -> Picked | None:
-    if client.first_name is not None:
-        return Picked(client.first_name, ("first_name",))
-    split = _name_split(client)
-    return None if split is None else Picked(split[0], ("name",), (_NAME_SPLIT_WARNING,))
-
-
-def _last_name(client: Client) -> Picked | None:
-    if client.last_name is not None:
-        return Picked(client.last_name, ("last_name",))
-    split = _name_split(client)
-    if split is None or split[1] is None:
-        return None
-    # One warning per client: the first-name rule gives it when it split the name too.
-    warnings = (_NAME_SPLIT_WARNING,) if client.first_name is not None else ()
-    return Picked(split[1], ("name",), warnings)
 
 
 def _first_phone_method(client: Client) -> tuple[int, ContactMethod] | None:
@@ -143,7 +116,7 @@ class AgencyHandyAdapter(Adapter):
         FieldRule(
             wire="firstName",
             neutral=("first_name", "name"),
-            pick=_first_name,
+            pick=first_name_or_split(_NAME_SPLIT_WARNING),
             required=True,
             label="first_name",
             note="first_name, else name up to its last space",
@@ -151,7 +124,7 @@ class AgencyHandyAdapter(Adapter):
         FieldRule(
             wire="lastName",
             neutral=("last_name", "name"),
-            pick=_last_name,
+            pick=last_name_or_split(_NAME_SPLIT_WARNING),
             required=True,
             label="last_name",
             required_message="is required by AgencyHandy: give last_name, or a name of two "
@@ -411,7 +384,7 @@ class AgencyHandyAdapter(Adapter):
         first, last = text_or_none(record.get("firstName")), text_or_none(record.get("lastName"))
         name = text_or_none(record.get("name"))
         if name and name.split() != f"{first or ''} {last or ''}".split():
-            first, last = _split(name)  # the provider's "first last" differs from what was sent
+            first, last = split_name(name)  # the provider's "first last" differs from what was sent
         return Client(
             first_name=first,
             last_name=last,

@@ -31,8 +31,11 @@ __all__ = [
     "address_part",
     "build_payload",
     "dropped_fields",
+    "first_name_or_split",
     "first_of",
+    "last_name_or_split",
     "person_name",
+    "split_name",
     "take",
 ]
 
@@ -119,6 +122,49 @@ def person_name(client: Client) -> Picked | None:
         # A display name of its own: the first and last names are not in it.
         return Picked(client.name, ("name",))
     return Picked(client.name, ("name", "first_name", "last_name"))
+
+
+def split_name(name: str) -> tuple[str, str | None]:
+    """A display name split at its last space: ("Ada King", "Lovelace"); one word is a
+    first name alone."""
+    first, _, last = name.strip().rpartition(" ")
+    return (first.strip(), last) if first.strip() else (last, None)
+
+
+def _given_name_split(client: Client) -> tuple[str, str | None] | None:
+    """``name`` split at its last space, when the caller gave it (not merely derived)."""
+    if client.name is None or client.name == client.full_name:
+        return None
+    return split_name(client.name)
+
+
+def first_name_or_split(warning: str) -> Picker:
+    """``first_name``, else ``name`` up to its last space (with ``warning``), for a
+    provider that needs a first and a last name."""
+
+    def pick(client: Client) -> Picked | None:
+        if client.first_name is not None:
+            return Picked(client.first_name, ("first_name",))
+        split = _given_name_split(client)
+        return None if split is None else Picked(split[0], ("name",), (warning,))
+
+    return pick
+
+
+def last_name_or_split(warning: str) -> Picker:
+    """``last_name``, else the last word of ``name`` (with ``warning`` once per client:
+    `first_name_or_split` gives it when it split the name too)."""
+
+    def pick(client: Client) -> Picked | None:
+        if client.last_name is not None:
+            return Picked(client.last_name, ("last_name",))
+        split = _given_name_split(client)
+        if split is None or split[1] is None:
+            return None
+        warnings = (warning,) if client.first_name is not None else ()
+        return Picked(split[1], ("name",), warnings)
+
+    return pick
 
 
 def first_of(*pickers: Picker) -> Picker:
