@@ -272,7 +272,9 @@ class Client:
     def given_fields(self) -> tuple[str, ...]:
         """Names of the fields that hold a value (``name`` when it is not merely derived)."""
         # One C call reads every field (this runs for each create, twice).
-        given = [name for name, value in zip(_FIELD_NAMES, _FIELD_VALUES(self)) if value]
+        given = [
+            name for name, value in zip(_FIELD_NAMES, _FIELD_VALUES(self), strict=True) if value
+        ]
         if self.name is not None and self.name == self.full_name:
             given.remove("name")
         return tuple(given)
