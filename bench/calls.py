@@ -21,17 +21,10 @@ from typing import Any
 
 import httpx
 from _common import machine_note, row, sandbox_server
+from overhead import CLIENT  # the client bench/overhead.py times
 
 import clientbridge as cb
 from clientbridge.async_transport import async_client
-
-CLIENT = cb.Client(
-    first_name="Ada",
-    last_name="Lovelace",
-    email="ada@example.com",
-    company_name="Analytical Engines Ltd",
-    address=cb.Address(line1="1 Main St", city="London", postal_code="SW1A 1AA"),
-)
 
 
 def _calls(run: Callable[[], None], creates: int) -> tuple[float, float, list[tuple[float, str]]]:
