@@ -52,7 +52,7 @@ class InviteStatus(str, enum.Enum):
 
 
 def _strings(value: Iterable[str]) -> tuple[str, ...]:
-    return tuple(value)
+    return value if type(value) is tuple else tuple(value)
 
 
 def _frozen_raw(value: Mapping[str, object]) -> Mapping[str, object]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import attrs
@@ -18,9 +17,13 @@ from clientbridge.adapters.base import (
     Picked,
     Prepared,
     Setting,
+    first_name_or_split,
+    last_name_or_split,
+    split_name,
     take,
     text_or_none,
 )
+from clientbridge.adapters.bulk import match_created
 from clientbridge.adapters.checks import DEFAULT_PHONE_REGION, client_e164, valid_email
 from clientbridge.errors import (
     ClientBridgeError,
@@ -47,36 +50,6 @@ _NAME_SPLIT_WARNING = (
 )
 
 
-def _split(name: str) -> tuple[str, str | None]:
-    first, _, last = name.strip().rpartition(" ")
-    return (first.strip(), last) if first.strip() else (last, None)
-
-
-def _name_split(client: Client) -> tuple[str, str | None] | None:
-    """``name`` split at its last space, when the caller gave it (not merely derived)."""
-    if client.name is None or client.name == client.full_name:
-        return None
-    return _split(client.name)
-
-
-def _first_name(client: Client) -> Picked | None:
-    if client.first_name is not None:
-        return Picked(client.first_name, ("first_name",))
-    split = _name_split(client)
-    return None if split is None else Picked(split[0], ("name",), (_NAME_SPLIT_WARNING,))
-
-
-def _last_name(client: Client) -> Picked | None:
-    if client.last_name is not None:
-        return Picked(client.last_name, ("last_name",))
-    split = _name_split(client)
-    if split is None or split[1] is None:
-        return None
-    # One warning per client: the first-name rule gives it when it split the name too.
-    warnings = (_NAME_SPLIT_WARNING,) if client.first_name is not None else ()
-    return Picked(split[1], ("name",), warnings)
-
-
 def _first_phone_method(client: Client) -> tuple[int, ContactMethod] | None:
     return next(
         ((i, m) for i, m in enumerate(client.contact_methods) if m.kind in _PHONE_KINDS), None
@@ -97,35 +70,8 @@ def _contact_number(client: Client) -> Picked | None:
         return None  # validate_client reports it against contact_methods[i]
 
 
-def _email_key(item: Mapping[str, JSONValue]) -> str | None:
-    email = item.get("email")
-    if not isinstance(email, str):
-        return None
-    return email.strip().casefold() or None
-
-
-def _name_key(item: Mapping[str, JSONValue]) -> str | None:
-    name = item.get("name")
-    if not isinstance(name, str):
-        name = " ".join(str(item.get(key) or "") for key in ("firstName", "lastName"))
-    return " ".join(name.split()).casefold() or None
-
-
 def _says_duplicate(text: str | None) -> bool:
     return text is not None and any(w in text.casefold() for w in ("already exists", "duplicate"))
-
-
-def _positions(
-    items: Sequence[Mapping[str, JSONValue]],
-    key: Callable[[Mapping[str, JSONValue]], str | None],
-    taken: set[int],
-) -> dict[str, list[int]]:
-    groups: dict[str, list[int]] = defaultdict(list)
-    for position, item in enumerate(items):
-        value = key(item)
-        if position not in taken and value is not None:
-            groups[value].append(position)
-    return groups
 
 
 class AgencyHandyAdapter(Adapter):
@@ -170,7 +116,7 @@ class AgencyHandyAdapter(Adapter):
         FieldRule(
             wire="firstName",
             neutral=("first_name", "name"),
-            pick=_first_name,
+            pick=first_name_or_split(_NAME_SPLIT_WARNING),
             required=True,
             label="first_name",
             note="first_name, else name up to its last space",
@@ -178,7 +124,7 @@ class AgencyHandyAdapter(Adapter):
         FieldRule(
             wire="lastName",
             neutral=("last_name", "name"),
-            pick=_last_name,
+            pick=last_name_or_split(_NAME_SPLIT_WARNING),
             required=True,
             label="last_name",
             required_message="is required by AgencyHandy: give last_name, or a name of two "
@@ -372,30 +318,12 @@ class AgencyHandyAdapter(Adapter):
         if not isinstance(created, list) or not all(isinstance(r, dict) for r in created):
             raise self.unexpected("the created members are not a list of objects", response)
         members = [self.member(prepared) for prepared in batch]
-        matched: dict[int, int] = {}  # input position -> created record position
         if len(batch) == len(created) == 1 and not skipped:
             # One sent, one created: whatever the keys say, position matching would pair
             # them (the common single create, so it skips the key matching).
             return [self.created_result(created[0], batch[0], members[0])]
-        for key in (_email_key, _name_key):
-            inputs = _positions(members, key, set(matched))
-            for value, records in _positions(created, key, set(matched.values())).items():
-                if len(records) == 1 and len(inputs.get(value, ())) == 1:
-                    matched[inputs[value][0]] = records[0]
-        reasons = {
-            _email_key(entry): text_or_none(entry.get("reason") or entry.get("message"))
-            for entry in skipped
-            if isinstance(entry, dict) and _email_key(entry)
-        }
-        refused = {
-            i: reasons[email]
-            for i, member in enumerate(members)
-            if i not in matched and (email := _email_key(member)) in reasons
-        }
-        rest = [i for i in range(len(batch)) if i not in matched and i not in refused]
-        spare = [r for r in range(len(created)) if r not in matched.values()]
-        if len(rest) == len(spare):  # every remaining input was created: match by position
-            matched.update(zip(rest, spare, strict=True))
+        matching = match_created(members, created, skipped, name_parts=("firstName", "lastName"))
+        matched, refused, spare = matching.matched, matching.refused, matching.spare
         outcomes: list[Outcome] = []
         for i, prepared in enumerate(batch):
             if i in matched:
@@ -456,7 +384,7 @@ class AgencyHandyAdapter(Adapter):
         first, last = text_or_none(record.get("firstName")), text_or_none(record.get("lastName"))
         name = text_or_none(record.get("name"))
         if name and name.split() != f"{first or ''} {last or ''}".split():
-            first, last = _split(name)  # the provider's "first last" differs from what was sent
+            first, last = split_name(name)  # the provider's "first last" differs from what was sent
         return Client(
             first_name=first,
             last_name=last,

@@ -20,7 +20,6 @@ mapping each live in their own module, re-exported here for adapter authors.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -37,25 +36,24 @@ from clientbridge.adapters.fields import (
     address_part,
     build_payload,
     dropped_fields,
+    first_name_or_split,
     first_of,
+    last_name_or_split,
     person_name,
+    split_name,
     take,
     unique_errors,
 )
+from clientbridge.adapters.lookups import LookupPlanning
 from clientbridge.adapters.plans import FindPlan, Lookup, LookupPlan, Outcome, Plan, Prepared
 from clientbridge.adapters.responses import (
     DEFAULT_ERROR_TABLE,
     READ_ERRORS,
-    ResponseReading,
     parse_timestamp,
     text_or_none,
 )
 from clientbridge.errors import (
     FieldError,
-    ProviderError,
-    ProviderUnavailableError,
-    TransportError,
-    UnexpectedResponseError,
     UnsupportedFeatureError,
     ValidationError,
 )
@@ -85,15 +83,15 @@ __all__ = [
     "UnsupportedMode",
     "address_part",
     "check_base_url",
+    "first_name_or_split",
     "first_of",
+    "last_name_or_split",
     "parse_timestamp",
     "person_name",
+    "split_name",
     "take",
     "text_or_none",
 ]
-
-#: What a value sent in an HTTP header may hold: visible ASCII and spaces (RFC 9110).
-_HEADER_SAFE = re.compile(r"[\x20-\x7e]*")
 
 
 @attrs.frozen(kw_only=True)
@@ -114,7 +112,7 @@ class Capabilities:
     unique_email: bool = False
 
 
-class Adapter(ResponseReading):
+class Adapter(LookupPlanning):
     """Base class of every adapter. Subclasses declare data and override small hooks."""
 
     #: the registry name, e.g. ``"roostedhr"``
@@ -273,10 +271,6 @@ class Adapter(ResponseReading):
             return None
         return client.email.strip().casefold()
 
-    def lookups(self, batch: Sequence[Prepared]) -> list[Lookup]:
-        """Values to fetch before creating ``batch`` (override; cached per connection)."""
-        return []
-
     def build_create_request(
         self, batch: Sequence[Prepared], resolved: Mapping[str, str]
     ) -> HttpRequest:
@@ -362,81 +356,6 @@ class Adapter(ResponseReading):
         except READ_ERRORS as error:
             # A success we cannot read: the clients may exist, so never a plain crash.
             raise self.unexpected(f"the response could not be read ({error})", response) from None
-
-    def plan_lookups(self, batch: Sequence[Prepared]) -> LookupPlan:
-        """The plan that looks up what ``batch`` needs (each value once per connection:
-        cached), returning the values by key. Creates nothing."""
-        resolved: dict[str, str] = {}
-        for lookup in self.lookups(batch):
-            value = self.cache.get(lookup.key)
-            if value is None:
-                try:
-                    response = yield lookup.request
-                except TransportError as error:
-                    raise self.lookup_not_answered(lookup.key, error) from None
-                if not response.is_success:
-                    raise self.lookup_refused(lookup.key, self.error_from_response(response))
-                try:
-                    value = lookup.parse(response)
-                except UnexpectedResponseError as error:
-                    # A look-up creates nothing, whatever the reader that raised assumed.
-                    raise self.unexpected(
-                        error.reason or f"the {lookup.key} look-up could not be read",
-                        response,
-                        maybe_created=False,
-                    ) from None
-                except READ_ERRORS as error:
-                    raise self.unexpected(
-                        f"the {lookup.key} look-up could not be read ({error})",
-                        response,
-                        maybe_created=False,
-                    ) from None
-                self._check_looked_up(lookup.key, value, response)
-                self.cache[lookup.key] = value
-            resolved[lookup.key] = value
-        return resolved
-
-    def lookup_refused(self, key: str, error: ProviderError) -> ProviderError:
-        """The error of a create whose look-up of ``key`` was answered with ``error``. A
-        server error (5xx) there leaves nothing unknown, unlike one answering a create: the
-        create was never sent, so it is marked retryable."""
-        if not isinstance(error, ProviderUnavailableError) or error.retryable:
-            return error
-        said, _ = self.error_details(error.body)
-        said = f" ({said.rstrip(' .')})" if said else ""
-        return ProviderUnavailableError(
-            f"{self.display_name} answered HTTP {error.status_code}{said} to the {key} look-up "
-            "made before the create; nothing was created, so it is safe to try again later",
-            provider=error.provider,
-            status_code=error.status_code,
-            body=error.body,
-            retryable=True,
-            errors=error.errors,
-        )
-
-    def lookup_not_answered(self, key: str, error: TransportError) -> TransportError:
-        """The error of a create whose look-up of ``key`` got no answer (``error``): the
-        create was never sent, so nothing was created and it is safe to send again, however
-        far the look-up itself got."""
-        what = error.reason or f"the {key} look-up failed"
-        return TransportError(
-            f"{what}, while looking up {key} before the create; nothing was created, so it "
-            f"is safe to try again once {self.display_name} can be reached",
-            maybe_sent=False,
-            provider=self.name,
-            reason=what,
-        )
-
-    def _check_looked_up(self, key: str, value: str, response: HttpResponse) -> None:
-        """A looked-up id goes into headers and URL paths: refuse what could break out of
-        them (CR/LF, non-ASCII, ``/``, ``.``, ``..``) before anything is created."""
-        if value in {".", ".."} or "/" in value or not _HEADER_SAFE.fullmatch(value):
-            shown = value if len(value) <= 40 else value[:40] + "..."
-            raise self.unexpected(
-                f"the {key} look-up answered {shown!r}, which cannot be used in a request",
-                response,
-                maybe_created=False,
-            )
 
     def find_existing(self, batch: Sequence[Prepared]) -> FindPlan:
         """A read-only plan returning, for each client of ``batch``, the provider's records

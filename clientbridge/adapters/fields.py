@@ -31,8 +31,11 @@ __all__ = [
     "address_part",
     "build_payload",
     "dropped_fields",
+    "first_name_or_split",
     "first_of",
+    "last_name_or_split",
     "person_name",
+    "split_name",
     "take",
 ]
 
@@ -121,6 +124,49 @@ def person_name(client: Client) -> Picked | None:
     return Picked(client.name, ("name", "first_name", "last_name"))
 
 
+def split_name(name: str) -> tuple[str, str | None]:
+    """A display name split at its last space: ("Ada King", "Lovelace"); one word is a
+    first name alone."""
+    first, _, last = name.strip().rpartition(" ")
+    return (first.strip(), last) if first.strip() else (last, None)
+
+
+def _given_name_split(client: Client) -> tuple[str, str | None] | None:
+    """``name`` split at its last space, when the caller gave it (not merely derived)."""
+    if client.name is None or client.name == client.full_name:
+        return None
+    return split_name(client.name)
+
+
+def first_name_or_split(warning: str) -> Picker:
+    """``first_name``, else ``name`` up to its last space (with ``warning``), for a
+    provider that needs a first and a last name."""
+
+    def pick(client: Client) -> Picked | None:
+        if client.first_name is not None:
+            return Picked(client.first_name, ("first_name",))
+        split = _given_name_split(client)
+        return None if split is None else Picked(split[0], ("name",), (warning,))
+
+    return pick
+
+
+def last_name_or_split(warning: str) -> Picker:
+    """``last_name``, else the last word of ``name`` (with ``warning`` once per client:
+    `first_name_or_split` gives it when it split the name too)."""
+
+    def pick(client: Client) -> Picked | None:
+        if client.last_name is not None:
+            return Picked(client.last_name, ("last_name",))
+        split = _given_name_split(client)
+        if split is None or split[1] is None:
+            return None
+        warnings = (warning,) if client.first_name is not None else ()
+        return Picked(split[1], ("name",), warnings)
+
+    return pick
+
+
 def first_of(*pickers: Picker) -> Picker:
     """The first picker that finds a value."""
 
@@ -171,22 +217,46 @@ def build_payload(rules: Sequence[FieldRule], client: Client, provider: str) -> 
         except FieldProblem as refused:
             errors.append(FieldError(refused.field or rule.error_label, str(refused)))
             continue
-        if picked is None or _is_empty(picked.value):
+        value = None if picked is None else picked.value
+        problem: str | None = None
+        # Text, the common value, is checked inline (this runs for every field of a create).
+        if type(value) is str:
+            if not value:
+                value = None
+            elif rule.max_length is not None and len(value) > rule.max_length:
+                problem = _too_long(rule, value, provider)
+            else:
+                binary = _BINARY_CHARACTERS.search(value)
+                if binary is not None:
+                    problem = _binary_problem(binary.group())
+                elif rule.check is not None:
+                    problem = rule.check(value)
+        elif value is not None:
+            if _is_empty(value):
+                value = None
+            else:
+                problem = _value_problem(rule, value, provider)
+        if picked is None or value is None:
             if rule.required:
                 message = rule.required_message or f"is required by {provider}"
                 errors.append(FieldError(rule.error_label, message))
             continue
-        problem = _value_problem(rule, picked.value, provider)
         if problem is not None:
             # Named for the field the value came from (company_name, not the rule's name).
             label = picked.sources[0] if picked.sources else rule.error_label
             errors.append(FieldError(label, problem))
             continue
-        _set_path(body, rule.wire, picked.value)
-        sent.update(picked.sources)
-        for source in picked.sources:
-            wire_fields[source] = (*wire_fields.get(source, ()), rule.wire)
-        warnings.extend(picked.warnings)
+        wire = rule.wire
+        if "." in wire:
+            _set_path(body, wire, value)
+        else:
+            body[wire] = value
+        sources = picked.sources
+        sent.update(sources)
+        for source in sources:
+            wire_fields[source] = (*wire_fields.get(source, ()), wire)
+        if picked.warnings:
+            warnings.extend(picked.warnings)
     return Payload(body, sent, warnings, errors, wire_fields)
 
 
@@ -194,17 +264,24 @@ def _value_problem(rule: FieldRule, value: JSONValue, provider: str) -> str | No
     """Why ``value`` cannot be sent as ``rule.wire`` (too long, binary, refused by the
     rule's check), or None."""
     if rule.max_length is not None and isinstance(value, str) and len(value) > rule.max_length:
-        return (
-            f"is {len(value)} characters; {provider} accepts at most {rule.max_length} in "
-            f"{rule.wire}"
-        )
+        return _too_long(rule, value, provider)
     binary = _binary_character(value)
     if binary is not None:
-        return (
-            f"contains the control character U+{ord(binary):04X}; remove it "
-            "(was the value read from a binary or UTF-16 file?)"
-        )
+        return _binary_problem(binary)
     return rule.check(value) if rule.check is not None else None
+
+
+def _too_long(rule: FieldRule, value: str, provider: str) -> str:
+    return (
+        f"is {len(value)} characters; {provider} accepts at most {rule.max_length} in {rule.wire}"
+    )
+
+
+def _binary_problem(character: str) -> str:
+    return (
+        f"contains the control character U+{ord(character):04X}; remove it "
+        "(was the value read from a binary or UTF-16 file?)"
+    )
 
 
 def dropped_fields(client: Client, sent: Iterable[str]) -> tuple[str, ...]:

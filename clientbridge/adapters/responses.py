@@ -80,6 +80,8 @@ def parse_timestamp(value: object) -> datetime | None:
 
 def text_or_none(value: object) -> str | None:
     """A JSON value as text for the neutral model (numbers become text, other types None)."""
+    if type(value) is str or value is None:  # the common cases first: one C check each
+        return value
     if isinstance(value, str):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
