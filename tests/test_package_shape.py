@@ -14,8 +14,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "clientbridge"
 MOST_LINES = 450
 
 # Being restructured on other branches (issue 24): drop these exclusions once they land.
-# The importer and its CLI command are rebuilt on the ledger; the adapters' split is under way.
-NOT_YET = ("importer/", "cli/import_.py", "adapters/")
+# The importer and its CLI command are rebuilt on the ledger.
+NOT_YET = ("importer/", "cli/import_.py")
 
 
 def lines_of(path: Path) -> int:
