@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 import clientbridge as cb
-from clientbridge.importer.journal import SCHEMA_VERSION
+from clientbridge.importer.rows.journal import SCHEMA_VERSION
 from clientbridge.sandbox import Sandbox
 
 from .import_fakes import (
