@@ -288,9 +288,10 @@ def duplicate_protection() -> str:
             if capabilities.unique_email
             else "none declared"
         )
-        if capabilities.find_existing:
+        way = settling(capabilities)
+        if way is Settling.LOOK_UP:
             settled = "looked up automatically on resume; not found after the settle window: sent"
-        elif capabilities.unique_email:
+        elif way is Settling.RESEND:
             settled = 'sent again automatically on resume: "already exists" counts as created'
         else:
             settled = (

@@ -271,7 +271,7 @@ def _import(
     from clientbridge.cli.output import echo_json, import_document, preview_rows_json
     from clientbridge.cli.render import format_request
     from clientbridge.importer.reading.columns import parse_mapping_option, read_mapping_file
-    from clientbridge.importer.running.fanout import fanout_exit_code
+    from clientbridge.importer.running.modes import fanout_exit_code
 
     mapping = read_mapping_file(flags.mapping_file) if flags.mapping_file else {}
     mapping.update(parse_mapping_option(flags.mappings))

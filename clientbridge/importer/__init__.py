@@ -26,7 +26,7 @@ from clientbridge.importer.reporting.report import ReportWriter, RowOutcome
 from clientbridge.importer.reporting.summary import ImportSummary, format_summary
 from clientbridge.importer.rows import RowState
 from clientbridge.importer.rows.journal import Journal
-from clientbridge.importer.running.dryrun import run_dry
+from clientbridge.importer.running.modes import run_dry
 from clientbridge.importer.running.options import ImportOptions, Target
 from clientbridge.importer.running.run import run_import
 

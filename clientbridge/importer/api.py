@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from clientbridge.importer.errors import ImportSetupError
 from clientbridge.importer.reading import Format, open_source
-from clientbridge.importer.running.dryrun import run_dry
-from clientbridge.importer.running.fanout import run_fanout_import
+from clientbridge.importer.running.modes import run_dry, run_fanout_import
 from clientbridge.importer.running.options import ImportOptions, Target, journal_fingerprint
 from clientbridge.importer.running.run import run_import
 

@@ -16,6 +16,7 @@ from clientbridge.importer.reading.source import Source
 from clientbridge.importer.reporting.report import Progress, ReportWriter, RowOutcome
 from clientbridge.importer.rows import OUTCOMES, RowState
 from clientbridge.importer.rows.check import OutputError, ReportWriteError
+from clientbridge.settle import Settling, settling
 
 if TYPE_CHECKING:
     from clientbridge.importer.reading.source import Source
@@ -296,14 +297,15 @@ def next_steps(summary: ImportSummary, advice: Advice = LIBRARY_ADVICE) -> Itera
             f"{summary.provider} refuses a second client with the same email, so each was "
             'created now or answered "already exists" (counted created).'
         )
-    if unknown and summary.find_existing and summary.journal is not None:
+    way = settling(summary)
+    if unknown and way is Settling.LOOK_UP and summary.journal is not None:
         yield (
             f"{_rows(unknown)} may have been created although their request failed. "
             f"Run the same command again: it looks them up in {summary.provider} and sends "
             "those not found once their requests have had time to arrive; check the rest "
             f"there ({advice.retry_unknown_rows})."
         )
-    elif unknown and summary.unique_email:
+    elif unknown and way is Settling.RESEND:
         yield (
             f"{_rows(unknown)} may have been created although their request failed. "
             f"Run the same command again: {summary.provider} refuses a second client with "

@@ -6,19 +6,18 @@ leaves (one group commit for the workers ready together), settles its answer, re
 outcome in the journal and counts and reports it (`Outcomes`). The run loop only feeds
 rows to it and runs the workers.
 
-`KeysInFlight` holds back a row whose email is in flight where the provider refuses a
-second client with one email.
+Sending the chunks (and holding back a row whose email is in flight) is `sending`'s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Generic, TypeVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 
 from clientbridge.errors import ClientBridgeError, UnsupportedFeatureError, ValidationError
-from clientbridge.importer.reading.source import SourceRow
+from clientbridge.importer.reading.source import Source, SourceRow
 from clientbridge.importer.reporting.report import RowOutcome
 from clientbridge.importer.reporting.summary import Outcomes
 from clientbridge.importer.rows import RowState
@@ -26,16 +25,19 @@ from clientbridge.importer.rows.check import JournalWriteError, OutputError
 from clientbridge.importer.rows.journal import Journal
 from clientbridge.importer.running import decisions
 from clientbridge.importer.running.decisions import JournalWrite, Policy, Settle
-from clientbridge.importer.running.recovery import Recovery
+from clientbridge.importer.running.options import ImportOptions
+from clientbridge.importer.running.recovery import Recovery, look_up_earlier_unknowns
+from clientbridge.settle import settle_window
 
 if TYPE_CHECKING:
     import anyio
+    from anyio.streams.memory import MemoryObjectReceiveStream
 
     from clientbridge.connection import AsyncConnection
     from clientbridge.model import Client
     from clientbridge.result import CreateResult
 
-__all__ = ["KeysInFlight", "Pending", "RowBook"]
+__all__ = ["Pending", "RowBook"]
 
 
 #: Finished rows held back to keep the report in input order before reading pauses.
@@ -68,14 +70,21 @@ class Pending:
 class RowBook:
     """Every row's state: decided, marked ``sending``, settled, journaled, counted."""
 
-    def __init__(self, outcomes: Outcomes, journal: Journal | None, policy: Policy) -> None:
+    def __init__(
+        self, outcomes: Outcomes, journal: Journal | None, options: ImportOptions, provider: str
+    ) -> None:
         import anyio
 
         self.outcomes = outcomes
         self.summary = outcomes.summary
         self.journal = journal
         #: what the decisions depend on (the provider's part is known once connected)
-        self.policy = policy
+        self.policy = Policy(
+            retry_failed=options.retry_failed,
+            retry_unknown=options.retry_unknown,
+            provider=provider,
+            advice=options.advice,
+        )
         #: set by a stop: nothing new is sent
         self.stop = anyio.Event()
         #: set when the report caught up (the reader may go on)
@@ -264,6 +273,18 @@ class RowBook:
             self.not_sent(pending.seq)
         return False
 
+    def skip_queued(self, receive: MemoryObjectReceiveStream[list[Pending]]) -> None:
+        """Skip the chunks no worker took (the workers were abandoned): never sent."""
+        import anyio
+
+        while True:
+            try:
+                chunk = receive.receive_nowait()
+            except (anyio.WouldBlock, anyio.EndOfStream):
+                return
+            for pending in chunk:
+                self.not_sent(pending.seq)
+
     def answered(
         self, chunk: list[Pending], results: Mapping[int, CreateResult | BaseException]
     ) -> None:
@@ -299,6 +320,60 @@ class RowBook:
                 self.halt_for(error)  # the workers waiting for this commit send nothing
             committed.set()
 
+    # ------------------------------------------------------------------ resuming
+
+    async def recover(self, conn: AsyncConnection, source: Source, options: ImportOptions) -> None:
+        """Settle what can be settled about an earlier run's unknown rows (see
+        `clientbridge.importer.running.recovery`), before anything is sent."""
+        window = settle_window(timeout=conn.options.timeout, settle_after=options.settle_after)
+        self.recovery = recovery = await look_up_earlier_unknowns(
+            conn,
+            self.journal,
+            source,
+            self.summary,
+            window=window,
+            wait=self._wait_to_settle,
+            read_again=options.retry_unknown,
+        )
+        if not options.retry_unknown:
+            return
+        if recovery.read_again:
+            self.unchecked = {
+                row.key
+                for row in recovery.rows
+                if row.key not in recovery.found
+                and row.key not in recovery.not_found
+                and not decisions.resend_finds_out(row, self.policy)
+            }
+        elif not self.policy.unique_email:  # a stream: its unknown rows cannot be checked
+            self.unchecked = set(recovery.unresolved)
+
+    async def _wait_to_settle(self, seconds: float, rows: int) -> bool:
+        """Wait ``seconds`` for the settle window to pass, saying so; False when stopped."""
+        import anyio
+
+        what = "1 row" if rows == 1 else f"{rows:,} rows"
+        self.outcomes.progress.message(
+            f"Waiting {seconds:,.0f} s before looking {what} up again in "
+            f"{self.policy.display_name}: not found yet, and the requests of an earlier run "
+            f"may still be on their way (the settle window; {self.policy.advice.settle_window})..."
+        )
+        with anyio.move_on_after(seconds):
+            await self.stop.wait()
+        return not self.stop.is_set()
+
+    def confirm_unchecked(self, options: ImportOptions) -> None:
+        """Refuse to send unknown rows again without a check unless told to (raises
+        `ImportSetupError`, nothing sent), or asked and confirmed."""
+        if not self.unchecked or options.resend_unchecked or self.stop.is_set():
+            return
+        assert self.journal is not None
+        entries = (self.journal.previous(key) for key in self.unchecked)
+        lines = sorted(entry.line for entry in entries if entry is not None)
+        confirm = options.confirm_unchecked
+        if confirm is None or not confirm(decisions.unchecked_reason(lines, self.policy), lines):
+            raise decisions.unchecked_refusal(lines, self.policy)
+
     def abandon_in_flight(self) -> bool:
         """Settle the requests a stop abandoned as unknown; True when there were any."""
         abandoned = bool(self.in_flight)
@@ -314,48 +389,3 @@ class RowBook:
                 )
         self.in_flight.clear()
         return abandoned
-
-
-Item = TypeVar("Item")
-
-
-class KeysInFlight(Generic[Item]):
-    """The keys with a request in flight, each with the line of the row that holds it."""
-
-    def __init__(
-        self, key_of: Callable[[Item], str | None], line_of: Callable[[Item], int]
-    ) -> None:
-        self._key_of = key_of
-        self._line_of = line_of
-        self._held: dict[str, tuple[int, anyio.Event]] = {}
-
-    def claim(self, items: Iterable[Item]) -> tuple[list[Item], list[tuple[Item, int]]]:
-        """The items to send now (their keys are claimed), and those held back, each with
-        the line of the row in flight (or earlier in ``items``) with the same key."""
-        import anyio
-
-        ready: list[Item] = []
-        held: list[tuple[Item, int]] = []
-        for item in items:
-            key = self._key_of(item)
-            if key is None:
-                ready.append(item)
-            elif key in self._held:
-                held.append((item, self._held[key][0]))
-            else:
-                self._held[key] = (self._line_of(item), anyio.Event())
-                ready.append(item)
-        return ready, held
-
-    def release(self, sent: Iterable[Item]) -> None:
-        """The answers to ``sent`` are in: their keys are free again."""
-        for item in sent:
-            key = self._key_of(item)
-            if key is not None and key in self._held and self._held[key][0] == self._line_of(item):
-                self._held.pop(key)[1].set()
-
-    async def wait_for(self, item: Item) -> None:
-        """Until the row holding ``item``'s key has its answer (every request gets one)."""
-        key = self._key_of(item)
-        if key is not None and key in self._held:
-            await self._held[key][1].wait()

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
@@ -222,3 +222,21 @@ def progress_for(options: ImportOptions, source: Source, *, dry_run: bool = Fals
         interval=options.progress_interval,
         dry_run=dry_run,
     )
+
+
+class Interruptible(Protocol):
+    def interrupt(self) -> None: ...
+
+
+async def watch_signals(runs: Sequence[Interruptible]) -> None:
+    """Ctrl-C, SIGTERM or SIGHUP reaches every run (one handler for all the connections of
+    an import)."""
+    import anyio
+
+    try:
+        with anyio.open_signal_receiver(*STOP_SIGNALS) as signals:
+            async for _ in signals:
+                for run in runs:
+                    run.interrupt()
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, Windows
+        await anyio.sleep_forever()

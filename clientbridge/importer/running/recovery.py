@@ -300,8 +300,8 @@ def _reconcile(
     note = "lost from a damaged journal"
     with target.connect() as conn:
         provider = conn.display_name
-        capabilities = conn.capabilities
-        if capabilities.find_existing:
+        way = settling(conn.capabilities)
+        if way is Settling.LOOK_UP:
             rows, clients = _valid(conn, lost)
             try:
                 matches = conn.find_existing(clients)
@@ -311,7 +311,7 @@ def _reconcile(
                     f"out which were created failed ({error}); nothing was written. Run it "
                     "again once the provider can be reached"
                 ) from None
-        elif capabilities.unique_email:
+        elif way is Settling.RESEND:
             settled = [
                 _record(
                     row,

@@ -1,14 +1,9 @@
-"""The import itself: read rows, hand them to the row book, send in bounded parallel chunks.
+"""The run loop: it feeds the file's rows to the `RowBook` and runs the workers.
 
-One task reads the file and hands each row to the `RowBook` (which decides it: send it,
-skip it, report it); a fixed number of worker tasks send chunks of up to the provider's
-bulk size with ``create_many``, so at most ``concurrency`` requests are in flight. The book
-journals a chunk's rows ``sending`` and commits them before the chunk is sent, and settles,
-journals and reports each answer; the report is written in input order as rows finish.
-
-Where the provider refuses a second client with the same email, two rows with the same
-email are never in flight together: the second is held back until the first has its
-answer, then sent (the provider's refusal is only reliable for requests one after another).
+One task reads rows and hands each to the book (which decides it); ``concurrency`` worker
+tasks send chunks of up to the provider's bulk size with ``create_many``. The book owns
+every row's state: journaled ``sending`` and committed before it leaves, settled,
+journaled and reported (in input order) when its answer comes.
 """
 
 from __future__ import annotations
@@ -17,27 +12,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import attrs
-
 from clientbridge.importer.reading.source import Source, SourceRow
 from clientbridge.importer.reporting.summary import ImportSummary, Outcomes
 from clientbridge.importer.rows.check import JournalWriteError
 from clientbridge.importer.rows.journal import Journal
 from clientbridge.importer.rows.schema import identify
 from clientbridge.importer.running import book as _book
-from clientbridge.importer.running import decisions
-from clientbridge.importer.running.book import KeysInFlight, Pending, RowBook
-from clientbridge.importer.running.decisions import Policy
-from clientbridge.importer.running.options import STOP_SIGNALS, ImportOptions, Target, recording
-from clientbridge.importer.running.recovery import look_up_earlier_unknowns
-from clientbridge.result import CreateResult
-from clientbridge.settle import settle_window
+from clientbridge.importer.running.book import Pending, RowBook
+from clientbridge.importer.running.options import ImportOptions, Target, recording
+from clientbridge.importer.running.options import watch_signals as watch_all_signals
+from clientbridge.importer.running.sending import Sender
 
 if TYPE_CHECKING:
     from anyio.abc import ObjectReceiveStream, ObjectSendStream
-    from anyio.streams.memory import MemoryObjectReceiveStream
 
-    from clientbridge.connection import AsyncConnection
 
 __all__ = ["ImportOptions", "ImportSummary", "Target", "run_import"]
 
@@ -59,22 +47,13 @@ class _ImportRun:
         self.source = source
         self.target = target
         self.options = options
-        policy = Policy(
-            retry_failed=options.retry_failed,
-            retry_unknown=options.retry_unknown,
-            provider=target.provider,
-            advice=options.advice,
-        )
-        self.book = RowBook(outcomes, journal, policy)
+        self.book = RowBook(outcomes, journal, options, target.provider)
         self.warm = anyio.Event()
         self._warming = False
         self._abandon = anyio.CancelScope()
         #: why the file could not be read to its end (raised once the run has stopped)
         self.read_error: Exception | None = None
-        #: rows whose duplicate key (email) is in flight: another with it waits its turn
-        self._keys_in_flight: KeysInFlight[Pending] = KeysInFlight(
-            self._key, lambda pending: pending.row.line
-        )
+        self._sender = Sender(self.book)
         #: the whole file was read
         self._read_all = False
 
@@ -154,73 +133,8 @@ class _ImportRun:
                     # must not wait for a look-up that is never made.
                     self.warm.set()
                     continue
-                await self._send(chunk)
+                await self._sender.send(chunk)
                 self.warm.set()
-
-    async def _send(self, chunk: list[Pending]) -> None:
-        """Send ``chunk``; a row whose email is in flight (where the provider refuses a
-        second client with one email) waits for that request's answer, then goes."""
-        import anyio
-
-        stop = self.book.stop
-        while chunk:
-            ready, waiting = self._keys_in_flight.claim(chunk)
-            held = [attrs.evolve(pending, same_email_as=line) for pending, line in waiting]
-            if ready:
-                try:
-                    await self._send_now(ready)
-                finally:
-                    self._keys_in_flight.release(ready)
-            elif not stop.is_set():
-                await self._keys_in_flight.wait_for(held[0])
-            if held and stop.is_set():
-                for pending in held:
-                    self.book.not_sent(pending.seq)
-                return
-            chunk = held
-            await anyio.lowlevel.checkpoint()
-
-    def _key(self, pending: Pending) -> str | None:
-        assert self.book.conn is not None
-        return self.book.conn.duplicate_key(pending.client)
-
-    async def _send_now(self, chunk: list[Pending]) -> None:
-        conn = self.book.conn
-        assert conn is not None
-        if not await self.book.sending(chunk):
-            return
-        results: dict[int, CreateResult | BaseException]
-        try:
-            batch = await conn.create_many([pending.client for pending in chunk])
-        except Exception as error:  # create_many reports per-client failures; this is a bug
-            results = dict.fromkeys(range(len(chunk)), error)
-        else:
-            results = dict(zip(batch.succeeded_indices, batch.succeeded, strict=True))
-            results.update((failure.index, failure.error) for failure in batch.failed)
-        self.book.answered(chunk, results)
-
-    def _skip_queued(self, receive: MemoryObjectReceiveStream[list[Pending]]) -> None:
-        """Skip the chunks no worker took (the workers were abandoned): never sent."""
-        import anyio
-
-        while True:
-            try:
-                chunk = receive.receive_nowait()
-            except (anyio.WouldBlock, anyio.EndOfStream):
-                return
-            for pending in chunk:
-                self.book.not_sent(pending.seq)
-
-    async def _watch_signals(self) -> None:
-        import anyio
-
-        try:
-            receiver = anyio.open_signal_receiver(*STOP_SIGNALS)
-            with receiver as signals:
-                async for _ in signals:
-                    self.interrupt()
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, Windows
-            await anyio.sleep_forever()
 
     def interrupt(self) -> None:
         """Ctrl-C, SIGTERM or SIGHUP: the first stops sending and abandons the requests in flight
@@ -252,19 +166,19 @@ class _ImportRun:
             book.connected(conn)
             async with anyio.create_task_group() as outer:
                 if watch_signals:  # else the caller watches them (several runs at once)
-                    outer.start_soon(self._watch_signals)
+                    outer.start_soon(watch_all_signals, [self])
                 try:
-                    await self._recover(conn)
+                    await book.recover(conn, self.source, self.options)
                 except JournalWriteError as error:
                     book.halt_for(error)
                 outer.cancel_scope.cancel()
-            self._confirm_unchecked()  # no signal handler of ours: Ctrl-C ends a question
+            book.confirm_unchecked(self.options)  # no signal handler of ours: Ctrl-C ends it
             if not conn.capabilities.lookups:
                 self.warm.set()
             bulk_size = max(1, conn.capabilities.bulk_size)
             async with anyio.create_task_group() as outer:
                 if watch_signals:
-                    outer.start_soon(self._watch_signals)
+                    outer.start_soon(watch_all_signals, [self])
                 with self._abandon:
                     # A chunk ready for each worker: workers that finish together take
                     # their next chunks together (and share the journal's commit).
@@ -276,7 +190,7 @@ class _ImportRun:
                             group.start_soon(self._feed, send, bulk_size)
                             for _ in range(self.options.concurrency):
                                 group.start_soon(self._work, receive.clone())
-                        self._skip_queued(receive)
+                        self.book.skip_queued(receive)
                 outer.cancel_scope.cancel()
             abandoned = book.abandon_in_flight()
             # Ctrl-C after the last row was sent and answered stopped nothing.
@@ -290,70 +204,6 @@ class _ImportRun:
             raise self.read_error
         if book.journal is not None and not book.stop.is_set():  # the whole file was read
             book.summary.missing_rows = book.journal.missing()
-
-    async def _recover(self, conn: AsyncConnection) -> None:
-        """Settle what can be settled about an earlier run's unknown rows (see
-        `clientbridge.importer.running.recovery`), before anything is sent."""
-        window = settle_window(timeout=conn.options.timeout, settle_after=self.options.settle_after)
-        self.book.recovery = recovery = await look_up_earlier_unknowns(
-            conn,
-            self.book.journal,
-            self.source,
-            self.book.summary,
-            window=window,
-            wait=self._wait_to_settle,
-            read_again=self.options.retry_unknown,
-        )
-        if not self.options.retry_unknown:
-            return
-        if recovery.read_again:
-            self.book.unchecked = {
-                row.key
-                for row in recovery.rows
-                if row.key not in recovery.found
-                and row.key not in recovery.not_found
-                and not decisions.resend_finds_out(row, self.book.policy)
-            }
-        elif not self.book.policy.unique_email:  # a stream: its unknown rows cannot be checked
-            self.book.unchecked = set(recovery.unresolved)
-
-    async def _wait_to_settle(self, seconds: float, rows: int) -> bool:
-        """Wait ``seconds`` for the settle window to pass, saying so; False when stopped."""
-        import anyio
-
-        what = "1 row" if rows == 1 else f"{rows:,} rows"
-        self.book.outcomes.progress.message(
-            f"Waiting {seconds:,.0f} s before looking {what} up again in "
-            f"{self.book.policy.display_name}: not found yet, and the requests of an earlier run "
-            "may still be on their way (the settle window; "
-            f"{self.options.advice.settle_window})..."
-        )
-        with anyio.move_on_after(seconds):
-            await self.book.stop.wait()
-        return not self.book.stop.is_set()
-
-    def _confirm_unchecked(self) -> None:
-        """Refuse to send unknown rows again without a check unless told to (raises
-        `ImportSetupError`, nothing sent), or asked and confirmed."""
-        if not self.book.unchecked or self.options.resend_unchecked or self.book.stop.is_set():
-            return
-        lines = self._unchecked_lines()
-        confirm = self.options.confirm_unchecked
-        if confirm is None or not confirm(
-            decisions.unchecked_reason(lines, self.book.policy), lines
-        ):
-            raise decisions.unchecked_refusal(lines, self.book.policy)
-
-    def _unchecked_lines(self) -> list[int]:
-        """The lines the rows to re-send without a check were on (as the journal has them)."""
-        journal = self.book.journal
-        assert journal is not None
-        lines = []
-        for key in self.book.unchecked:
-            entry = journal.previous(key)
-            if entry is not None:
-                lines.append(entry.line)
-        return sorted(lines)
 
 
 async def _run_async(

@@ -1,12 +1,14 @@
-"""An import into several connections at once: one run per connection, side by side.
+"""The other ways to run an import: into several connections at once, and a dry run.
 
-Each connection gets the whole single-target import (its own reading of the file, its
-workers, look-ups, bulk requests, resume and retry decisions), in one event loop.
-They share one journal file, with one state per row and connection, so a crash or an
-outage in one connection never re-sends a row to another; and one report, with a
-``connection`` column (one line per row and connection). A row that fails in one
+Into several connections, each connection gets the whole single-target import (its own
+reading of the file, its workers, look-ups, bulk requests, resume and retry decisions), in
+one event loop. They share one journal file, with one state per row and connection, so a
+crash or an outage in one connection never re-sends a row to another; and one report,
+with a ``connection`` column (one line per row and connection). A row that fails in one
 connection is still created in the others; a connection that refuses the import as a
 whole (bad credential, unreachable) stops alone.
+
+A dry run validates every row and builds its requests, and sends nothing.
 """
 
 from __future__ import annotations
@@ -16,28 +18,36 @@ import time
 from collections.abc import Mapping
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from clientbridge.errors import UnsupportedFeatureError, ValidationError
 from clientbridge.exit_codes import ExitCode
 from clientbridge.importer.errors import ImportSetupError
-from clientbridge.importer.reading.source import Source
-from clientbridge.importer.reporting.report import make_progress
+from clientbridge.importer.reading.source import Source, SourceRow
+from clientbridge.importer.reporting.report import RowOutcome, make_progress
 from clientbridge.importer.reporting.summary import ImportSummary, Outcomes
+from clientbridge.importer.rows import RowState
 from clientbridge.importer.rows.check import check_output_paths
 from clientbridge.importer.rows.journal import Journal
 from clientbridge.importer.running.options import (
-    STOP_SIGNALS,
     ImportOptions,
     Target,
     close_output,
     open_journal,
     open_report,
+    recording,
+    watch_signals,
 )
 from clientbridge.importer.running.run import _ImportRun
 
+if TYPE_CHECKING:
+    from clientbridge.connection import Connection
+
+__all__ = ["fanout_exit_code", "run_dry", "run_fanout_import"]
+
+
 if sys.version_info < (3, 11):  # pragma: no cover - anyio depends on the backport there
     from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found, unused-ignore]
-
-__all__ = ["fanout_exit_code", "run_fanout_import"]
 
 
 def run_fanout_import(
@@ -113,7 +123,7 @@ async def _run_all(
     ]
     try:
         async with anyio.create_task_group() as outer:
-            outer.start_soon(_watch_signals, runs)
+            outer.start_soon(watch_signals, runs)
             async with anyio.create_task_group() as group:
                 for run in runs:
                     group.start_soon(_run_one, run)
@@ -141,19 +151,6 @@ async def _run_one(run: _ImportRun) -> None:
     await run.run(watch_signals=False)
 
 
-async def _watch_signals(runs: list[_ImportRun]) -> None:
-    """Ctrl-C, SIGTERM or SIGHUP reaches every connection's run (one handler for all)."""
-    import anyio
-
-    try:
-        with anyio.open_signal_receiver(*STOP_SIGNALS) as signals:
-            async for _ in signals:
-                for run in runs:
-                    run.interrupt()
-    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, Windows
-        await anyio.sleep_forever()
-
-
 def fanout_exit_code(summaries: Mapping[str, ImportSummary]) -> int:
     """130 when interrupted, 1 when any connection has a failed or unknown row or stopped
     (e.g. it could not be reached), else 0."""
@@ -162,3 +159,37 @@ def fanout_exit_code(summaries: Mapping[str, ImportSummary]) -> int:
     if any(summary.exit_code != ExitCode.OK for summary in summaries.values()):
         return ExitCode.FAILED
     return ExitCode.OK
+
+
+def run_dry(
+    source: Source, target: Target, options: ImportOptions, *, report: Path | None
+) -> ImportSummary:
+    """Validate every row and build its requests (secrets redacted). No I/O."""
+    with (
+        target.connect() as conn,
+        recording(source, target, options, report=report, dry_run=True) as (outcomes, _),
+    ):
+        try:
+            for seq, row in enumerate(source.rows()):
+                outcomes.add(seq, _dry_outcome(conn, row, options, outcomes.summary))
+                if outcomes.failure is not None:
+                    outcomes.summary.stop_for(outcomes.failure)
+                    break
+        except KeyboardInterrupt:
+            outcomes.summary.interrupted = True
+    return outcomes.summary
+
+
+def _dry_outcome(
+    conn: Connection, row: SourceRow, options: ImportOptions, summary: ImportSummary
+) -> RowOutcome:
+    if row.client is None:
+        return RowOutcome(row.line, RowState.FAILED, error=row.error)
+    try:
+        requests = conn.preview(row.client)
+    except (ValidationError, UnsupportedFeatureError) as error:
+        return RowOutcome(row.line, RowState.FAILED, error=str(error), warnings=row.notes)
+    if options.on_preview is not None:
+        options.on_preview(row, requests)
+    summary.add_dropped(requests.dropped_fields, conn.dropped_reason)
+    return RowOutcome(row.line, RowState.VALID, warnings=row.notes)
