@@ -255,7 +255,6 @@ def build_target(ctx: click.Context, where: TargetOptions, config: Config | None
         name,
         raw,
         label=label,
-        connection=where.connection,
         where=location,
         transport_for=(lambda asynchronous: factory(name, asynchronous)) if factory else None,
         # The in-process sandbox keeps its records in memory, until the command ends.

@@ -55,7 +55,6 @@ def build_target(
     settings: Mapping[str, Any],
     *,
     label: str | None = None,
-    connection: str | None = None,
     where: str = "",
     transport_for: Callable[[bool], object] | None = None,
     sandbox_forgets: bool | None = None,
@@ -63,10 +62,10 @@ def build_target(
     """The one `Target` builder (`provider_target` and the command line's options).
 
     ``label`` names the target in messages (the provider, and "(sandbox)", by default);
-    ``connection`` is the config file's connection it comes from and ``where`` that
-    entry's place (for messages about its settings). ``sandbox_forgets``: whether a
-    sandbox target keeps its records only until the process ends (by default, unless
-    ``transport_for`` replaces the in-process sandbox).
+    ``where`` is the place of the config file's entry it comes from (for messages about
+    its settings); the journal knows the target by its account, never by a name.
+    ``sandbox_forgets``: whether a sandbox target keeps its records only until the
+    process ends (by default, unless ``transport_for`` replaces the in-process sandbox).
     """
     import clientbridge as cb
     from clientbridge.registry import adapter_class, canonical_name
@@ -90,7 +89,7 @@ def build_target(
     return Target(
         provider=name,
         label=label if label is not None else f"{name} (sandbox)" if sandbox else name,
-        fingerprint=journal_fingerprint(adapter, values, connection, sandbox=sandbox),
+        fingerprint=journal_fingerprint(adapter, values, sandbox=sandbox),
         connect=opener(cb.connect, asynchronous=False),
         connect_async=opener(cb.connect_async, asynchronous=True),
         ephemeral=sandbox and sandbox_forgets,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -240,7 +241,13 @@ def check_meta(
     rebound: dict[str, str] = {}
     for name, target in targets.items():
         recorded = meta.get(target_key(name))
-        if recorded is None or recorded == target:
+        if recorded is None:
+            _follow_rename(db, meta, name, target, targets)
+            continue
+        if recorded == target:
+            continue
+        if same_account(recorded, target):  # written when the name was part of it
+            db.execute("UPDATE meta SET value = ? WHERE key = ?", (target, target_key(name)))
             continue
         marks = ", ".join("?" * len(SENT_STATES))
         sent = db.execute(
@@ -266,6 +273,39 @@ def check_meta(
             "so far twice."
         )
     return rebound
+
+
+#: What a journal written before the account was the identity appended to the target.
+_NAMED = re.compile(r" \(connection '.*'\)\Z", re.DOTALL)
+
+
+def same_account(recorded: str, target: str) -> bool:
+    """Whether a journal's recorded target is ``target``'s account: a journal belongs to
+    an account (provider, base URL, workspace), not to the name of a connection."""
+    return recorded == target or _NAMED.sub("", recorded) == target
+
+
+def _follow_rename(
+    db: sqlite3.Connection,
+    meta: dict[str, str],
+    name: str,
+    target: str,
+    targets: Mapping[str, str],
+) -> None:
+    """A connection of several the journal does not know by ``name``: if a connection it
+    knows, and this import does not name, is the same account, it was renamed: its rows
+    become ``name``'s (they resume instead of being sent again)."""
+    for key, recorded in meta.items():
+        old = key.removeprefix("target:")
+        if key == old or old in targets or not same_account(recorded, target):
+            continue
+        db.execute("UPDATE rows SET connection = ? WHERE connection = ?", (name, old))
+        db.execute(
+            "UPDATE meta SET key = ?, value = ? WHERE key = ?", (target_key(name), target, key)
+        )
+        del meta[key]
+        meta[target_key(name)] = target
+        return
 
 
 _COUNT = (

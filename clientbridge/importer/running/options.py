@@ -112,13 +112,10 @@ class ImportOptions:
 
 
 def journal_fingerprint(
-    adapter: type[Adapter],
-    values: Mapping[str, object],
-    connection: str | None = None,
-    *,
-    sandbox: bool = False,
+    adapter: type[Adapter], values: Mapping[str, object], *, sandbox: bool = False
 ) -> str:
-    """The provider and what names an account (base URL, workspace...), for the journal."""
+    """The account a journal belongs to: the provider and what names an account (base
+    URL, workspace...), never the name of a connection (renaming one resumes its import)."""
     where = [
         f"{setting.name}={values[setting.name]}"
         for setting in adapter.settings_spec
@@ -126,8 +123,7 @@ def journal_fingerprint(
     ]
     if sandbox:  # an emulator may share a provider's real base URL
         where.append("sandbox")
-    named = f" (connection {connection!r})" if connection else ""
-    return " ".join([adapter.name, *where]) + named
+    return " ".join([adapter.name, *where])
 
 
 @contextmanager
