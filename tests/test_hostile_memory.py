@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from clientbridge.importer.limits import MAX_VALUE
+from clientbridge.importer.reading.source import MAX_VALUE
 
 from .import_fakes import ROOSTED, FakeRoostedHR, invoke, read_report
 

@@ -293,7 +293,7 @@ def test_a_long_run_of_skipped_rows_behind_an_unsent_chunk_does_not_stall(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("clientbridge.adapters.agencyhandy")
-    monkeypatch.setattr("clientbridge.importer.run.MAX_REORDER", 4)
+    monkeypatch.setattr("clientbridge.importer.running.book.MAX_REORDER", 4)
     fake = FakeAgencyHandy()
     path = write_csv(tmp_path / "clients.csv", people(30))
     args = ["import", str(path), "--provider", "agencyhandy", "--set", "api_key=k"]
@@ -333,20 +333,20 @@ def test_a_stop_before_the_warming_chunk_is_sent_does_not_leave_workers_waiting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("clientbridge.adapters.agencyhandy")
-    from clientbridge.importer.run import _ImportRun
+    from clientbridge.importer.running.book import RowBook
 
     # No yield while reading: the first chunk's worker has not run yet when the stop comes.
-    monkeypatch.setattr("clientbridge.importer.run.YIELD_EVERY", 100_000)
-    decide = _ImportRun._decide
+    monkeypatch.setattr("clientbridge.importer.running.run.YIELD_EVERY", 100_000)
+    decide = RowBook.decide
 
-    def ctrl_c_at_the_end_of_the_second_chunk(run: _ImportRun, seq: int, row: object) -> object:
-        pending = decide(run, seq, row)  # type: ignore[arg-type]
+    def ctrl_c_at_the_end_of_the_second_chunk(book: RowBook, seq: int, row: object) -> object:
+        pending = decide(book, seq, row)  # type: ignore[arg-type]
         if seq == 399:  # what the signal watcher does on a first Ctrl-C
-            run.summary.interrupted = True
-            run._stop()
+            book.summary.interrupted = True
+            book.halt()
         return pending
 
-    monkeypatch.setattr(_ImportRun, "_decide", ctrl_c_at_the_end_of_the_second_chunk)
+    monkeypatch.setattr(RowBook, "decide", ctrl_c_at_the_end_of_the_second_chunk)
     fake = FakeAgencyHandy()
     path = write_csv(tmp_path / "clients.csv", people(450))
     args = ["import", str(path), "--provider", "agencyhandy", "--set", "api_key=k"]
@@ -365,16 +365,16 @@ def test_nothing_reaches_the_connection_after_a_stop_not_even_rows_waiting_for_a
     other workers wait for such a commit: their rows are not sent, and are sent next time."""
 
     from clientbridge import AsyncConnection
-    from clientbridge.importer.run import _ImportRun
+    from clientbridge.importer.running.book import RowBook
 
     stopped = False
     after_stop: list[str] = []
-    stop, create_many = _ImportRun._stop, AsyncConnection.create_many
+    stop, create_many = RowBook.halt, AsyncConnection.create_many
 
-    def spy_stop(run: _ImportRun) -> None:
+    def spy_stop(book: RowBook) -> None:
         nonlocal stopped
         stopped = True
-        stop(run)
+        stop(book)
 
     async def spy_create_many(conn: AsyncConnection, clients: Any, **options: Any) -> Any:
         clients = list(clients)
@@ -382,7 +382,7 @@ def test_nothing_reaches_the_connection_after_a_stop_not_even_rows_waiting_for_a
             after_stop.extend(client.email for client in clients)
         return await create_many(conn, clients, **options)
 
-    monkeypatch.setattr(_ImportRun, "_stop", spy_stop)
+    monkeypatch.setattr(RowBook, "halt", spy_stop)
     monkeypatch.setattr(AsyncConnection, "create_many", spy_create_many)
     fake = FakeRoostedHR()
     fake.fail = {"p3@example.com": 401}

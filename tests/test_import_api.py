@@ -124,3 +124,69 @@ def test_import_file_dry_run_sends_nothing(tmp_path: Path, provider: str, sandbo
     )
     assert summary.counts["valid"] == 2
     assert sandbox.records(provider) == []
+
+
+def test_import_file_into_several_targets_returns_a_summary_each_and_resumes(
+    tmp_path: Path, provider: str
+) -> None:
+    """What ``clientbridge import -c a -c b`` does, from Python: one journal, a state per row
+    and connection; running it again creates nothing twice."""
+    first, second = Sandbox(), Sandbox()
+    targets = {"first": _target(provider, first), "second": _target(provider, second)}
+    clients = write_csv(tmp_path / "clients.csv", people(4))
+    journal = tmp_path / "clients.journal.sqlite"
+    summaries = import_file(clients, targets, journal=journal, report=tmp_path / "report.csv")
+    assert sorted(summaries) == ["first", "second"]
+    assert [summary.counts["created"] for summary in summaries.values()] == [4, 4]
+    again = import_file(clients, targets, journal=journal)
+    assert [summary.counts["created"] for summary in again.values()] == [0, 0]
+    assert len(first.records(provider)) == len(second.records(provider)) == 4
+
+
+def test_a_dry_run_into_several_targets_sends_nothing_and_writes_no_report(
+    tmp_path: Path, provider: str, sandbox: Sandbox
+) -> None:
+    targets = {"a": _target(provider, sandbox), "b": _target(provider, sandbox)}
+    clients = write_csv(tmp_path / "clients.csv", people(2))
+    summaries = import_file(clients, targets, dry_run=True)
+    assert [summary.counts["valid"] for summary in summaries.values()] == [2, 2]
+    assert sandbox.records(provider) == []
+    with pytest.raises(ImportSetupError, match="writes no report"):
+        import_file(clients, targets, dry_run=True, report=tmp_path / "report.csv")
+
+
+def test_on_read_hears_what_reading_noticed_before_anything_is_sent(
+    tmp_path: Path, provider: str, sandbox: Sandbox
+) -> None:
+    clients = tmp_path / "clients.csv"
+    clients.write_text(
+        "email,first_name,Favourite colour\na@example.com,Ada,red\n", encoding="utf-8"
+    )
+    heard: list[list[str]] = []
+
+    def on_read(notes: object) -> None:
+        heard.append(list(notes.before_lines()))  # type: ignore[attr-defined]
+        assert sandbox.records(provider) == []
+
+    options = ImportOptions(progress="none", on_read=on_read)
+    target = _target(provider, sandbox)
+    summary = import_file(clients, target, options=options, ignore_unknown_columns=True)
+    assert summary.counts["created"] == 1
+    assert heard == [["Ignored (unknown columns): 'Favourite colour' (1 value)"]]
+
+
+def test_the_command_line_and_import_file_build_the_same_target() -> None:
+    """One builder: the CLI's target of --provider is `provider_target`'s, fingerprint and all."""
+    import click
+
+    from clientbridge.cli._base import CliContext
+    from clientbridge.cli.target import TargetOptions, build_target
+
+    name = _plain_provider()
+    ctx = click.Context(click.Command("x"), obj=CliContext())
+    from_cli = build_target(ctx, TargetOptions(provider=name, sandbox=True))
+    from_python = provider_target(name, sandbox=True)
+    assert from_cli.fingerprint == from_python.fingerprint
+    assert from_cli.provider == from_python.provider
+    assert from_cli.ephemeral
+    assert from_python.ephemeral

@@ -1,5 +1,5 @@
 """The import's decisions, without an event loop or any I/O: a journal entry and options
-in, an action out (`clientbridge.importer.decisions`)."""
+in, an action out (`clientbridge.importer.running.decisions`)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ from clientbridge.errors import (
     RateLimitedError,
     TransportError,
 )
-from clientbridge.importer.advice import Advice
-from clientbridge.importer.decisions import (
+from clientbridge.importer.errors import Advice
+from clientbridge.importer.reading.source import SourceRow
+from clientbridge.importer.rows import RowState
+from clientbridge.importer.rows.journal import JournalEntry
+from clientbridge.importer.running.decisions import (
     JournalWrite,
     Policy,
     Send,
@@ -23,9 +26,6 @@ from clientbridge.importer.decisions import (
     refuses_target,
     resolve,
 )
-from clientbridge.importer.journal import JournalEntry
-from clientbridge.importer.source import SourceRow
-from clientbridge.importer.states import RowState
 from clientbridge.model import Client
 from clientbridge.result import ClientStatus, CreateResult
 
@@ -314,7 +314,7 @@ def test_already_exists_after_a_row_with_the_same_email_names_that_row() -> None
 
 
 def test_the_refusal_of_an_unchecked_re_send_lists_rows_and_names_no_flag() -> None:
-    from clientbridge.importer.decisions import unchecked_refusal
+    from clientbridge.importer.running.decisions import unchecked_refusal
 
     refusal = str(unchecked_refusal(list(range(2, 40)), PLAIN))
     assert "38 rows" in refusal
@@ -325,6 +325,6 @@ def test_the_refusal_of_an_unchecked_re_send_lists_rows_and_names_no_flag() -> N
 
 
 def test_the_advice_for_an_unknown_row_follows_find_existing() -> None:
-    from clientbridge.importer.decisions import check_advice
+    from clientbridge.importer.running.decisions import check_advice
 
     assert "looks it up in Acme" in check_advice(ASKED)

@@ -360,3 +360,67 @@ def test_three_connections_one_failing_30_percent_end_with_every_row_once_everyw
     for provider in others:
         assert sorted(healthy.emails(provider)) == wanted
     assert reruns >= 1
+
+
+def _rename(config: Path, old: str, new: str) -> None:
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace(f"[connections.{old}]", f"[connections.{new}]"), "utf-8")
+
+
+def test_renaming_the_connection_of_an_import_resumes_it_instead_of_sending_again(
+    tmp_path: Path,
+) -> None:
+    """A journal belongs to an account, not to a connection's name."""
+    sandboxes = Sandboxes()
+    first = PROVIDERS[0]
+    config = config_file(tmp_path)
+    code, _, output = fanout(tmp_path, sandboxes, "--connection", f"to-{first}", config=config)
+    assert code == 0, output
+    posts = sandboxes.posts[first]
+    _rename(config, f"to-{first}", "renamed")
+    code, report, output = fanout(tmp_path, sandboxes, "--connection", "renamed", config=config)
+    assert code == 0, output
+    assert sandboxes.posts[first] == posts  # nothing sent again
+    assert {line["outcome"] for line in report} == {"skipped"}
+    assert sorted(sandboxes.emails(first)) == sorted(expected_emails())
+
+
+def test_renaming_a_connection_of_several_resumes_it_instead_of_sending_again(
+    tmp_path: Path,
+) -> None:
+    sandboxes = Sandboxes()
+    first, second, *_ = PROVIDERS
+    config = config_file(tmp_path)
+    both = ["--connection", f"to-{first}", "--connection", f"to-{second}"]
+    code, _, output = fanout(tmp_path, sandboxes, *both, config=config)
+    assert code == 0, output
+    posts = dict(sandboxes.posts)
+    _rename(config, f"to-{first}", "renamed")
+    again = ["--connection", "renamed", "--connection", f"to-{second}"]
+    code, report, output = fanout(tmp_path, sandboxes, *again, config=config)
+    assert code == 0, output
+    assert dict(sandboxes.posts) == posts  # nothing sent again, to either
+    assert {line["connection"] for line in report} == {"renamed", f"to-{second}"}
+    assert {line["outcome"] for line in report} == {"skipped"}
+
+
+def test_a_journal_that_named_its_connection_resumes_under_the_account(tmp_path: Path) -> None:
+    """A journal written when the target's name was part of it still resumes."""
+    import sqlite3
+    from contextlib import closing
+
+    sandboxes = Sandboxes()
+    first = PROVIDERS[0]
+    config = config_file(tmp_path)
+    code, _, output = fanout(tmp_path, sandboxes, "--connection", f"to-{first}", config=config)
+    assert code == 0, output
+    with closing(sqlite3.connect(tmp_path / "journal.sqlite")) as db, db:
+        db.execute(
+            "UPDATE meta SET value = value || ? WHERE key = 'target'",
+            (f" (connection 'to-{first}')",),
+        )
+    posts = sandboxes.posts[first]
+    code, report, output = fanout(tmp_path, sandboxes, "--connection", f"to-{first}", config=config)
+    assert code == 0, output
+    assert sandboxes.posts[first] == posts
+    assert {line["outcome"] for line in report} == {"skipped"}

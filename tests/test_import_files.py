@@ -9,7 +9,7 @@ import pytest
 
 import clientbridge as cb
 from clientbridge.importer import ColumnMap, ImportSetupError, open_source
-from clientbridge.importer.columns import parse_mapping_option, read_mapping_file
+from clientbridge.importer.reading.columns import parse_mapping_option, read_mapping_file
 
 from .import_fakes import invoke, write_csv
 

@@ -15,8 +15,8 @@ import clientbridge as cb
 from clientbridge.cli import CliContext, cli
 from clientbridge.importer import ImportSetupError, open_source
 from clientbridge.importer.formats import FORMATS, detect, format_named
-from clientbridge.importer.layout import HeaderLayout
-from clientbridge.importer.readers.xlsx import cell_text
+from clientbridge.importer.reading.layout import HeaderLayout
+from clientbridge.importer.reading.xlsx import cell_text
 from clientbridge.model import ContactKind
 from clientbridge.sandbox import Sandbox
 
@@ -353,7 +353,7 @@ def test_import_clientbridge_loads_no_file_parser() -> None:
 def test_a_two_word_name_splits_as_nameparser_splits_it(name: str) -> None:
     from nameparser import HumanName
 
-    from clientbridge.importer.values import split_full_name
+    from clientbridge.importer.reading.values import split_full_name
 
     parsed, parts = HumanName(name), split_full_name(name)
     assert parts is not None
@@ -363,7 +363,7 @@ def test_a_two_word_name_splits_as_nameparser_splits_it(name: str) -> None:
 def test_a_large_shared_string_table_is_read_from_disk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clientbridge.importer.readers import xlsx
+    from clientbridge.importer.reading import xlsx
 
     in_memory = rows_of(EXPORTS / "dynamics-365-contacts.xlsx")
     monkeypatch.setattr(xlsx, "MAX_STRINGS_IN_MEMORY", 3)

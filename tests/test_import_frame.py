@@ -12,8 +12,8 @@ import pytest
 
 from clientbridge.importer import ImportSetupError, open_source
 from clientbridge.importer.api import import_file
-from clientbridge.importer.frame import find_header, is_footer_text
-from clientbridge.importer.organisations import organisation_rule
+from clientbridge.importer.reading.frame import find_header, is_footer_text
+from clientbridge.importer.reading.values import organisation_rule
 
 from .import_fakes import FakeRoostedHR, import_into, invoke, read_report, write_csv
 from .test_import_exports import import_into_sandbox
@@ -291,7 +291,7 @@ def test_ignore_unknown_columns_lists_what_it_ignored(tmp_path: Path) -> None:
 
 
 def test_a_suggestion_names_the_field_the_header_is_about() -> None:
-    from clientbridge.importer.layout import HeaderLayout
+    from clientbridge.importer.reading.layout import HeaderLayout
 
     with pytest.raises(ImportSetupError) as caught:
         HeaderLayout.from_header(["Email", "Address Zip"], source_format=None)

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 import clientbridge as cb
-from clientbridge.importer.journal import SCHEMA_VERSION
+from clientbridge.importer.rows.journal import SCHEMA_VERSION
 from clientbridge.sandbox import Sandbox
 
 from .import_fakes import (
@@ -342,3 +342,29 @@ def test_the_default_journal_follows_the_file_a_symlink_points_to(tmp_path: Path
     assert result.exit_code == 0, result.output
     assert len(fake.creates) == 3
     assert not (tmp_path / "latest.csv.journal.sqlite").exists()
+
+
+def test_an_email_written_in_nfd_and_in_nfc_is_one_identity(tmp_path: Path) -> None:
+    """Two spellings of one address (a decomposed é from one tool, a composed one from
+    another) name one client: the second row is the same identity's second occurrence."""
+    import unicodedata
+
+    from clientbridge.importer import open_source
+    from clientbridge.importer.rows.schema import base_identity, identify
+
+    composed = "zoé@example.com"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert composed != decomposed
+    path = tmp_path / "clients.csv"
+    path.write_text(
+        f"first_name,email\nZoe,{decomposed}\nZoe,{composed}\nAda,ada@example.com\n",
+        encoding="utf-8",
+    )
+    with open_source(path) as source:
+        rows = list(identify(source.rows()))
+    assert rows[0].client is not None
+    assert rows[0].client.email == composed  # the model keeps one spelling (NFC)
+    assert base_identity(rows[0]) == base_identity(rows[1])
+    assert rows[0].digest != rows[1].digest  # the content differs: a changed row is noticed
+    assert [row.key for row in rows[:2]] == [rows[0].key, rows[0].key + "#1"]
+    assert base_identity(rows[2]) != base_identity(rows[0])

@@ -234,7 +234,8 @@ def test_a_file_that_cannot_be_read_further_stops_the_import_with_nothing_left_s
 ) -> None:
     import clientbridge as cb
     from clientbridge.importer import ImportOptions, Target, run_import
-    from clientbridge.importer.source import CsvSource, SourceRow
+    from clientbridge.importer.reading.delimited import CsvSource
+    from clientbridge.importer.reading.source import SourceRow
 
     from .import_fakes import KEY, people, write_csv
 

@@ -14,7 +14,7 @@ import pytest
 
 from clientbridge import AsyncConnection
 from clientbridge.importer import ImportSetupError, Journal
-from clientbridge.importer.outputs import JournalWriteError
+from clientbridge.importer.rows.check import JournalWriteError
 
 from .conftest import CANARY
 from .import_fakes import (

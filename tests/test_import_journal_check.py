@@ -34,7 +34,7 @@ def clients(tmp_path: Path) -> Path:
 
 def journal_check() -> Any:
     """The integrity-check module (imported by each test: a test fails, not the module)."""
-    from clientbridge.importer import journal_check
+    from clientbridge.importer.rows import check as journal_check
 
     return journal_check
 
@@ -238,8 +238,8 @@ def test_recovery_marks_lost_rows_unknown_where_the_provider_refuses_duplicates(
 
     from clientbridge.cli._base import CliContext
     from clientbridge.cli.target import TargetOptions, build_target
-    from clientbridge.importer.identity import identify
-    from clientbridge.importer.journal_recover import recover_journal
+    from clientbridge.importer.rows.schema import identify
+    from clientbridge.importer.running.recovery import recover_journal
     from clientbridge.registry import adapter_class
 
     from .providers import BUILTINS

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clientbridge.importer.report import FORMULA_STARTS, ReportWriter, RowOutcome
-from clientbridge.importer.states import RowState
+from clientbridge.importer.reporting.report import FORMULA_STARTS, ReportWriter, RowOutcome
+from clientbridge.importer.rows import RowState
 
 from .import_fakes import ROOSTED, invoke, people, read_report, write_csv
 

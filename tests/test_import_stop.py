@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from clientbridge.importer.options import STOP_GRACE
-from clientbridge.importer.states import RowState
-from clientbridge.importer.summary import ImportSummary, format_summary
+from clientbridge.importer.reporting.summary import ImportSummary, format_summary
+from clientbridge.importer.rows import RowState
+from clientbridge.importer.running.options import STOP_GRACE
 
 from .import_fakes import journal_rows, people, read_report, signal_once_sent, write_csv
 from .trickle_server import trickle_server

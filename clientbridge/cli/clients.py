@@ -98,9 +98,8 @@ def _read_json_argument(text: str) -> Any:
 def client_from_options(options: Mapping[str, Any]) -> cb.Client:
     """The `Client` of ``create``/``preview``: ``--client-json`` first, then the flags
     over it."""
-    from clientbridge.importer.conversion import client_from_document
     from clientbridge.importer.errors import RowError
-    from clientbridge.importer.vocabulary import ADDRESS_COLUMNS
+    from clientbridge.importer.reading.vocabulary import ADDRESS_COLUMNS, client_from_document
 
     data: dict[str, Any] = {}
     if options.get("json_text"):

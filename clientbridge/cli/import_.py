@@ -12,22 +12,20 @@ import click
 from clientbridge.cli._base import Command, UsageFailure, options_object, output_option
 from clientbridge.cli.target import (
     ManyTargetOptions,
-    build_target,
-    build_targets,
+    import_targets,
     many_target_options,
 )
-from clientbridge.cli.terminal import say, say_somewhere
+from clientbridge.cli.terminal import ask_to_resend, on_a_terminal, say, say_somewhere
 from clientbridge.exit_codes import ExitCode
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping
 
-    from clientbridge.importer import ImportOptions, ImportSummary, Source, SourceRow, Target
-    from clientbridge.importer.advice import Advice
-    from clientbridge.importer.progress import ProgressMode
-    from clientbridge.importer.source import Format
-    from clientbridge.model import Client
-    from clientbridge.routing import Routing
+    from clientbridge.importer import ImportOptions, SourceRow, Target
+    from clientbridge.importer.errors import Advice
+    from clientbridge.importer.reading import Format
+    from clientbridge.importer.reading.frame import ReadNotes
+    from clientbridge.importer.reporting.report import ProgressMode
     from clientbridge.wire import HttpRequest
 
 __all__ = ["ImportFlags", "import_"]
@@ -243,10 +241,9 @@ def import_(
       clientbridge import clients.csv --all-connections --retry-failed
       clientbridge import clients.csv -c uk --json > summary.json
     """
-    from clientbridge.importer.journal_check import JournalDamagedError
-    from clientbridge.importer.outputs import check_output_paths
+    from clientbridge.importer.rows.check import JournalDamagedError, check_output_paths
 
-    targets = _targets(ctx, where)
+    targets = import_targets(ctx, where)
     journal_path = _journal_path(file, flags, list(targets.values()))
     check_output_paths(file, journal=journal_path, report=flags.report)
     try:
@@ -271,9 +268,10 @@ def _import(
     output: str,
 ) -> None:
     from clientbridge import importer
-    from clientbridge.cli.output import preview_rows_json
+    from clientbridge.cli.output import echo_json, import_document, preview_rows_json
     from clientbridge.cli.render import format_request
-    from clientbridge.importer.mapping import parse_mapping_option, read_mapping_file
+    from clientbridge.importer.reading.columns import parse_mapping_option, read_mapping_file
+    from clientbridge.importer.running.modes import fanout_exit_code
 
     mapping = read_mapping_file(flags.mapping_file) if flags.mapping_file else {}
     mapping.update(parse_mapping_option(flags.mappings))
@@ -296,50 +294,41 @@ def _import(
         retry_failed=flags.retry_failed,
         retry_unknown=flags.retry_unknown,
         resend_unchecked=flags.yes,
-        confirm_unchecked=_ask_to_resend if on_a_terminal() else None,
+        confirm_unchecked=ask_to_resend if on_a_terminal() else None,
         settle_after=flags.settle_after,
         progress=cast("ProgressMode", flags.progress),
         progress_interval=flags.progress_interval,
         on_preview=on_preview if flags.dry_run else None,
         advice=_flag_advice(),
+        on_read=_say_read_notes,
     )
-    with importer.open_source(
-        file,
-        format=cast("Format", flags.file_format),
-        mapping=mapping,
-        ignore_unknown_columns=flags.ignore_unknown_columns,
-        delimiter={"auto": None, "tab": "\t"}.get(flags.delimiter, flags.delimiter),
-        encoding=flags.encoding,
-        source_format=flags.source_format,
-        sheet=flags.sheet,
-        advice=options.advice,
-        header_row=flags.header_row,
-    ) as source:
-        for line in source.notes.before_lines():
-            click.echo(line, err=True)
-        if where.several:
-            _import_several(ctx, source, targets, options, flags, journal_path, previews, as_json)
-            return
-        [target] = targets.values()
-        try:
-            if flags.dry_run:
-                summary = importer.run_dry(source, target, options, report=flags.report)
-            else:
-                summary = importer.run_import(
-                    source, target, options, journal=journal_path, report=flags.report
-                )
-        except KeyboardInterrupt:
-            _interrupted(ctx, as_json)
-    code = _exit_code(summary, flags.exit_zero)
-    if as_json:
-        _print_json({"": summary}, code, previews, options.advice)
-        ctx.exit(code)
-    if flags.dry_run and 0 < printed < summary.counts["valid"]:
-        say(
-            f"(requests of {summary.counts['valid'] - printed:,} more valid rows not shown; "
-            "--show all prints them)"
+    if where.several and flags.dry_run and flags.report is not None:
+        raise UsageFailure(
+            "--dry-run with several connections writes no report; leave out --report"
         )
-    say_somewhere(importer.format_summary(summary, options.advice))
+    target = targets if where.several else targets[""]
+    try:
+        result = importer.import_file(
+            file,
+            target,
+            journal=journal_path,
+            report=flags.report,
+            **_file_options(flags, options, mapping),
+        )
+    except KeyboardInterrupt:
+        _interrupted(ctx, as_json)
+    summaries = result if isinstance(result, dict) else {"": result}
+    code = fanout_exit_code(summaries) if where.several else summaries[""].exit_code
+    if flags.exit_zero and code == ExitCode.FAILED:
+        code = ExitCode.OK
+    if as_json:
+        echo_json(import_document(summaries, code, previews, options.advice))
+        ctx.exit(code)
+    valid = sum(summary.counts["valid"] for summary in summaries.values())
+    if flags.dry_run and not where.several and 0 < printed < valid:
+        say(f"(requests of {valid - printed:,} more valid rows not shown; --show all prints them)")
+    texts = (importer.format_summary(summary, options.advice) for summary in summaries.values())
+    say_somewhere("\n\n".join(texts))
     ctx.exit(code)
 
 
@@ -353,20 +342,9 @@ def _interrupted(ctx: click.Context, as_json: bool) -> None:
     ctx.exit(ExitCode.INTERRUPTED)
 
 
-def _print_json(
-    summaries: Mapping[str, ImportSummary],
-    code: int,
-    previews: list[dict[str, Any]],
-    advice: Advice,
-) -> None:
-    from clientbridge.cli.output import echo_json, import_document
-
-    echo_json(import_document(summaries, code, previews, advice))
-
-
 def _flag_advice() -> Advice:
     """The importer's remedies in this command's words: its flags."""
-    from clientbridge.importer.advice import Advice
+    from clientbridge.importer.errors import Advice
 
     return Advice(
         retry_unknown_row="--retry-unknown sends it again",
@@ -387,89 +365,27 @@ def _flag_advice() -> Advice:
     )
 
 
-def on_a_terminal() -> bool:
-    """Whether a person can answer a question (standard input and output are a terminal)."""
-    return sys.stdin.isatty() and sys.stdout.isatty()
-
-
-def _ask_to_resend(reason: str, lines: Sequence[int]) -> bool:
-    """Say why unknown rows would be re-sent without a check, and ask (after checking them
-    in the provider, the user knows which do not exist)."""
-    click.echo(reason)
-    them = "it" if len(lines) == 1 else "them"
-    try:
-        return click.confirm(
-            f"Send {them} again without a check (check {them} in the provider first)?",
-            default=False,
-        )
-    except click.Abort:  # Ctrl-C or the end of the input: a no
-        click.echo()
-        return False
-
-
-def _targets(ctx: click.Context, where: ManyTargetOptions) -> dict[str, Target]:
-    """The target of each connection (one, unnamed, for a single-target import); several
-    connections follow the config file's routes."""
-    if not where.several:
-        return {"": build_target(ctx, where.single())}
-    config, targets = build_targets(ctx, where)
-    routing = config.routing
-    if routing is None:
-        return targets
+def _file_options(
+    flags: ImportFlags, options: ImportOptions, mapping: Mapping[str, str]
+) -> dict[str, Any]:
+    """`import_file`'s keyword arguments from the command's flags."""
     return {
-        name: attrs.evolve(target, accepts=_routed_to(routing, name))
-        for name, target in targets.items()
+        "dry_run": flags.dry_run,
+        "options": options,
+        "format": cast("Format", flags.file_format),
+        "mapping": mapping,
+        "ignore_unknown_columns": flags.ignore_unknown_columns,
+        "delimiter": {"auto": None, "tab": "\t"}.get(flags.delimiter, flags.delimiter),
+        "encoding": flags.encoding,
+        "source_format": flags.source_format,
+        "sheet": flags.sheet,
+        "header_row": flags.header_row,
     }
 
 
-def _routed_to(routing: Routing, name: str) -> Callable[[Client], bool]:
-    def accepts(client: Client) -> bool:
-        return name in routing.connections_for(client)
-
-    return accepts
-
-
-def _import_several(
-    ctx: click.Context,
-    source: Source,
-    targets: dict[str, Target],
-    options: ImportOptions,
-    flags: ImportFlags,
-    journal_path: Path | None,
-    previews: list[dict[str, Any]],
-    as_json: bool,
-) -> None:
-    """``import`` into several connections: a summary per connection, then the total."""
-    from clientbridge import importer
-    from clientbridge.importer.fanout import fanout_exit_code, run_fanout_import
-
-    try:
-        if flags.dry_run:
-            if flags.report is not None:
-                raise UsageFailure(
-                    "--dry-run with several connections writes no report; leave out --report"
-                )
-            summaries = {}
-            for name, target in targets.items():
-                with source.reopen() as reading:
-                    summaries[name] = importer.run_dry(reading, target, options, report=None)
-        else:
-            summaries = run_fanout_import(
-                source, targets, options, journal=journal_path, report=flags.report
-            )
-    except KeyboardInterrupt:
-        _interrupted(ctx, as_json)
-    code = fanout_exit_code(summaries)
-    if flags.exit_zero and code == ExitCode.FAILED:
-        code = ExitCode.OK
-    if as_json:
-        _print_json(summaries, code, previews, options.advice)
-    else:
-        summaries_text = (
-            importer.format_summary(summary, options.advice) for summary in summaries.values()
-        )
-        say_somewhere("\n\n".join(summaries_text))
-    ctx.exit(code)
+def _say_read_notes(notes: ReadNotes) -> None:
+    for line in notes.before_lines():
+        click.echo(line, err=True)
 
 
 def _journal_path(file: Path, flags: ImportFlags, targets: list[Target]) -> Path | None:
@@ -504,10 +420,3 @@ def _show_count(show: str) -> int:
     if count < 0:
         raise UsageFailure("--show must not be negative")
     return count
-
-
-def _exit_code(summary: ImportSummary, exit_zero: bool) -> int:
-    code = summary.exit_code
-    if exit_zero and code == ExitCode.FAILED:
-        return ExitCode.OK
-    return code

@@ -12,7 +12,7 @@ from clientbridge.cli.target import TargetOptions, build_target, target_options
 from clientbridge.exit_codes import ExitCode
 
 if TYPE_CHECKING:
-    from clientbridge.importer.source import Format
+    from clientbridge.importer.reading import Format
 
 __all__ = ["journal"]
 
@@ -36,7 +36,7 @@ def check(path: Path) -> None:
     Example:
       clientbridge journal check clients.csv.journal.sqlite
     """
-    from clientbridge.importer.journal_check import inspect
+    from clientbridge.importer.rows.check import inspect
 
     health = inspect(path)
     click.echo(f"{path}: {health.status}")
@@ -113,8 +113,8 @@ def recover(
       clientbridge journal recover clients.csv.journal.sqlite clients.csv -c uk
     """
     from clientbridge import importer
-    from clientbridge.importer.journal_recover import recover_journal
-    from clientbridge.importer.mapping import parse_mapping_option, read_mapping_file
+    from clientbridge.importer.reading.columns import parse_mapping_option, read_mapping_file
+    from clientbridge.importer.running.recovery import recover_journal
 
     target = build_target(ctx, where)
     mapping = read_mapping_file(mapping_file) if mapping_file else {}

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import clientbridge as cb
     from clientbridge.adapters.base import Adapter
     from clientbridge.importer import ImportSummary
-    from clientbridge.importer.advice import Advice
+    from clientbridge.importer.errors import Advice
     from clientbridge.result import CredentialCheck
     from clientbridge.wire import HttpRequest, Preview
 
@@ -229,9 +229,9 @@ def summary_json(
 ) -> dict[str, Any]:
     """An import's summary as data: counts, the first problems, the fields not sent
     (``advice`` words the next steps' remedies)."""
-    from clientbridge.importer.advice import LIBRARY_ADVICE
-    from clientbridge.importer.read_notes import ReadNotes
-    from clientbridge.importer.summary import next_steps
+    from clientbridge.importer.errors import LIBRARY_ADVICE
+    from clientbridge.importer.reading.frame import ReadNotes
+    from clientbridge.importer.reporting.summary import next_steps
 
     return {
         "connection": connection,

@@ -11,18 +11,21 @@ import click
 
 import clientbridge as cb
 from clientbridge.cli._base import UsageFailure, cli_context, options_object
-from clientbridge.registry import adapter_class, canonical_name
-from clientbridge.settings import OPTION_NAMES, resolve_settings
+from clientbridge.registry import canonical_name
+from clientbridge.settings import OPTION_NAMES
 
 if TYPE_CHECKING:
     from clientbridge.config import Config
     from clientbridge.importer import Target
+    from clientbridge.model import Client
+    from clientbridge.routing import Routing
 
 __all__ = [
     "ManyTargetOptions",
     "TargetOptions",
     "build_target",
     "build_targets",
+    "import_targets",
     "load_config_file",
     "many_target_options",
     "option_value",
@@ -187,7 +190,7 @@ def pairs(
     With ``may_hold_secrets`` a malformed item is not quoted back: a mistyped
     ``--set api_key:...`` would otherwise print the key into a terminal or CI log.
     """
-    from clientbridge.importer.columns import split_pairs
+    from clientbridge.importer.reading.columns import split_pairs
 
     def refuse(item: str) -> UsageFailure:
         shown = "(not shown: it may hold a credential)" if may_hold_secrets else repr(item)
@@ -222,8 +225,7 @@ def build_target(ctx: click.Context, where: TargetOptions, config: Config | None
 
     ``config`` is the config file already loaded (``check --all`` reads it once).
     """
-    from clientbridge.importer import Target
-    from clientbridge.importer.options import journal_fingerprint
+    from clientbridge.importer.api import build_target as build_importer_target
 
     overrides = _parse_settings(where.settings)
     if where.sandbox:
@@ -248,25 +250,35 @@ def build_target(ctx: click.Context, where: TargetOptions, config: Config | None
         )
     if where.sandbox:
         label += " (sandbox)"
-    adapter = adapter_class(name)
-    values, connection_options = resolve_settings(adapter, raw, where=location)
     factory = cli_context(ctx).transport_factory
-
-    def opener(open_: Callable[..., C], asynchronous: bool) -> Callable[..., C]:
-        def connect(**extra: Any) -> C:
-            transport = {"transport": factory(name, asynchronous)} if factory else {}
-            return open_(name, **raw, **transport, **extra)
-
-        return connect
-
-    return Target(
-        provider=name,
+    return build_importer_target(
+        name,
+        raw,
         label=label,
-        fingerprint=journal_fingerprint(
-            adapter, values, where.connection, sandbox=connection_options.sandbox
-        ),
-        connect=opener(cb.connect, asynchronous=False),
-        connect_async=opener(cb.connect_async, asynchronous=True),
+        where=location,
+        transport_for=(lambda asynchronous: factory(name, asynchronous)) if factory else None,
         # The in-process sandbox keeps its records in memory, until the command ends.
-        ephemeral=connection_options.sandbox,
+        sandbox_forgets=True,
     )
+
+
+def import_targets(ctx: click.Context, where: ManyTargetOptions) -> dict[str, Target]:
+    """The target of each connection of a command that sends clients (one, unnamed, for a
+    single target); several connections follow the config file's routes."""
+    if not where.several:
+        return {"": build_target(ctx, where.single())}
+    config, targets = build_targets(ctx, where)
+    routing = config.routing
+    if routing is None:
+        return targets
+    return {
+        name: attrs.evolve(target, accepts=_routed_to(routing, name))
+        for name, target in targets.items()
+    }
+
+
+def _routed_to(routing: Routing, name: str) -> Callable[[Client], bool]:
+    def accepts(client: Client) -> bool:
+        return name in routing.connections_for(client)
+
+    return accepts

@@ -16,11 +16,12 @@ import errno
 import os
 import re
 import sys
+from collections.abc import Sequence
 from typing import IO, Any
 
 import click
 
-__all__ = ["printable", "say", "say_somewhere"]
+__all__ = ["ask_to_resend", "on_a_terminal", "printable", "say", "say_somewhere"]
 
 #: C0 controls but line feed and tab, DEL, and the C1 controls (``\x9b`` starts an
 #: escape sequence on some terminals, as ``\x1b[`` does).
@@ -75,3 +76,23 @@ def _discard(stream: IO[Any]) -> None:
         os.dup2(devnull, descriptor)
     finally:
         os.close(devnull)
+
+
+def on_a_terminal() -> bool:
+    """Whether a person can answer a question (standard input and output are a terminal)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def ask_to_resend(reason: str, lines: Sequence[int]) -> bool:
+    """Say why unknown rows would be re-sent without a check, and ask (after checking them
+    in the provider, the user knows which do not exist)."""
+    click.echo(reason)
+    them = "it" if len(lines) == 1 else "them"
+    try:
+        return click.confirm(
+            f"Send {them} again without a check (check {them} in the provider first)?",
+            default=False,
+        )
+    except click.Abort:  # Ctrl-C or the end of the input: a no
+        click.echo()
+        return False

@@ -36,7 +36,7 @@ def _describe_target(target: str) -> str:
 def import_headers() -> str:
     """Markdown: every header `clientbridge import` recognises, generic and per export."""
     from clientbridge.importer.formats import FORMATS
-    from clientbridge.importer.vocabulary import _ALIASES, ADDRESS_COLUMNS, CLIENT_COLUMNS
+    from clientbridge.importer.reading.vocabulary import _ALIASES, ADDRESS_COLUMNS, CLIENT_COLUMNS
 
     rows = [["field", "headers (compared without case, spaces, `_`, `-`, `.`)"], ["---"] * 2]
     for field in (*CLIENT_COLUMNS, *ADDRESS_COLUMNS, *(f for f in _ALIASES if "." in f)):

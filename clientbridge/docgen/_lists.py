@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from clientbridge.adapters.base import Adapter
 from clientbridge.docgen._tables import markdown_table
 from clientbridge.registry import adapter_class
+from clientbridge.settle import Settling, settling
 
 if TYPE_CHECKING:
     pass
@@ -77,9 +78,10 @@ def duplicate_protection() -> str:
             if capabilities.unique_email
             else "none declared"
         )
-        if capabilities.find_existing:
+        way = settling(capabilities)
+        if way is Settling.LOOK_UP:
             settled = "looked up automatically on resume; not found after the settle window: sent"
-        elif capabilities.unique_email:
+        elif way is Settling.RESEND:
             settled = 'sent again automatically on resume: "already exists" counts as created'
         else:
             settled = (

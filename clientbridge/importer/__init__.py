@@ -17,18 +17,18 @@ pieces both are built from:
 
 from __future__ import annotations
 
-from clientbridge.importer.advice import LIBRARY_ADVICE, Advice
 from clientbridge.importer.api import import_file, provider_target
-from clientbridge.importer.columns import ColumnMap
-from clientbridge.importer.dryrun import run_dry
-from clientbridge.importer.errors import ImportSetupError, RowError
-from clientbridge.importer.journal import Journal
-from clientbridge.importer.options import ImportOptions, Target
-from clientbridge.importer.report import ReportWriter, RowOutcome
-from clientbridge.importer.run import run_import
-from clientbridge.importer.source import Source, SourceRow, open_source
-from clientbridge.importer.states import RowState
-from clientbridge.importer.summary import ImportSummary, format_summary
+from clientbridge.importer.errors import LIBRARY_ADVICE, Advice, ImportSetupError, RowError
+from clientbridge.importer.reading import open_source
+from clientbridge.importer.reading.columns import ColumnMap
+from clientbridge.importer.reading.source import Source, SourceRow
+from clientbridge.importer.reporting.report import ReportWriter, RowOutcome
+from clientbridge.importer.reporting.summary import ImportSummary, format_summary
+from clientbridge.importer.rows import RowState
+from clientbridge.importer.rows.journal import Journal
+from clientbridge.importer.running.modes import run_dry
+from clientbridge.importer.running.options import ImportOptions, Target
+from clientbridge.importer.running.run import run_import
 
 __all__ = [
     "LIBRARY_ADVICE",

@@ -75,7 +75,7 @@ def detect(headers: Sequence[str]) -> ExportFormat | None:
     A layout is a candidate when the header holds one of its `identify` columns; the
     candidate that reads the most columns wins (the earlier one on a tie).
     """
-    from clientbridge.importer.vocabulary import header_key
+    from clientbridge.importer.reading.vocabulary import header_key
 
     keys = {header_key(header) for header in headers}
     best: ExportFormat | None = None

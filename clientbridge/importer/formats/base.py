@@ -58,7 +58,7 @@ class ExportFormat:
 
     def patterns(self) -> list[tuple[re.Pattern[str], str]]:
         """Numbered headers as ``(pattern on the header key, target)``."""
-        from clientbridge.importer.vocabulary import header_key
+        from clientbridge.importer.reading.vocabulary import header_key
 
         compiled = []
         for header, target in self.columns.items():

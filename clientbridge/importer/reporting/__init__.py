@@ -1,0 +1,1 @@
+"""Reporting: the per-row report file, progress lines and the end summary."""

@@ -1,0 +1,1 @@
+"""Running an import: the run loop, the row book, decisions, recovery, fan-out and dry runs."""
