@@ -115,9 +115,9 @@ class Capabilities:
 class Adapter(LookupPlanning):
     """Base class of every adapter. Subclasses declare data and override small hooks."""
 
-    #: the registry name, e.g. ``"roostedhr"``
+    #: the registry name: lower case, one word (what `connect` and config files use)
     name: ClassVar[str]
-    #: the provider's own name for people, e.g. ``"RoostedHR"``
+    #: the provider's own name for people, spelled as the provider spells it
     display_name: ClassVar[str]
     aliases: ClassVar[tuple[str, ...]] = ()
     settings_spec: ClassVar[tuple[Setting, ...]] = ()

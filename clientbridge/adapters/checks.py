@@ -61,7 +61,7 @@ def valid_http_url(value: Any) -> str | None:
 
 
 #: The region national phone numbers are read in when nothing says otherwise: the four
-#: built-in providers are UK products (ProConvey's ``default_region`` setting changes it).
+#: built-in providers are UK products (an adapter's ``default_region`` setting changes it).
 DEFAULT_PHONE_REGION = "GB"
 
 #: Numbers reserved for fiction (drama, examples, tests), in E.164. phonenumbers does not
