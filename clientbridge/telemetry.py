@@ -39,8 +39,10 @@ __all__ = [
     "DURATION_HISTOGRAM",
     "FANOUT_SPAN",
     "OUTCOMES",
+    "BatchObservation",
     "CreateObservation",
     "FanoutObservation",
+    "observe_batch",
     "observe_create",
     "observe_fanout",
     "outcome_of",
@@ -190,26 +192,96 @@ class CreateObservation:
                     error = otel.trace.StatusCode.ERROR
                     span.set_status(otel.trace.Status(error, type(exc).__name__))
                 self._span_scope.__exit__(exc_type, exc, traceback)
-            otel.creates.add(1, attributes)
-            otel.duration.record(seconds, attributes)
-        level = _LOG_LEVELS[self.outcome]
-        if logger.isEnabledFor(level):
-            named = attributes.get(CONNECTION)
-            logger.log(
-                level,
-                "create in %s%s: %s%s in %.3f s",
-                attributes[PROVIDER],
-                f" (connection {named!r})" if named else "",
-                self.outcome,
-                f" ({attributes[ERROR_TYPE]})" if ERROR_TYPE in attributes else "",
-                seconds,
-                extra={**attributes, DURATION: seconds},
-            )
+        _measure(otel, attributes, seconds)
+
+
+def _measure(otel: _OpenTelemetry | None, attributes: dict[str, str], seconds: float) -> None:
+    """Count one create's outcome, record how long it took, and log it."""
+    if otel is not None:
+        otel.creates.add(1, attributes)
+        otel.duration.record(seconds, attributes)
+    outcome = attributes[OUTCOME]
+    level = _LOG_LEVELS[outcome]
+    if logger.isEnabledFor(level):
+        named = attributes.get(CONNECTION)
+        logger.log(
+            level,
+            "create in %s%s: %s%s in %.3f s",
+            attributes[PROVIDER],
+            f" (connection {named!r})" if named else "",
+            outcome,
+            f" ({attributes[ERROR_TYPE]})" if ERROR_TYPE in attributes else "",
+            seconds,
+            extra={**attributes, DURATION: seconds},
+        )
+
+
+class BatchObservation:
+    """The creates of one request that carries several clients (a bulk create): one span,
+    count and duration per client, each spanning the request. ``with observe_batch(...) as
+    observed: observed.outcomes(run())``."""
+
+    __slots__ = ("_connection", "_outcomes", "_provider", "_started", "_started_ns")
+
+    def __init__(self, provider: str, connection: str | None) -> None:
+        self._provider = provider
+        self._connection = connection
+        self._outcomes: Sequence[object] = ()
+        self._started = 0.0
+        self._started_ns = 0
+
+    def __enter__(self) -> BatchObservation:
+        self._started = time.perf_counter()
+        self._started_ns = time.time_ns()
+        return self
+
+    def outcomes(self, outcomes: Sequence[_T]) -> Sequence[_T]:
+        """``outcomes`` (a `CreateResult` or the error, per client), noted."""
+        self._outcomes = outcomes
+        return outcomes
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        seconds = time.perf_counter() - self._started
+        ended_ns = time.time_ns()
+        otel = _opentelemetry()
+        for outcome in self._outcomes:
+            attributes = {PROVIDER: self._provider}
+            if self._connection is not None:
+                attributes[CONNECTION] = self._connection
+            if isinstance(outcome, BaseException):
+                attributes[OUTCOME] = outcome_of(outcome)
+                attributes[ERROR_TYPE] = type(outcome).__name__
+            else:
+                attributes[OUTCOME] = (
+                    "replayed" if getattr(outcome, "replayed", False) else "created"
+                )
+            if otel is not None and otel.tracing:
+                span = otel.tracer.start_span(
+                    CREATE_SPAN,
+                    kind=otel.client_kind,
+                    attributes=attributes,
+                    start_time=self._started_ns,
+                )
+                if ERROR_TYPE in attributes:
+                    error = otel.trace.StatusCode.ERROR
+                    span.set_status(otel.trace.Status(error, attributes[ERROR_TYPE]))
+                span.end(end_time=ended_ns)
+            _measure(otel, attributes, seconds)
 
 
 def observe_create(provider: str, connection: str | None) -> CreateObservation:
     """Observe one create in ``provider`` (through the connection named ``connection``)."""
     return CreateObservation(provider, connection)
+
+
+def observe_batch(provider: str, connection: str | None) -> BatchObservation:
+    """Observe the creates of one request of ``create_many`` in ``provider``."""
+    return BatchObservation(provider, connection)
 
 
 class FanoutObservation:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
@@ -124,6 +125,39 @@ def test_a_create_is_a_client_span_counted_and_timed(otel: Telemetry, sandbox: S
     (duration,) = otel.points("clientbridge.create.duration")
     assert duration.count == 1
     assert 0 < duration.sum < 5  # seconds, not milliseconds
+
+
+def test_each_client_of_create_many_is_a_create_span(otel: Telemetry, sandbox: Sandbox) -> None:
+    clients = [attrs.evolve(ADA, email=f"ada{n}@example.com") for n in range(3)]
+    with connect(sandbox, max_retries=0) as conn:
+        sandbox.inject("unavailable", provider=PROVIDER)  # the first request answers 503
+        batch = conn.create_many(clients)
+    spans = otel.spans("clientbridge.create")
+    assert len(spans) == len(clients)  # one per client, whether sent in bulk or one by one
+    outcomes = sorted(str((s.attributes or {})["clientbridge.outcome"]) for s in spans)
+    assert outcomes.count("failed") == len(batch.failed) > 0
+    assert outcomes.count("created") == len(batch.succeeded)
+    (count,) = [
+        p
+        for p in otel.points("clientbridge.creates")
+        if p.attributes["clientbridge.outcome"] == "failed"
+    ]
+    assert count.value == len(batch.failed)
+
+
+@pytest.mark.anyio
+async def test_each_client_of_an_async_create_many_is_a_create_span(
+    otel: Telemetry, sandbox: Sandbox
+) -> None:
+    clients = [attrs.evolve(ADA, email=f"ada{n}@example.com") for n in range(3)]
+    async with cb.connect_async(
+        PROVIDER, sandbox=True, transport=sandbox.transport(PROVIDER, asynchronous=True)
+    ) as conn:
+        batch = await conn.create_many(clients)
+    assert batch.ok
+    spans = otel.spans("clientbridge.create")
+    assert [(s.attributes or {})["clientbridge.outcome"] for s in spans] == ["created"] * 3
+    assert all(s.kind is SpanKind.CLIENT for s in spans)
 
 
 def test_a_named_connection_is_reported_by_its_name(otel: Telemetry, tmp_path: Path) -> None:

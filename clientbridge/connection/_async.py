@@ -125,10 +125,12 @@ class AsyncConnection(ConnectionBase):
 
         async def run(batch: list[Prepared]) -> None:
             async with limit:
-                try:
-                    results = await self._run(batch)
-                except ClientBridgeError as error:
-                    results = [error] * len(batch)
+                with telemetry.observe_batch(self.provider, self.name) as observed:
+                    try:
+                        results = await self._run(batch)
+                    except ClientBridgeError as error:
+                        results = [error] * len(batch)
+                    observed.outcomes(results)
             self._record(outcomes, batch, results)
 
         async with anyio.create_task_group() as tasks:

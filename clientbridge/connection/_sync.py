@@ -82,10 +82,12 @@ class Connection(ConnectionBase):
             return self._batch_result(clients, outcomes)
         groups, outcomes = self._plan_batches(clients)
         for batch in (batch for group in groups for batch in group):
-            try:
-                results = self.driver.run(self.adapter.plan_create(batch))
-            except ClientBridgeError as error:
-                results = [error] * len(batch)
+            with telemetry.observe_batch(self.provider, self.name) as observed:
+                try:
+                    results = self.driver.run(self.adapter.plan_create(batch))
+                except ClientBridgeError as error:
+                    results = [error] * len(batch)
+                observed.outcomes(results)
             self._record(outcomes, batch, results)
         return self._batch_result(clients, outcomes)
 
