@@ -31,7 +31,9 @@ class AsyncConnection(ConnectionBase):
         #: look-ups that failed under the lock (the creates that waited then go ahead)
         self._lookup_failures = 0
         #: one email in flight once: the keys (`duplicate_key`) of the requests in flight
-        self.in_flight: KeyClaims[Any] = KeyClaims(adapter.duplicate_key)
+        self.in_flight: KeyClaims[Any] = KeyClaims(
+            adapter.duplicate_key, active=adapter.capabilities.unique_email
+        )
 
     def stop_sending(self) -> None:
         """Send no new request from now on: a create waiting for its turn (the rate limit,
@@ -129,16 +131,21 @@ class AsyncConnection(ConnectionBase):
         groups, outcomes = self._plan_batches(clients)
 
         async def run(batch: list[Prepared]) -> None:
-            async with self.in_flight.holding([clients[p.index] for p in batch]), limit:
+            async with limit:
                 try:
                     results = await self._run(batch)
                 except ClientBridgeError as error:
                     results = [error] * len(batch)
             self._record(outcomes, batch, results)
 
+        async def run_holding(batch: list[Prepared]) -> None:
+            async with self.in_flight.holding([clients[prepared.index] for prepared in batch]):
+                await run(batch)
+
+        start = run_holding if self.in_flight.to_claim() else run
         async with anyio.create_task_group() as tasks:
             for batch in (batch for group in groups for batch in group):
-                tasks.start_soon(run, batch)
+                tasks.start_soon(start, batch)
         return self._batch_result(clients, outcomes)
 
     async def _create_each(

@@ -10,8 +10,13 @@ sends under `sending`; the connection's own claim then sees the keys as its call
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    asynccontextmanager,
+    nullcontext,
+)
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
@@ -24,15 +29,19 @@ __all__ = ["KeyClaims"]
 
 Holder = TypeVar("Holder")
 
-#: the keys the current task (and the tasks it starts) sends under its own claim
-_CLAIMED_HERE: ContextVar[frozenset[str]] = ContextVar("clientbridge_claimed", default=frozenset())
+#: True while the current task (and the tasks it starts) sends what it claimed itself
+_CLAIMED_HERE: ContextVar[bool] = ContextVar("clientbridge_claimed", default=False)
+#: what `holding` and `sending` are where the provider refuses nothing (no per-row cost)
+_NOTHING: nullcontext[None] = nullcontext()
 
 
 class KeyClaims(Generic[Holder]):
     """The keys with a request in flight on one connection, each with who holds it."""
 
-    def __init__(self, key_of: Callable[[Client], str | None]) -> None:
+    def __init__(self, key_of: Callable[[Client], str | None], *, active: bool = True) -> None:
         self._key_of = key_of
+        #: False where the provider refuses no second client (no key is ever claimed)
+        self.active = active
         self._held: dict[str, tuple[object, anyio.Event]] = {}
 
     def claim(
@@ -69,26 +78,30 @@ class KeyClaims(Generic[Holder]):
         if key is not None and key in self._held:
             await self._held[key][1].wait()
 
-    @contextmanager
-    def sending(self, clients: Sequence[Client]) -> Iterator[None]:
-        """Send ``clients`` (claimed with `claim`) in this block: the connection's calls
-        in it do not wait for those keys."""
-        keys = {key for key in map(self._key_of, clients) if key is not None}
-        token = _CLAIMED_HERE.set(_CLAIMED_HERE.get() | keys)
-        try:
-            yield
-        finally:
-            _CLAIMED_HERE.reset(token)
+    def sending(self) -> AbstractContextManager[None]:
+        """Send in this block only what the caller claimed (with `claim`): the
+        connection's calls in it do not claim again."""
+        return self._sending() if self.active else _NOTHING
 
-    @asynccontextmanager
-    async def holding(self, clients: Sequence[Client]) -> AsyncIterator[None]:
+    def to_claim(self) -> bool:
+        """Whether a call here claims the keys it sends (not where the provider refuses
+        nothing, nor in a caller's `sending` block)."""
+        return self.active and not _CLAIMED_HERE.get()
+
+    def holding(self, clients: Sequence[Client]) -> AbstractAsyncContextManager[None]:
         """Hold the keys of ``clients`` for the block, first waiting while another call
         holds any of them (all at once or none, so two calls never wait for each other)."""
-        mine = _CLAIMED_HERE.get()
-        keys = {key for key in map(self._key_of, clients) if key is not None} - mine
-        if not keys:
-            yield
-            return
+        if not self.to_claim():
+            return _NOTHING
+        keys = {key for key in map(self._key_of, clients) if key is not None}
+        return self._holding(keys) if keys else _NOTHING
+
+    @staticmethod
+    def _sending() -> AbstractContextManager[None]:
+        return _Sending()
+
+    @asynccontextmanager
+    async def _holding(self, keys: set[str]) -> AsyncIterator[None]:
         import anyio
 
         while busy := next((self._held[key][1] for key in keys if key in self._held), None):
@@ -97,10 +110,22 @@ class KeyClaims(Generic[Holder]):
         for key in keys:
             self._held[key] = (holder, done)
         try:
-            with self.sending(clients):
+            with self._sending():
                 yield
         finally:
             for key in keys:
                 if self._held.get(key, (None,))[0] is holder:
                     del self._held[key]
             done.set()
+
+
+class _Sending:
+    """The block of `KeyClaims.sending` (a class: it is entered once per chunk sent)."""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        self._token = _CLAIMED_HERE.set(True)
+
+    def __exit__(self, *_: object) -> None:
+        _CLAIMED_HERE.reset(self._token)

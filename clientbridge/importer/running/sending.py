@@ -35,15 +35,21 @@ class Sender:
         conn = self.book.conn
         assert conn is not None
         claims, stop = conn.in_flight, self.book.stop
+        if not claims.active:  # the provider refuses no second client with one email
+            await self._send_now(chunk)
+            return
         while chunk:
             clients = [pending.client for pending in chunk]
             ready_at, waiting = claims.claim(clients, [pending.row.line for pending in chunk])
             ready = [chunk[index] for index in ready_at]
-            held = [attrs.evolve(chunk[index], same_email_as=line) for index, line in waiting]
+            held = [
+                attrs.evolve(chunk[index], same_email_as=line if isinstance(line, int) else None)
+                for index, line in waiting
+            ]
             if ready:
                 sent = [pending.client for pending in ready]
                 try:
-                    with claims.sending(sent):
+                    with claims.sending():
                         await self._send_now(ready)
                 finally:
                     claims.release(sent, [pending.row.line for pending in ready])
