@@ -368,3 +368,66 @@ def test_a_credential_that_is_a_common_word_does_not_garble_our_own_text() -> No
     message = str(caught.value)
     assert "bad *** for this account" in message  # the provider's words: redacted
     assert "Check the credential setting" in message  # ours: intact
+
+
+@pytest.mark.anyio
+async def test_the_async_connection_keeps_one_email_in_flight_once() -> None:
+    # ProConvey refuses a second client with one email, reliably only for requests one
+    # after another: concurrent creates and create_many calls of one connection never
+    # have two requests for one email in flight; the second is sent after the first's
+    # answer, and the provider refuses it.
+    sandbox = cb.sandbox.transport("proconvey", asynchronous=True)
+    in_flight: dict[str, int] = {}
+    most = 0
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        nonlocal most
+        body = request.content.decode().lower()
+        emails = [email for email in ("same@example.com", "other@example.com") if email in body]
+        for email in emails:
+            in_flight[email] = in_flight.get(email, 0) + 1
+            most = max(most, in_flight[email])
+        await anyio.sleep(0.02)
+        for email in emails:
+            in_flight[email] -= 1
+        return await sandbox.handle_async_request(request)
+
+    same = cb.Client(first_name="Sam", last_name="Same", email="same@example.com")
+    outcomes: list[str] = []
+
+    async def create(client: cb.Client) -> None:
+        try:
+            await conn.create(client)
+        except cb.DuplicateClientError:
+            outcomes.append("refused")
+        else:
+            outcomes.append("created")
+
+    async def create_many(clients: list[cb.Client]) -> None:
+        batch = await conn.create_many(clients)
+        outcomes.extend("created" for _ in batch.succeeded)
+        outcomes.extend(
+            "refused"
+            for failure in batch.failed
+            if isinstance(failure.error, cb.DuplicateClientError)
+        )
+
+    with anyio.fail_after(10):
+        async with cb.connect_async(
+            "proconvey", sandbox=True, transport=httpx.MockTransport(slow), max_concurrency=8
+        ) as conn:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(create, same)
+                tasks.start_soon(
+                    create, cb.Client(first_name="Sam", last_name="Again", email="SAME@example.com")
+                )
+                tasks.start_soon(
+                    create_many,
+                    [
+                        cb.Client(first_name="Oth", last_name="Other", email="other@example.com"),
+                        same,
+                    ],
+                )
+            assert not conn.in_flight._held  # every claim was released
+    assert most == 1
+    assert sorted(outcomes) == ["created", "created", "refused", "refused"]

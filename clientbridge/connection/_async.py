@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from clientbridge import telemetry
 from clientbridge.adapters.base import Adapter, Outcome, Prepared
 from clientbridge.connection._base import ConnectionBase, check_client, single
+from clientbridge.connection._claims import KeyClaims
 from clientbridge.driver import AsyncDriver
 from clientbridge.errors import ClientBridgeError
 from clientbridge.model import Client
@@ -29,6 +30,10 @@ class AsyncConnection(ConnectionBase):
         self._lookup_lock: anyio.Lock | None = None
         #: look-ups that failed under the lock (the creates that waited then go ahead)
         self._lookup_failures = 0
+        #: one email in flight once: the keys (`duplicate_key`) of the requests in flight
+        self.in_flight: KeyClaims[Any] = KeyClaims(
+            adapter.duplicate_key, active=adapter.capabilities.unique_email
+        )
 
     def stop_sending(self) -> None:
         """Send no new request from now on: a create waiting for its turn (the rate limit,
@@ -83,10 +88,12 @@ class AsyncConnection(ConnectionBase):
             prepared = self._prepare_one(client)
             key = self._ledger_key(client, key)
             if key is None or self.ledger is None:
-                return observed.result(single(await self._run([prepared])))
+                async with self.in_flight.holding([client]):
+                    return observed.result(single(await self._run([prepared])))
 
             async def send() -> CreateResult:
-                return single(await self._run([prepared]))
+                async with self.in_flight.holding([client]):
+                    return single(await self._run([prepared]))
 
             async def look_up() -> list[CreateResult]:
                 return (await self.find_existing([client]))[0]
@@ -133,9 +140,14 @@ class AsyncConnection(ConnectionBase):
                     observed.outcomes(results)
             self._record(outcomes, batch, results)
 
+        async def run_holding(batch: list[Prepared]) -> None:
+            async with self.in_flight.holding([clients[prepared.index] for prepared in batch]):
+                await run(batch)
+
+        start = run_holding if self.in_flight.to_claim() else run
         async with anyio.create_task_group() as tasks:
             for batch in (batch for group in groups for batch in group):
-                tasks.start_soon(run, batch)
+                tasks.start_soon(start, batch)
         return self._batch_result(clients, outcomes)
 
     async def _create_each(

@@ -129,8 +129,9 @@ class ConnectionBase:
     def duplicate_key(self, client: Client) -> str | None:
         """What the provider refuses a second client for (its email, case-folded, where
         ``capabilities.unique_email``), or None. Clients with the same key are never sent
-        together: ``create_many`` refuses the second of one call, and callers that send
-        several calls at once (an import) hold the second back until the first finished."""
+        together: ``create_many`` refuses the second of one call, and an async connection
+        never has two requests for one key in flight (its ``in_flight`` claims: concurrent
+        calls wait their turn; an import names the row that held the key)."""
         return self.adapter.duplicate_key(client)
 
     def preview(self, client: Client) -> Preview:
