@@ -70,7 +70,7 @@ class CsvSource(Source):
         header_row: int | None = None,
         _quotes_checked: bool = False,
     ) -> None:
-        from clientbridge.importer.reading.encodings import EncodingError, describe
+        from clientbridge.importer.reading.encodings import describe
 
         super().__init__(path)
         self._header_row = header_row
@@ -79,12 +79,7 @@ class CsvSource(Source):
         self._source_format = source_format
         self._advice = advice
         try:
-            try:
-                self.encoding = self._decide_encoding(encoding)
-            except EncodingError as error:
-                raise ImportSetupError(
-                    f"{path}: {error}; save it as UTF-8 or name its encoding. Nothing was sent."
-                ) from None
+            self.encoding = self._decide_encoding(encoding)
             # surrogateescape: a row with broken bytes is reported, not the whole file.
             self._text = io.TextIOWrapper(
                 self._binary,
@@ -107,15 +102,13 @@ class CsvSource(Source):
                 raise ImportSetupError(
                     f"the header of {path} is not UTF-8 text; save the file as UTF-8"
                 )
-            self.columns = HeaderLayout.from_header(
-                [cell.strip().lstrip("\ufeff") for cell in header],
+            self._read_header(
+                (cell.strip().lstrip("\ufeff") for cell in header),
                 mapping,
-                ignore_unknown=ignore_unknown_columns,
+                ignore_unknown_columns=ignore_unknown_columns,
                 source_format=source_format,
                 advice=advice,
             )
-            self.notes.skipped = list(self.columns.skipped)
-            self.notes.layout_title = self.columns.format.title if self.columns.format else None
             if self.rereadable and not _quotes_checked:
                 self._check_quotes(len(header))
         except BaseException:

@@ -16,14 +16,14 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
-from clientbridge.importer.errors import ImportSetupError, RowError
+from clientbridge.importer.errors import Advice, ImportSetupError, RowError
 from clientbridge.importer.reading.frame import (
     ReadNotes,
 )
@@ -32,7 +32,7 @@ from clientbridge.importer.reading.vocabulary import client_from_document
 from clientbridge.model import Client
 
 if TYPE_CHECKING:
-    pass
+    from clientbridge.importer.formats import ExportFormat
 
 __all__ = [
     "MAX_LINE",
@@ -192,12 +192,45 @@ class Source:
         return head
 
     def _decide_encoding(self, forced: str | None) -> str:
-        """The encoding of the whole file (of a stream: of its first bytes)."""
-        from clientbridge.importer.reading.encodings import decide_encoding, decide_prefix_encoding
+        """The encoding of the whole file (of a stream: of its first bytes); raises
+        `ImportSetupError` saying what to do when no encoding reads it."""
+        from clientbridge.importer.reading.encodings import (
+            EncodingError,
+            decide_encoding,
+            decide_prefix_encoding,
+        )
 
-        if self.rereadable:
-            return decide_encoding(self._binary, forced)
-        return decide_prefix_encoding(self._prefix, forced, complete=len(self._prefix) < PREFIX)
+        try:
+            if self.rereadable:
+                return decide_encoding(self._binary, forced)
+            complete = len(self._prefix) < PREFIX
+            return decide_prefix_encoding(self._prefix, forced, complete=complete)
+        except EncodingError as error:
+            raise ImportSetupError(
+                f"{self.path}: {error}; save it as UTF-8 or name its encoding. Nothing was sent."
+            ) from None
+
+    def _read_header(
+        self,
+        cells: Iterable[str],
+        mapping: Mapping[str, str] | None,
+        *,
+        ignore_unknown_columns: bool,
+        source_format: ExportFormat | str | None,
+        advice: Advice,
+    ) -> HeaderLayout:
+        """Understand the header ``cells`` (the columns, their layout, what is not
+        imported), noted for the summary; raises `ImportSetupError` naming every problem."""
+        self.columns = columns = HeaderLayout.from_header(
+            list(cells),
+            mapping,
+            ignore_unknown=ignore_unknown_columns,
+            source_format=source_format,
+            advice=advice,
+        )
+        self.notes.skipped = list(columns.skipped)
+        self.notes.layout_title = columns.format.title if columns.format else None
+        return columns
 
     def _check_rereadable(self) -> None:
         if not self.rereadable:

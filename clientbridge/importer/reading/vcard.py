@@ -143,7 +143,7 @@ class VcardSource(Source):
     layout = _digest(b"vcard")
 
     def __init__(self, path: Path, *, encoding: str | None = None) -> None:
-        from clientbridge.importer.reading.encodings import EncodingError, describe
+        from clientbridge.importer.reading.encodings import describe
 
         super().__init__(path)
         try:
@@ -153,12 +153,7 @@ class VcardSource(Source):
                 raise ImportSetupError(
                     f"reading {path.name} needs vobject: pip install 'clientbridge[files]'"
                 ) from None
-            try:
-                self.encoding = self._decide_encoding(encoding)
-            except EncodingError as error:
-                raise ImportSetupError(
-                    f"{path}: {error}; save it as UTF-8 or name its encoding. Nothing was sent."
-                ) from None
+            self.encoding = self._decide_encoding(encoding)
             head = self._head(1 << 16).decode(self.encoding, "replace")
             if "BEGIN:VCARD" not in head.upper().replace(" ", ""):
                 raise ImportSetupError(f"{path} holds no vCard (no BEGIN:VCARD line)")

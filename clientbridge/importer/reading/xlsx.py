@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from clientbridge.importer.errors import LIBRARY_ADVICE, Advice, ImportSetupError
 from clientbridge.importer.reading.delimited import _describe
 from clientbridge.importer.reading.frame import MAX_HEADER_SCAN, find_header, without_footer
-from clientbridge.importer.reading.layout import HeaderLayout
 from clientbridge.importer.reading.source import (
     Source,
     SourceRow,
@@ -320,15 +319,13 @@ class XlsxSource(Source):
             header = self._find_header(header_row)
             while header and not header[-1].strip():
                 header.pop()
-            self.columns = HeaderLayout.from_header(
-                [cell.strip() for cell in header],
+            self._read_header(
+                (cell.strip() for cell in header),
                 mapping,
-                ignore_unknown=ignore_unknown_columns,
+                ignore_unknown_columns=ignore_unknown_columns,
                 source_format=source_format,
                 advice=advice,
             )
-            self.notes.skipped = list(self.columns.skipped)
-            self.notes.layout_title = self.columns.format.title if self.columns.format else None
         except BaseException:
             self.close()
             raise
