@@ -3,10 +3,8 @@ redis-server), and a process killed with kill -9 while it holds a key."""
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import pytest
 import clientbridge as cb
 from clientbridge.sandbox import Sandbox, running_server
 
+from . import together
 from .conftest import CANARY
 from .import_fakes import deadline
 from .ledger_child import CLIENT
@@ -26,13 +25,7 @@ PROCESSES = 4
 
 
 def child(*arguments: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.ledger_child", *arguments],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    return together.child("tests.ledger_child", *arguments)
 
 
 def test_processes_creating_one_key_at_once_create_it_once(location: str) -> None:
@@ -42,24 +35,9 @@ def test_processes_creating_one_key_at_once_create_it_once(location: str) -> Non
         children = [
             child("create", server.base_url, CANARY, location, "user-42") for _ in range(PROCESSES)
         ]
-        try:
-            for process in children:
-                assert process.stdout is not None
-                assert process.stdout.readline().strip() == "ready"
-            for process in children:  # all start now
-                assert process.stdin is not None
-                process.stdin.write("go\n")
-                process.stdin.flush()
-            results = []
-            for process in children:
-                assert process.stdout is not None
-                results.append(json.loads(process.stdout.readline()))
-                assert process.wait(30) == 0
-        finally:
-            for process in children:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait(10)
+        answers = together.run_together(children)
+        results = [result for result, _ in answers]
+        assert [code for _, code in answers] == [0] * PROCESSES
         records = server.sandbox.records("roostedhr")
     assert len(records) == 1
     assert {result["id"] for result in results} == {records[0]["id"]}

@@ -7,9 +7,6 @@ Elsewhere they are skipped, saying so.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +16,7 @@ import clientbridge as cb
 from clientbridge.sandbox import running_server
 from clientbridge.sandbox.emulators.placio import WORKSPACE_ID as PLACIO_WORKSPACE_ID
 
+from . import together
 from .conftest import CANARY
 from .import_fakes import deadline
 from .redis_server import free_port, redis_server
@@ -35,44 +33,18 @@ def redis_url() -> Iterator[str]:
 def run_processes(base_url: str, count: int, *limit: str) -> list[dict[str, int]]:
     """Two processes creating ``count`` clients each, started together."""
     children = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.ratelimit_child",
-                base_url,
-                CANARY,
-                PLACIO_WORKSPACE_ID,
-                str(count),
-                f"process{index}-",
-                *limit,
-            ],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
+        together.child(
+            "tests.ratelimit_child",
+            base_url,
+            CANARY,
+            PLACIO_WORKSPACE_ID,
+            str(count),
+            f"process{index}-",
+            *limit,
         )
         for index in range(2)
     ]
-    try:
-        for child in children:
-            assert child.stdout is not None
-            assert child.stdout.readline().strip() == "ready"
-        for child in children:  # both start now
-            assert child.stdin is not None
-            child.stdin.write("go\n")
-            child.stdin.flush()
-        results = []
-        for child in children:
-            assert child.stdout is not None
-            results.append(json.loads(child.stdout.readline()))
-            child.wait(30)
-        return results
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.kill()
-                child.wait(10)
+    return [result for result, _ in together.run_together(children)]
 
 
 def test_two_processes_share_one_limit_through_redis(redis_url: str) -> None:
